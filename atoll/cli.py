@@ -1,0 +1,157 @@
+"""The `atoll` command line.
+
+Every user error (a missing file, a bad board, a bad ELF, a bad argument) is one
+line on stderr and exit status 2, never a traceback. Subcommands:
+
+    atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
+    atoll boards
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+import sys
+from typing import Sequence
+
+from machine import BoardError, BufferBackend, ElfError, Machine, known_boards, load_board
+from machine.host.uart import StdioBackend, TcpBackend
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A user mistake: reported in one line, exit status 2."""
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|ms|us|ns|m|min)?\s*$")
+_UNITS = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "m": 60.0, "min": 60.0}
+
+
+def parse_duration(text: str) -> float:
+    """'10s', '500ms', '2.5', '1min' -> seconds of virtual time."""
+    m = _DURATION.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"must be a duration such as 10s, 500ms or 250us, not {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="atoll", description="Boot and inspect firmware on emulated boards.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    boot = sub.add_parser("boot", help="boot a firmware image on a board")
+    boot.add_argument("image", help="a bare-metal ELF file")
+    boot.add_argument("--board", help="board name or board file (see `atoll boards`)")
+    boot.add_argument("--for", dest="duration", type=parse_duration, default=None,
+                      help="virtual time to run (e.g. 10s, 500ms); default: until Ctrl-C")
+    boot.add_argument("--uart", default="stdio",
+                      help="where UART0 goes: stdio (default), tcp:PORT, or file:PATH")
+
+    sub.add_parser("boards", help="list the known boards")
+    return parser
+
+
+def _uart_backend(spec: str):
+    if spec == "stdio":
+        return StdioBackend()
+    kind, _, arg = spec.partition(":")
+    if kind == "tcp":
+        if not arg.isdigit() or not 0 < int(arg) < 65536:
+            raise UsageError(f"--uart: tcp needs a port number from 1 to 65535, not {arg!r}")
+        try:
+            backend = TcpBackend(int(arg))
+        except OSError as e:
+            raise UsageError(f"--uart: cannot listen on 127.0.0.1:{arg}: {e.strerror}") from None
+        print(f"atoll: UART0 on tcp 127.0.0.1:{backend.port}", file=sys.stderr)
+        return backend
+    if kind == "file":
+        if not arg:
+            raise UsageError("--uart: file needs a path, as in file:uart.log")
+        return _FileBackend(pathlib.Path(arg))
+    raise UsageError(f"--uart: must be stdio, tcp:PORT or file:PATH, not {spec!r}")
+
+
+class _FileBackend(BufferBackend):
+    def __init__(self, path: pathlib.Path) -> None:
+        super().__init__()
+        try:
+            self._file = path.open("wb", buffering=0)
+        except OSError as e:
+            raise UsageError(f"--uart: cannot write {path}: {e.strerror}") from None
+
+    def transmit(self, byte: int, cycle: int) -> None:
+        self._file.write(bytes((byte,)))
+
+
+def _cmd_boot(args: argparse.Namespace) -> int:
+    image = pathlib.Path(args.image)
+    if not image.exists():
+        raise UsageError(f"{image}: no such file")
+    if args.board is None:
+        raise UsageError(f"{image}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
+    machine = Machine(load_board(args.board))
+    machine.load_elf(image)
+    uart = _first_uart(machine)
+    backend = _uart_backend(args.uart)
+    machine.attach_uart(uart, backend)
+    stop = None
+    try:
+        if args.duration is None:
+            while True:
+                stop = machine.run_for(1.0)
+                if stop.reason != "time":
+                    break
+        else:
+            stop = machine.run_for(args.duration)
+    except KeyboardInterrupt:
+        pass
+    if hasattr(backend, "flush"):
+        backend.flush()
+    clock = machine.clock
+    summary = (f"atoll: {machine.board.name}: {clock.seconds:.6f} s virtual, "
+               f"{machine.counter.executed} instructions")
+    if stop is not None and stop.reason == "fault":
+        print(f"{summary}; stopped by {stop.fault}", file=sys.stderr)
+        return 1
+    if stop is not None and stop.reason == "trap":
+        print(f"{summary}; stopped by an unhandled {stop.trap.kind} at {stop.trap.pc:#010x}", file=sys.stderr)
+        return 1
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def _first_uart(machine: Machine) -> str:
+    for name, dev in machine.peripherals.items():
+        if hasattr(dev, "attach"):
+            return name
+    raise UsageError(f"board {machine.board.name} has no UART")
+
+
+def _cmd_boards(args: argparse.Namespace) -> int:
+    for name in known_boards():
+        spec = load_board(name)
+        print(f"{name:14} {spec.description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _build_parser().parse_args(argv)
+        if args.command == "boot":
+            return _cmd_boot(args)
+        return _cmd_boards(args)
+    except (UsageError, BoardError, ElfError) as e:
+        print(f"atoll: {e}" if not str(e).startswith("atoll") else str(e), file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""machine: the emulated boards — CPU per ISA on Unicorn, memory, virtual time, peripherals.
+
+This package never imports `kernel` or `atoll`. Its public names are below;
+everything else is internal to it.
+"""
+
+from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
+from .clock import Clock, Event
+from .cpu import Cpu, Trap
+from .elf import ElfError, ElfImage, Segment, read_elf, symbols
+from .host.uart import BufferBackend, UartBackend
+from .irq import InterruptController, IrqLine
+from .machine import FaultError, Machine, Stop
+from .memory import (
+    PAGE_SIZE,
+    AccessKind,
+    AddressSpace,
+    Fault,
+    FaultKind,
+    Mapping,
+    MemoryMapError,
+    Perm,
+    Region,
+)
+from .peripheral import Peripheral
+from .peripherals import PERIPHERAL_TYPES
+from .regs import Access, Field, Register, RegisterMap, RegisterMapError
+
+__all__ = [
+    "PAGE_SIZE", "PERIPHERAL_TYPES",
+    "Access", "AccessKind", "AddressSpace", "BoardError", "BoardSpec", "BufferBackend", "Clock", "Cpu",
+    "CpuSpec", "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field",
+    "InterruptController", "IrqLine", "Machine", "Mapping", "MemoryMapError", "Peripheral",
+    "PeripheralSpec", "Perm", "Region", "Register", "RegisterMap", "RegisterMapError", "Segment",
+    "Stop", "Trap", "UartBackend", "known_boards", "load_board", "read_elf", "symbols",
+]

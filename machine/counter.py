@@ -1,0 +1,135 @@
+"""The exact instruction counter: a few lines of C hooked into Unicorn.
+
+`emu_start(count=N)` keeps its counter to itself, so a trap in the middle of a
+slice could not be timestamped. Instead a C code hook (`native/counter.c`) counts
+every instruction into shared memory and stops the emulator at a deadline; it runs
+at the speed of `count=` and Python can read it at any moment.
+
+The shared object is compiled on first use with `zig cc` (the `ziglang` package
+the project depends on; `ATOLL_HOST_CC` may name another host compiler) into a
+cache directory keyed by the source's hash, then loaded with ctypes. Unicorn is
+pinned exactly because this reaches its C API (`uc_hook_add`, `uc_emu_stop`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import tempfile
+
+from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_HOOK_CODE
+
+_SOURCE = pathlib.Path(__file__).with_name("native") / "counter.c"
+
+
+class NativeBuildError(RuntimeError):
+    """The host compiler could not build the counter."""
+
+
+class _CounterStruct(ctypes.Structure):
+    _fields_ = [
+        ("executed", ctypes.c_uint64),
+        ("deadline", ctypes.c_uint64),
+        ("stop", ctypes.c_void_p),
+        ("stopped", ctypes.c_uint32),
+    ]
+
+
+def _cache_dir() -> pathlib.Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return pathlib.Path(base) / "atoll"
+
+
+def _host_compiler() -> list[str]:
+    cc = os.environ.get("ATOLL_HOST_CC")
+    return shlex.split(cc) if cc else [sys.executable, "-m", "ziglang", "cc"]
+
+
+def library_path() -> pathlib.Path:
+    """The compiled counter, building it if this source has not been built yet."""
+    source = _SOURCE.read_bytes()
+    digest = hashlib.sha256(source + " ".join(_host_compiler()).encode()).hexdigest()[:16]
+    target = _cache_dir() / f"libatoll_counter-{digest}.so"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    cmd = [*_host_compiler(), "-shared", "-fPIC", "-O2", "-o", tmp, str(_SOURCE)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise NativeBuildError(
+                f"building {_SOURCE.name} with {shlex.join(_host_compiler())} failed: {proc.stderr.strip()}")
+        os.replace(tmp, target)  # atomic: parallel test workers may race here
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+_lib: ctypes.CDLL | None = None
+
+
+def _load() -> ctypes.CDLL:
+    global _lib
+    if _lib is None:
+        _lib = ctypes.CDLL(str(library_path()))
+    return _lib
+
+
+def _uclib() -> ctypes.CDLL:
+    # The binding's loaded library: the same one the Uc handle belongs to.
+    from unicorn.unicorn_py3 import unicorn as binding
+    return binding.uclib
+
+
+class InstructionCounter:
+    """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
+
+    def __init__(self, uc: Uc) -> None:
+        lib = _load()
+        uclib = _uclib()
+        self._uc = uc
+        self._s = _CounterStruct(0, 0, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value, 0)
+        self._handle = ctypes.c_size_t()
+        callback = ctypes.cast(lib.atoll_count_instruction, ctypes.c_void_p)
+        status = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_CODE, callback,
+                                   ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
+                                   ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if status != 0:
+            raise UcError(status)
+
+    @property
+    def executed(self) -> int:
+        return self._s.executed
+
+    def arm(self, instructions: int) -> None:
+        """Let the next `emu_start` run at most `instructions` more instructions."""
+        self._s.deadline = self._s.executed + max(instructions, 0)
+        self._s.stopped = 0
+
+    def limit(self, instructions: int) -> None:
+        """End the running slice after at most `instructions` more (never lengthens it)."""
+        deadline = self._s.executed + max(instructions, 0)
+        if deadline < self._s.deadline:
+            self._s.deadline = deadline
+
+    def stop_now(self) -> None:
+        """End the running slice before the next instruction (callable from any hook)."""
+        self._s.deadline = self._s.executed
+
+    @property
+    def reached_deadline(self) -> bool:
+        return bool(self._s.stopped)
+
+    def rewind(self, executed: int) -> None:
+        """Set the count (used when restoring a snapshot)."""
+        self._s.executed = executed
+        self._s.deadline = executed

@@ -1,0 +1,97 @@
+"""ARM Cortex-M3 (ARMv7-M, Thumb-2) on Unicorn.
+
+User code runs in unprivileged thread mode (CONTROL.nPRIV = 1). Unicorn reports
+exceptions through its interrupt hook with QEMU's numbers; SVC arrives with the pc
+already past the instruction. Unicorn does not enter guest exception handlers, so
+nothing here models exception entry: the kernel above handles every trap.
+A Cortex-M start address carries the Thumb bit (`start_address`).
+"""
+
+from __future__ import annotations
+
+from unicorn import Uc
+from unicorn import arm_const as A
+from unicorn.unicorn_const import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB
+
+from ..memory import Fault, FaultKind
+from .base import Cpu, Trap
+
+# QEMU's ARM exception numbers, as Unicorn hands them to the interrupt hook.
+EXCP_UDEF = 1
+EXCP_SWI = 2
+EXCP_PREFETCH_ABORT = 3
+EXCP_DATA_ABORT = 4
+EXCP_BKPT = 7
+EXCP_EXCEPTION_EXIT = 8
+EXCP_NOCP = 17
+EXCP_INVSTATE = 18
+EXCP_UNALIGNED = 22
+EXCP_HLT = 0x10001
+
+_FAULTS = {
+    EXCP_UDEF: (FaultKind.UNDEFINED_INSTRUCTION, "undefined instruction"),
+    EXCP_NOCP: (FaultKind.UNDEFINED_INSTRUCTION, "coprocessor instruction on a core without one"),
+    EXCP_INVSTATE: (FaultKind.ILLEGAL_STATE, "branch to ARM state on a Thumb-only core"),
+    EXCP_EXCEPTION_EXIT: (FaultKind.ILLEGAL_STATE, "exception return outside an exception"),
+    EXCP_UNALIGNED: (FaultKind.MISALIGNED, "unaligned access"),
+    EXCP_PREFETCH_ABORT: (FaultKind.BUS_ERROR, "prefetch abort"),
+    EXCP_DATA_ABORT: (FaultKind.BUS_ERROR, "data abort"),
+}
+
+_CORE = {f"r{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
+
+
+class CortexM3(Cpu):
+    ISA = "armv7m"
+    REGISTERS = {
+        **_CORE,
+        "sp": A.UC_ARM_REG_SP,
+        "lr": A.UC_ARM_REG_LR,
+        "pc": A.UC_ARM_REG_PC,
+        "xpsr": A.UC_ARM_REG_XPSR,
+        "msp": A.UC_ARM_REG_MSP,
+        "psp": A.UC_ARM_REG_PSP,
+        "primask": A.UC_ARM_REG_PRIMASK,
+        "basepri": A.UC_ARM_REG_BASEPRI,
+        "faultmask": A.UC_ARM_REG_FAULTMASK,
+        "control": A.UC_ARM_REG_CONTROL,
+    }
+    ALIASES = {"r13": "sp", "r14": "lr", "r15": "pc", "ip": "r12", "fp": "r7"}
+    PC = A.UC_ARM_REG_PC
+    SP = A.UC_ARM_REG_SP
+    ARG_REGISTERS = ("r0", "r1", "r2", "r3", "r4", "r5", "r6")
+    #: r7 is the Thumb frame pointer for clang, so the number travels in r12 (ip)
+    SYSCALL_NUMBER_REGISTER = "r12"
+
+    @classmethod
+    def create(cls, model: str) -> "CortexM3":
+        uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M3)
+        return cls(uc)
+
+    def start_address(self) -> int:
+        return self.pc | 1
+
+    def decode_trap(self, intno: int, space: str) -> Trap | Fault:
+        pc = self.pc
+        if intno == EXCP_SWI:
+            return Trap("syscall", pc)
+        if intno == EXCP_BKPT:
+            return Trap("breakpoint", pc)
+        if intno == EXCP_HLT:
+            return Trap("wait", pc)
+        kind, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, f"exception {intno}"))
+        return Fault(kind, pc, space, detail=detail)
+
+    def enter_user_mode(self) -> None:
+        self.write("control", self.read("control") | 1)
+        self.user_mode = True
+
+    def reset(self) -> None:
+        for name in _CORE:
+            self.write(name, 0)
+        self.write("lr", 0xFFFFFFFF)
+        self.write("control", 0)
+        self.write("primask", 0)
+        self.write("xpsr", 1 << 24)  # Thumb state
+        self.user_mode = False

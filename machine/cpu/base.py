@@ -1,0 +1,121 @@
+"""What every CPU model offers the machine: registers by name, traps, contexts.
+
+A CPU wraps one Unicorn engine for one ISA. It knows its register names (in the
+order debuggers list them), how to turn a Unicorn interrupt number into either a
+`Trap` (a syscall or breakpoint the kernel or debugger handles) or a `Fault`
+(the running code did something it may not), how to save and restore a whole
+context in one call, and how to drop to user mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_ERR_INSN_INVALID
+
+from ..memory import Fault, FaultKind
+
+
+@dataclass(frozen=True)
+class Trap:
+    """A deliberate entry into the kernel or debugger.
+
+    kind: "syscall" (SVC/ECALL; `pc` is already past the instruction),
+    "breakpoint" (BKPT/EBREAK; `pc` is at the instruction) or
+    "wait" (WFI: the CPU has nothing to do until an interrupt).
+    """
+
+    kind: str
+    pc: int
+    number: int = 0
+
+
+class Cpu:
+    """Base of the per-ISA CPU models."""
+
+    ISA: ClassVar[str]
+    #: register names in debugger order, mapped to Unicorn register ids
+    REGISTERS: ClassVar[dict[str, int]]
+    #: other names accepted by `read`/`write` (ABI names) -> canonical names
+    ALIASES: ClassVar[dict[str, str]] = {}
+    PC: ClassVar[int]
+    SP: ClassVar[int]
+    #: syscall argument/return registers, in order
+    ARG_REGISTERS: ClassVar[tuple[str, ...]]
+
+    def __init__(self, uc: Uc) -> None:
+        self.uc = uc
+        self.user_mode = False
+
+    # -- registers -------------------------------------------------------------
+
+    def _id(self, name: str) -> int:
+        canonical = self.ALIASES.get(name, name)
+        try:
+            return self.REGISTERS[canonical]
+        except KeyError:
+            raise KeyError(f"{self.ISA} has no register named {name!r}") from None
+
+    def read(self, name: str) -> int:
+        return self.uc.reg_read(self._id(name))
+
+    def write(self, name: str, value: int) -> None:
+        self.uc.reg_write(self._id(name), value & 0xFFFFFFFF)
+
+    def registers(self) -> dict[str, int]:
+        ids = list(self.REGISTERS.values())
+        values = self.uc.reg_read_batch(ids)
+        return dict(zip(self.REGISTERS, values))
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(self.PC)
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.uc.reg_write(self.PC, value)
+
+    @property
+    def sp(self) -> int:
+        return self.uc.reg_read(self.SP)
+
+    @sp.setter
+    def sp(self, value: int) -> None:
+        self.uc.reg_write(self.SP, value)
+
+    def start_address(self) -> int:
+        """The address to pass to `emu_start` to resume at the current pc."""
+        return self.pc
+
+    # -- contexts --------------------------------------------------------------
+
+    def save_context(self):
+        """The whole CPU state, in one call (Unicorn's context object)."""
+        return self.uc.context_save()
+
+    def restore_context(self, ctx) -> None:
+        self.uc.context_restore(ctx)
+
+    def flush_tlb(self) -> None:
+        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+
+    # -- per ISA -----------------------------------------------------------------
+
+    def decode_trap(self, intno: int, space: str) -> Trap | Fault:
+        raise NotImplementedError
+
+    def decode_error(self, error: UcError, space: str) -> Fault | None:
+        """A fault for an emulator error that is not a memory error, or None."""
+        if error.errno == UC_ERR_INSN_INVALID:
+            return Fault(FaultKind.UNDEFINED_INSTRUCTION, self.pc, space, detail="undefined instruction")
+        return None
+
+    def enter_user_mode(self) -> None:
+        """From now on the CPU runs unprivileged (ARM thread mode / RISC-V U-mode)."""
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Registers to their reset values (the machine then sets pc and sp)."""
+        raise NotImplementedError

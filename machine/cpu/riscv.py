@@ -1,0 +1,83 @@
+"""RISC-V RV32IMAC on Unicorn (the SiFive E31 core of the FE310).
+
+User code runs in U-mode. Unicorn 2.1 has no register for the privilege level, so
+the machine drops to U-mode by running one `mret` with MSTATUS.MPP = U from a
+trampoline page (`USER_ENTRY_CODE`); afterwards the level travels inside every
+saved context, because traps caught by the interrupt hook do not change it.
+ECALL arrives with the pc already past the instruction (Unicorn adds 4).
+Interrupt numbers are the RISC-V exception cause codes.
+"""
+
+from __future__ import annotations
+
+from unicorn import Uc
+from unicorn import riscv_const as R
+from unicorn.unicorn_const import UC_ARCH_RISCV, UC_MODE_RISCV32
+
+from ..memory import AccessKind, Fault, FaultKind
+from .base import Cpu, Trap
+
+ABI_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
+             "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+             "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
+             "t3", "t4", "t5", "t6")
+
+CAUSE_ECALL_U = 8
+CAUSE_ECALL_M = 11
+CAUSE_BREAKPOINT = 3
+EXCP_HLT = 0x10001
+MSTATUS_MPP = 3 << 11
+
+_FAULTS = {
+    0: (FaultKind.MISALIGNED, AccessKind.FETCH, "misaligned instruction fetch"),
+    1: (FaultKind.BUS_ERROR, AccessKind.FETCH, "instruction access fault"),
+    2: (FaultKind.UNDEFINED_INSTRUCTION, None, "illegal instruction"),
+    4: (FaultKind.MISALIGNED, AccessKind.READ, "misaligned load"),
+    5: (FaultKind.BUS_ERROR, AccessKind.READ, "load access fault"),
+    6: (FaultKind.MISALIGNED, AccessKind.WRITE, "misaligned store"),
+    7: (FaultKind.BUS_ERROR, AccessKind.WRITE, "store access fault"),
+}
+
+
+class Rv32(Cpu):
+    ISA = "rv32imac"
+    REGISTERS = {name: getattr(R, f"UC_RISCV_REG_X{i}") for i, name in enumerate(ABI_NAMES)}
+    REGISTERS["pc"] = R.UC_RISCV_REG_PC
+    ALIASES = {"s0": "fp", **{f"x{i}": name for i, name in enumerate(ABI_NAMES)}}
+    PC = R.UC_RISCV_REG_PC
+    SP = R.UC_RISCV_REG_SP
+    ARG_REGISTERS = ("a0", "a1", "a2", "a3", "a4", "a5", "a6")
+    SYSCALL_NUMBER_REGISTER = "a7"
+    #: `mret`: with MEPC and MSTATUS.MPP set, drops to U-mode at MEPC
+    USER_ENTRY_CODE = (0x30200073).to_bytes(4, "little")
+
+    @classmethod
+    def create(cls, model: str) -> "Rv32":
+        uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        uc.ctl_set_cpu_model(R.UC_CPU_RISCV32_SIFIVE_E31)
+        return cls(uc)
+
+    def decode_trap(self, intno: int, space: str) -> Trap | Fault:
+        pc = self.pc
+        if intno in (CAUSE_ECALL_U, CAUSE_ECALL_M):
+            return Trap("syscall", pc)
+        if intno == CAUSE_BREAKPOINT:
+            return Trap("breakpoint", pc)
+        if intno == EXCP_HLT:
+            return Trap("wait", pc)
+        kind, access, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, None, f"exception cause {intno}"))
+        return Fault(kind, pc, space, access=access, detail=detail)
+
+    def prepare_user_entry(self, resume_at: int) -> None:
+        """Set MEPC and MSTATUS.MPP so that the trampoline's `mret` lands in U-mode at `resume_at`."""
+        self.uc.reg_write(R.UC_RISCV_REG_MEPC, resume_at)
+        self.uc.reg_write(R.UC_RISCV_REG_MSTATUS, self.uc.reg_read(R.UC_RISCV_REG_MSTATUS) & ~MSTATUS_MPP)
+
+    def enter_user_mode(self) -> None:
+        # The machine runs USER_ENTRY_CODE after prepare_user_entry; this records it.
+        self.user_mode = True
+
+    def reset(self) -> None:
+        for name in ABI_NAMES[1:]:
+            self.write(name, 0)
+        self.user_mode = False

@@ -1,0 +1,171 @@
+"""Host side of a UART: where the bytes a guest sends go, and where its input comes from.
+
+A UART model calls `transmit(byte, cycle)` for every byte that leaves its shift
+register, with the virtual cycle at which it completed. The machine calls `poll()`
+on each attached backend at slice boundaries and feeds what it returns into the
+UART's receive side, which delivers it at the line rate.
+
+Backends: `BufferBackend` (tests), `StdioBackend` (the terminal), `TcpBackend`
+(a localhost port for nc, socat or picocom).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class UartBackend(Protocol):
+    def transmit(self, byte: int, cycle: int) -> None:
+        """A byte left the UART at virtual `cycle`."""
+
+    def poll(self) -> bytes:
+        """Bytes the host has for the UART now (never blocks)."""
+
+
+class BufferBackend:
+    """Collects output in memory, with the cycle of every byte; input is queued by `send`."""
+
+    def __init__(self) -> None:
+        self.output = bytearray()
+        self.timestamps: list[int] = []
+        self._input = bytearray()
+
+    def transmit(self, byte: int, cycle: int) -> None:
+        self.output.append(byte)
+        self.timestamps.append(cycle)
+
+    def poll(self) -> bytes:
+        data = bytes(self._input)
+        self._input.clear()
+        return data
+
+    def send(self, data: bytes | str) -> None:
+        self._input += data.encode() if isinstance(data, str) else data
+
+    @property
+    def text(self) -> str:
+        return self.output.decode("utf-8", errors="replace")
+
+
+class StdioBackend:
+    """The terminal: output to stdout as it is sent, input from stdin when it is readable.
+
+    Input is read without blocking (the run loop polls at slice boundaries); when
+    stdin is not readable (closed, or not a terminal with data) nothing is fed.
+    """
+
+    def __init__(self, stdin=None, stdout=None) -> None:
+        import sys
+        self._in = stdin if stdin is not None else sys.stdin
+        self._out = stdout if stdout is not None else sys.stdout
+        self._eof = False
+
+    def transmit(self, byte: int, cycle: int) -> None:
+        out = getattr(self._out, "buffer", None)
+        if out is not None:
+            out.write(bytes((byte,)))
+            if byte == 0x0A:
+                out.flush()
+        else:
+            self._out.write(chr(byte))
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def poll(self) -> bytes:
+        import os
+        import select
+        if self._eof:
+            return b""
+        try:
+            fd = self._in.fileno()
+        except (AttributeError, ValueError, OSError):
+            return b""
+        try:
+            ready, _, _ = select.select([fd], [], [], 0)
+            if not ready:
+                return b""
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            self._eof = True
+        return data
+
+
+class TcpBackend:
+    """A TCP port on localhost: connect with `nc`, `socat` or `picocom`.
+
+    One client at a time; output sent while nobody is connected is kept (up to
+    `keep` bytes) and delivered on connection. The listening socket is opened at
+    construction, so an error such as a port in use is reported at once.
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1", keep: int = 64 * 1024) -> None:
+        import socket
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, port))
+        self._listener.listen(1)
+        self._listener.setblocking(False)
+        self.port = self._listener.getsockname()[1]
+        self._client = None
+        self._pending = bytearray()
+        self._keep = keep
+
+    def _accept(self) -> None:
+        if self._client is None:
+            try:
+                client, _ = self._listener.accept()
+            except BlockingIOError:
+                return
+            client.setblocking(False)
+            self._client = client
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._client is None or not self._pending:
+            return
+        try:
+            sent = self._client.send(self._pending)
+            del self._pending[:sent]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def transmit(self, byte: int, cycle: int) -> None:
+        self._pending.append(byte)
+        if len(self._pending) > self._keep:
+            del self._pending[:len(self._pending) - self._keep]
+        self._accept()
+        self._flush()
+
+    def poll(self) -> bytes:
+        self._accept()
+        if self._client is None:
+            return b""
+        self._flush()
+        try:
+            data = self._client.recv(4096)
+        except BlockingIOError:
+            return b""
+        except OSError:
+            data = b""
+        if not data:
+            self._drop()
+        return data
+
+    @property
+    def connected(self) -> bool:
+        self._accept()
+        return self._client is not None
+
+    def close(self) -> None:
+        self._drop()
+        self._listener.close()

@@ -1,0 +1,479 @@
+"""A board brought to life: CPU, memory, peripherals and virtual time on one Unicorn.
+
+`Machine(board)` builds everything a `BoardSpec` names. Physical memory is mapped
+once; every access the CPU makes goes through Unicorn's virtual TLB, whose fill
+hook asks the active `AddressSpace` (`activate`) for a translation. MMIO windows
+dispatch to the peripheral models. The only Python hooks are the TLB fill (on a
+miss), the interrupt hook (on a trap) and the invalid-memory hook (on a bus
+error): normal running has no per-instruction or per-block Python call.
+
+The run loop executes the CPU exactly up to the next deadline (a peripheral's
+event, a requested stop, the end of the run) in one `emu_start`, counted by the
+native instruction counter, then fires due events and polls host backends. With
+the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
+
+Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
+ends the run. Faults always end the run with a structured `Fault`. A Python
+exception raised inside a Unicorn callback is carried out of `emu_start` and
+raised again, never swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from dataclasses import dataclass
+from typing import Callable
+
+from unicorn import UcError
+from unicorn.unicorn_const import (
+    UC_ERR_EXCEPTION,
+    UC_ERR_FETCH_UNMAPPED,
+    UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_INVALID,
+    UC_HOOK_TLB_FILL,
+    UC_MEM_FETCH,
+    UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_READ,
+    UC_MEM_READ_UNMAPPED,
+    UC_MEM_WRITE,
+    UC_MEM_WRITE_UNMAPPED,
+    UC_PROT_ALL,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_TLB_VIRTUAL,
+)
+
+from .board import BoardSpec, load_board
+from .clock import Clock
+from .counter import InstructionCounter
+from .cpu import CPU_TYPES, Cpu, Rv32, Trap
+from .elf import ElfError, ElfImage, read_elf
+from .irq import InterruptController
+from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind
+from .peripheral import Peripheral
+
+log = logging.getLogger("atoll.machine")
+
+_ACCESS = {UC_MEM_READ: AccessKind.READ, UC_MEM_WRITE: AccessKind.WRITE, UC_MEM_FETCH: AccessKind.FETCH}
+_INVALID = {UC_MEM_READ_UNMAPPED: AccessKind.READ, UC_MEM_WRITE_UNMAPPED: AccessKind.WRITE,
+            UC_MEM_FETCH_UNMAPPED: AccessKind.FETCH}
+_BUS_ERRORS = {UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED}
+
+#: a page of the machine's own, outside every board's map: the user-entry trampoline
+#: and the address `emu_start` is told to stop at (never reached by guest code)
+SENTINEL_PAGE = 0xFFFF_F000
+_STOP_ADDRESS = SENTINEL_PAGE + 0x800
+
+#: longest slice between polls of host backends when nothing else is due
+DEFAULT_MAX_SLICE_SECONDS = 0.01
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a run ended.
+
+    reason: "time" (the requested duration passed), "condition" (run_until's
+    condition held), "fault", "trap" (a syscall or breakpoint with no handler to
+    take it), "stopped" (`request_stop`) or "timeout" (run_until gave up).
+    """
+
+    reason: str
+    cycle: int
+    fault: Fault | None = None
+    trap: Trap | None = None
+
+
+class _OrGate:
+    """Several peripheral outputs wired to one controller input (e.g. AN385 IRQ 12)."""
+
+    def __init__(self, controller: InterruptController, line: int) -> None:
+        self.controller = controller
+        self.line = line
+        self.levels: dict[int, bool] = {}
+
+    def set_line(self, source: int, level: bool) -> None:
+        self.levels[source] = level
+        self.controller.set_line(self.line, any(self.levels.values()))
+
+
+class Machine:
+    """One emulated board."""
+
+    def __init__(self, board: BoardSpec | str | pathlib.Path) -> None:
+        self.board = board if isinstance(board, BoardSpec) else load_board(board)
+        spec = self.board
+        self.cpu: Cpu = CPU_TYPES[spec.cpu.isa].create(spec.cpu.model)
+        self.uc = self.cpu.uc
+        self.counter = InstructionCounter(self.uc)
+        self.clock = Clock(spec.cpu.frequency_hz, self.counter)
+        self.clock.on_schedule = self._event_scheduled
+        self.max_slice = self.clock.cycles(DEFAULT_MAX_SLICE_SECONDS)
+        #: called with each Trap; return True to go on running, False to end the run
+        self.trap_handler: Callable[[Trap], bool] | None = None
+        #: called at a slice boundary when the interrupt controller has something pending
+        self.interrupt_handler: Callable[[], None] | None = None
+        self.waiting = False
+
+        for r in spec.regions:
+            self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
+        # The sentinel page is filled with undefined instructions (ARM `udf`; on
+        # RISC-V all-zero halfwords are illegal), so guest code that strays there faults.
+        self.uc.mem_map(SENTINEL_PAGE, PAGE_SIZE, UC_PROT_ALL)
+        self.uc.mem_write(SENTINEL_PAGE, (b"\xfe\xde" if self.isa == "armv7m" else b"\0\0") * (PAGE_SIZE // 2))
+        if isinstance(self.cpu, Rv32):
+            self.uc.mem_write(SENTINEL_PAGE, Rv32.USER_ENTRY_CODE)
+
+        self.peripherals: dict[str, Peripheral] = {}
+        for p in spec.peripherals:
+            dev = p.cls(p.name, self.clock, **p.params)
+            self.peripherals[p.name] = dev
+            self.uc.mmio_map(p.base, p.size, self._mmio_reader(dev), None, self._mmio_writer(dev), None)
+        self.interrupts: InterruptController | None = None
+        if spec.interrupt_controller is not None:
+            self.interrupts = self.peripherals[spec.interrupt_controller]  # type: ignore[assignment]
+            self.interrupts.listener = self._interrupt_became_pending
+            self._wire_interrupts()
+
+        self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
+            _mmio_region(p) for p in spec.peripherals])
+        self._space = self.bare_space
+        self._space_version = self._space.version
+        self._pending_error: BaseException | None = None
+        self._fault: Fault | None = None
+        self._trap: Trap | None = None
+        self._bus_error: tuple[int, AccessKind] | None = None
+        self._stop_requested = False
+        self._irq_pending = False
+        self._backends: list[tuple[Peripheral, object]] = []
+        self.image: ElfImage | None = None
+
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self.uc.hook_add(UC_HOOK_TLB_FILL, self._tlb_fill)
+        self.uc.hook_add(UC_HOOK_INTR, self._interrupt)
+        self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
+
+    # -- construction helpers -------------------------------------------------
+
+    @staticmethod
+    def _mmio_reader(dev: Peripheral):
+        read = dev.read
+        return lambda uc, offset, size, _: read(offset, size)
+
+    @staticmethod
+    def _mmio_writer(dev: Peripheral):
+        write = dev.write
+        return lambda uc, offset, size, value, _: write(offset, size, value)
+
+    def _wire_interrupts(self) -> None:
+        assert self.interrupts is not None
+        by_line: dict[int, list] = {}
+        for p in self.board.peripherals:
+            for out, line in p.irq.items():
+                by_line.setdefault(line, []).append(self.peripherals[p.name].irq[out])
+        for line, outputs in by_line.items():
+            if len(outputs) == 1:
+                outputs[0].connect(self.interrupts, line)
+            else:
+                gate = _OrGate(self.interrupts, line)
+                for i, out in enumerate(outputs):
+                    out.connect(gate, i)
+
+    # -- looking at the machine ------------------------------------------------
+
+    @property
+    def isa(self) -> str:
+        return self.board.cpu.isa
+
+    def peripheral(self, name: str) -> Peripheral:
+        try:
+            return self.peripherals[name]
+        except KeyError:
+            raise KeyError(f"board {self.board.name} has no peripheral {name!r}; "
+                           f"it has: {', '.join(self.peripherals)}") from None
+
+    def attach_uart(self, name: str, backend) -> None:
+        """Connect a host backend (BufferBackend, StdioBackend, TcpBackend) to a UART."""
+        uart = self.peripheral(name)
+        if not hasattr(uart, "attach"):
+            raise TypeError(f"peripheral {name!r} is not a UART")
+        uart.attach(backend)
+        self._backends = [(u, b) for u, b in self._backends if u is not uart] + [(uart, backend)]
+
+    @property
+    def space(self) -> AddressSpace:
+        return self._space
+
+    # -- memory ----------------------------------------------------------------
+
+    def read_physical(self, address: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(address, size))
+
+    def write_physical(self, address: int, data: bytes) -> None:
+        self.uc.mem_write(address, bytes(data))
+
+    def read_virtual(self, space: AddressSpace, address: int, size: int) -> bytes:
+        """Bytes as `space` sees them; a Fault if any byte is unmapped or unreadable."""
+        out = bytearray()
+        while size > 0:
+            m = space.lookup(address)
+            if m is None:
+                raise FaultError(Fault(FaultKind.UNMAPPED, self.cpu.pc, space.name, address, AccessKind.READ))
+            n = min(size, m.vend - address)
+            out += self.uc.mem_read(m.pbase + (address - m.vbase), n)
+            address += n
+            size -= n
+        return bytes(out)
+
+    def write_virtual(self, space: AddressSpace, address: int, data: bytes) -> None:
+        data = bytes(data)
+        while data:
+            m = space.lookup(address)
+            if m is None:
+                raise FaultError(Fault(FaultKind.UNMAPPED, self.cpu.pc, space.name, address, AccessKind.WRITE))
+            n = min(len(data), m.vend - address)
+            self.uc.mem_write(m.pbase + (address - m.vbase), data[:n])
+            address += n
+            data = data[n:]
+
+    def activate(self, space: AddressSpace) -> None:
+        """Run from now on in `space` (flushes the TLB when the space changes)."""
+        if space is not self._space or space.version != self._space_version:
+            self._space = space
+            self._space_version = space.version
+            self.cpu.flush_tlb()
+
+    # -- bare-metal boot -------------------------------------------------------
+
+    def load_elf(self, path: str | pathlib.Path) -> ElfImage:
+        """Load a bare-metal ELF at its physical addresses and reset the CPU into it."""
+        image = read_elf(path, self.isa)
+        for seg in image.segments:
+            region = self.board.region_at(seg.paddr, seg.memsize)
+            if region is None:
+                raise ElfError(f"{image.path}: segment at {seg.paddr:#x}-{seg.paddr + seg.memsize:#x} "
+                               f"is outside the memory of board {self.board.name}")
+        for seg in image.segments:
+            self.uc.mem_write(seg.paddr, seg.data + bytes(seg.memsize - len(seg.data)))
+        self.image = image
+        self.reset_cpu()
+        return image
+
+    def reset_cpu(self) -> None:
+        """The CPU as after reset: registers cleared, then SP/PC the way the board resets."""
+        self.cpu.reset()
+        self.activate(self.bare_space)
+        self.waiting = False
+        cpu = self.board.cpu
+        if cpu.reset == "vector-table":
+            table = self.read_physical(cpu.vector_table, 8)
+            self.cpu.sp = int.from_bytes(table[:4], "little")
+            self.cpu.pc = int.from_bytes(table[4:], "little") & ~1
+        else:
+            self.cpu.pc = self.image.entry if self.image is not None else 0
+
+    def enter_user_mode(self) -> None:
+        """Drop the CPU to its unprivileged mode; the pc is kept."""
+        if isinstance(self.cpu, Rv32):
+            resume = self.cpu.pc
+            self.cpu.prepare_user_entry(resume)
+            executed = self.counter.executed
+            self._in_user_entry = True
+            try:
+                self.counter.arm(1)
+                self.uc.emu_start(SENTINEL_PAGE, _STOP_ADDRESS)
+            finally:
+                        self.counter.rewind(executed)
+            if self.cpu.pc != resume:
+                raise RuntimeError(f"entering user mode ended at {self.cpu.pc:#x}, not {resume:#x}")
+        self.cpu.enter_user_mode()
+
+    # -- running ---------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """End the current run at the next instruction boundary (callable from callbacks)."""
+        self._stop_requested = True
+        self.counter.stop_now()
+
+    def run_for(self, seconds: float) -> Stop:
+        return self.run(self.clock.cycles(seconds))
+
+    def run(self, cycles: int) -> Stop:
+        """Run for `cycles` of virtual time (or until a fault, trap or stop request)."""
+        return self._run(self.clock.now + cycles, None)
+
+    def run_until(self, condition: Callable[[], bool], timeout: float,
+                  check_every: float = 0.001) -> Stop:
+        """Run until `condition()` holds (checked at slice boundaries and at least every
+        `check_every` seconds of virtual time) or `timeout` seconds of virtual time pass."""
+        if condition():
+            return Stop("condition", self.clock.now)
+        stop = self._run(self.clock.now + self.clock.cycles(timeout), condition,
+                         max(1, self.clock.cycles(check_every)))
+        return Stop("timeout", stop.cycle) if stop.reason == "time" else stop
+
+    def step(self, instructions: int = 1) -> Stop:
+        """Execute exactly `instructions` instructions (fewer if a fault or trap ends it)."""
+        return self._run(None, None, instructions=instructions)
+
+    def _run(self, until: int | None, condition: Callable[[], bool] | None,
+             check: int | None = None, instructions: int | None = None) -> Stop:
+        clock = self.clock
+        self._stop_requested = False
+        budget_end = None if instructions is None else self.counter.executed + instructions
+        while True:
+            self._poll_backends()
+            clock.fire_due()
+            if self._irq_pending:
+                self._irq_pending = False
+                self.waiting = False
+                if self.interrupt_handler is not None:
+                    self.interrupt_handler()
+            if self._stop_requested:
+                self._stop_requested = False
+                return Stop("stopped", clock.now)
+            if condition is not None and condition():
+                return Stop("condition", clock.now)
+            now = clock.now
+            if until is not None and now >= until:
+                return Stop("time", now)
+            if budget_end is not None and self.counter.executed >= budget_end:
+                return Stop("time", now)
+            target = now + self.max_slice if until is None else min(until, now + self.max_slice)
+            if check is not None:
+                target = min(target, now + check)
+            deadline = clock.next_deadline()
+            if deadline is not None:
+                target = min(target, deadline)
+            if self.waiting:
+                if budget_end is not None:
+                    return Stop("time", now)
+                clock.skip_to(target)
+                continue
+            slice_len = target - now
+            if budget_end is not None:
+                slice_len = min(slice_len, budget_end - self.counter.executed)
+            result = self._execute(max(slice_len, 0))
+            if result is not None:
+                return result
+
+    def _execute(self, instructions: int) -> Stop | None:
+        """One `emu_start` of at most `instructions`; a Stop if a fault or trap ended the run."""
+        self._fault = None
+        self._trap = None
+        self._bus_error = None
+        self._space.last_refusal = None
+        if instructions <= 0:
+            return None
+        self.counter.arm(instructions)
+        try:
+            self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
+        except UcError as e:
+            if self._pending_error is None:
+                self._fault = self._fault or self._fault_from(e)
+        if self._pending_error is not None:
+            err, self._pending_error = self._pending_error, None
+            raise err
+        if self._fault is not None:
+            return Stop("fault", self.clock.now, fault=self._fault)
+        if self._trap is not None:
+            return Stop("trap", self.clock.now, trap=self._trap)
+        if not self.counter.reached_deadline and not self._stop_requested:
+            # Unicorn returns early, with no hook, when the CPU halts in WFI.
+            return self._wait_for_interrupt()
+        return None
+
+    def _wait_for_interrupt(self) -> Stop | None:
+        trap = Trap("wait", self.cpu.pc)
+        if self.trap_handler is None:
+            self.waiting = True
+            return None
+        if self.trap_handler(trap):
+            return None
+        return Stop("trap", self.clock.now, trap=trap)
+
+    def _fault_from(self, error: UcError) -> Fault:
+        pc = self.cpu.pc
+        name = self._space.name
+        refusal = self._space.last_refusal
+        if error.errno == UC_ERR_EXCEPTION and refusal is not None:
+            return Fault(refusal.kind, pc, name, refusal.address, refusal.access)
+        if error.errno in _BUS_ERRORS and self._bus_error is not None:
+            address, access = self._bus_error
+            return Fault(FaultKind.BUS_ERROR, pc, name, address, access, detail="nothing at that physical address")
+        decoded = self.cpu.decode_error(error, name)
+        if decoded is not None:
+            return decoded
+        return Fault(FaultKind.CPU_ERROR, pc, name, detail=str(error))
+
+    # -- Unicorn callbacks (exceptions are carried out, never swallowed) ----------
+
+    def _tlb_fill(self, uc, vaddr: int, access: int, entry, _) -> bool:
+        try:
+            kind = _ACCESS.get(access, AccessKind.READ)
+            if vaddr & ~(PAGE_SIZE - 1) == SENTINEL_PAGE:
+                # Unicorn translates a page near the stop address on each emu_start.
+                entry.paddr = vaddr
+                entry.perms = UC_PROT_EXEC | UC_PROT_READ
+                return True
+            result = self._space.translate(vaddr, kind)
+            if result is None:
+                return False
+            entry.paddr = result[0]
+            entry.perms = result[1].value
+            return True
+        except BaseException as e:  # carried out of emu_start by _execute
+            self._carry(e)
+            return False
+
+    def _interrupt(self, uc, intno: int, _) -> None:
+        try:
+            event = self.cpu.decode_trap(intno, self._space.name)
+            if isinstance(event, Fault):
+                self._fault = event
+                uc.emu_stop()
+                return
+            if self.trap_handler is None or not self.trap_handler(event):
+                self._trap = event
+                uc.emu_stop()
+        except BaseException as e:
+            self._carry(e)
+
+    def _invalid_access(self, uc, access: int, address: int, size: int, value: int, _) -> bool:
+        self._bus_error = (address, _INVALID.get(access, AccessKind.READ))
+        return False
+
+    def _carry(self, error: BaseException) -> None:
+        if self._pending_error is None:
+            self._pending_error = error
+        self.uc.emu_stop()
+
+    def _event_scheduled(self, when: int) -> None:
+        self.counter.limit(when - self.clock.now)
+
+    def _interrupt_became_pending(self) -> None:
+        self._irq_pending = True
+        self.waiting = False
+        if self.interrupt_handler is not None:
+            self.counter.stop_now()
+
+    def _poll_backends(self) -> None:
+        for uart, backend in self._backends:
+            data = backend.poll()
+            if data:
+                uart.feed(data)
+
+
+class FaultError(Exception):
+    """A host-side access (debugger, loader) that the address space refuses."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(str(fault))
+        self.fault = fault
+
+
+def _mmio_region(p):
+    from .memory import Perm, Region
+    return Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio")
