@@ -42,6 +42,8 @@ ISA_FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 ISAS = tuple(ISA_FLAGS)
+#: the ISA names board files use, for callers that start from a board
+BOARD_ISAS = {"armv7m": "arm", "rv32imac": "riscv"}
 
 #: Flags for every compile, whatever the ISA or compiler. -fno-builtin keeps the compiler from
 #: turning copy loops into calls to memcpy/memset, which a -nostdlib program does not have.
@@ -111,6 +113,7 @@ def build(
     ``extra_flags`` go to every compile (defines such as ``-DNAME="value"``); ``include_dirs``
     become ``-I`` flags. Returns the output path; raises ``ToolchainError`` on any failure.
     """
+    isa = BOARD_ISAS.get(isa, isa)
     if isa not in ISA_FLAGS:
         raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
     sources = [Path(s) for s in sources]

@@ -371,8 +371,11 @@ class Machine:
         try:
             self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
         except UcError as e:
-            if self._pending_error is None:
-                self._fault = self._fault or self._fault_from(e)
+            if self._pending_error is None and self._fault is None:
+                event = self._event_from(e)
+                if isinstance(event, Trap):
+                    return self._take_trap(event)
+                self._fault = event
         if self._pending_error is not None:
             err, self._pending_error = self._pending_error, None
             raise err
@@ -394,7 +397,16 @@ class Machine:
             return None
         return Stop("trap", self.clock.now, trap=trap)
 
-    def _fault_from(self, error: UcError) -> Fault:
+    def _take_trap(self, trap: Trap) -> Stop | None:
+        """A trap that ended emu_start (rather than arriving in the interrupt hook)."""
+        if self.trap_handler is not None and self.trap_handler(trap):
+            if self._pending_error is not None:
+                err, self._pending_error = self._pending_error, None
+                raise err
+            return None
+        return Stop("trap", self.clock.now, trap=trap)
+
+    def _event_from(self, error: UcError) -> Fault | Trap:
         pc = self.cpu.pc
         name = self._space.name
         refusal = self._space.last_refusal
@@ -403,7 +415,7 @@ class Machine:
         if error.errno in _BUS_ERRORS and self._bus_error is not None:
             address, access = self._bus_error
             return Fault(FaultKind.BUS_ERROR, pc, name, address, access, detail="nothing at that physical address")
-        decoded = self.cpu.decode_error(error, name)
+        decoded = self.cpu.decode_error(error, name, lambda a, n: self.read_virtual(self._space, a, n))
         if decoded is not None:
             return decoded
         return Fault(FaultKind.CPU_ERROR, pc, name, detail=str(error))

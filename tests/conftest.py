@@ -1,8 +1,41 @@
-"""Shared test set-up: the repository root is importable whatever the working directory."""
+"""Shared test set-up.
 
+The repository root is importable whatever the working directory, and the
+bare-metal firmware (firmware/bare, built by firmware/build.py with the project's
+toolchain) is built once per session for every board: `bare_firmware` maps
+`(board, program)` to its ELF.
+"""
+
+from __future__ import annotations
+
+import importlib.util
 import pathlib
 import sys
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+BOARDS = ("mps2-an385", "hifive1")
+
+
+def load_by_path(name: str, path: pathlib.Path):
+    """Import a helper module from its file (firmware/build.py is not in a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+firmware_build = load_by_path("atoll_firmware_build", ROOT / "firmware" / "build.py")
+
+
+@pytest.fixture(scope="session")
+def bare_firmware(tmp_path_factory) -> dict[tuple[str, str], pathlib.Path]:
+    """Every bare-metal program built for every board: ``{(board, program): elf}``."""
+    return firmware_build.build_all(tmp_path_factory.mktemp("bare-firmware"))

@@ -9,7 +9,10 @@ A Cortex-M start address carries the Thumb bit (`start_address`).
 
 from __future__ import annotations
 
-from unicorn import Uc
+from typing import Callable
+
+from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn import arm_const as A
 from unicorn.unicorn_const import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB
 
@@ -26,7 +29,7 @@ EXCP_EXCEPTION_EXIT = 8
 EXCP_NOCP = 17
 EXCP_INVSTATE = 18
 EXCP_UNALIGNED = 22
-EXCP_HLT = 0x10001
+XPSR_T = 1 << 24
 
 _FAULTS = {
     EXCP_UDEF: (FaultKind.UNDEFINED_INSTRUCTION, "undefined instruction"),
@@ -78,10 +81,16 @@ class CortexM3(Cpu):
             return Trap("syscall", pc)
         if intno == EXCP_BKPT:
             return Trap("breakpoint", pc)
-        if intno == EXCP_HLT:
-            return Trap("wait", pc)
         kind, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, f"exception {intno}"))
         return Fault(kind, pc, space, detail=detail)
+
+    def decode_error(self, error: UcError, space: str, read_code: Callable[[int, int], bytes]) -> Trap | Fault | None:
+        # A branch with the Thumb bit clear leaves xPSR.T clear; Unicorn then fails
+        # to decode ARM-state code and reports an invalid instruction.
+        if error.errno == UC_ERR_INSN_INVALID and not self.read("xpsr") & XPSR_T:
+            return Fault(FaultKind.ILLEGAL_STATE, self.pc, space,
+                         detail="execution in ARM state (Thumb bit clear) on a Thumb-only core")
+        return super().decode_error(error, space, read_code)
 
     def enter_user_mode(self) -> None:
         self.write("control", self.read("control") | 1)
@@ -93,5 +102,5 @@ class CortexM3(Cpu):
         self.write("lr", 0xFFFFFFFF)
         self.write("control", 0)
         self.write("primask", 0)
-        self.write("xpsr", 1 << 24)  # Thumb state
+        self.write("xpsr", XPSR_T)  # Thumb state
         self.user_mode = False

@@ -10,7 +10,7 @@ context in one call, and how to drop to user mode.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_ERR_INSN_INVALID
@@ -106,8 +106,12 @@ class Cpu:
     def decode_trap(self, intno: int, space: str) -> Trap | Fault:
         raise NotImplementedError
 
-    def decode_error(self, error: UcError, space: str) -> Fault | None:
-        """A fault for an emulator error that is not a memory error, or None."""
+    def decode_error(self, error: UcError, space: str, read_code: Callable[[int, int], bytes]) -> Trap | Fault | None:
+        """What an emulator error that is not a memory error means, or None.
+
+        `read_code(address, size)` reads instruction bytes through the active space
+        (for ISAs whose breakpoints Unicorn reports as invalid instructions).
+        """
         if error.errno == UC_ERR_INSN_INVALID:
             return Fault(FaultKind.UNDEFINED_INSTRUCTION, self.pc, space, detail="undefined instruction")
         return None

@@ -10,7 +10,10 @@ Interrupt numbers are the RISC-V exception cause codes.
 
 from __future__ import annotations
 
-from unicorn import Uc
+from typing import Callable
+
+from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn import riscv_const as R
 from unicorn.unicorn_const import UC_ARCH_RISCV, UC_MODE_RISCV32
 
@@ -25,8 +28,9 @@ ABI_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
 CAUSE_ECALL_U = 8
 CAUSE_ECALL_M = 11
 CAUSE_BREAKPOINT = 3
-EXCP_HLT = 0x10001
 MSTATUS_MPP = 3 << 11
+EBREAK = (0x00100073).to_bytes(4, "little")
+C_EBREAK = (0x9002).to_bytes(2, "little")
 
 _FAULTS = {
     0: (FaultKind.MISALIGNED, AccessKind.FETCH, "misaligned instruction fetch"),
@@ -58,15 +62,30 @@ class Rv32(Cpu):
         return cls(uc)
 
     def decode_trap(self, intno: int, space: str) -> Trap | Fault:
+        # Unicorn advances the pc by 4 past every exception it hands to the hook (even
+        # a compressed instruction's): right for ECALL, which resumes after itself;
+        # faults and breakpoints are moved back onto the instruction that raised them.
         pc = self.pc
         if intno in (CAUSE_ECALL_U, CAUSE_ECALL_M):
             return Trap("syscall", pc)
+        self.pc = pc = pc - 4
         if intno == CAUSE_BREAKPOINT:
             return Trap("breakpoint", pc)
-        if intno == EXCP_HLT:
-            return Trap("wait", pc)
         kind, access, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, None, f"exception cause {intno}"))
         return Fault(kind, pc, space, access=access, detail=detail)
+
+    def decode_error(self, error: UcError, space: str, read_code: Callable[[int, int], bytes]) -> Trap | Fault | None:
+        # Unicorn 2.1.4 ends emu_start with UC_ERR_INSN_INVALID on EBREAK and C.EBREAK
+        # instead of calling the interrupt hook with cause 3.
+        if error.errno == UC_ERR_INSN_INVALID:
+            pc = self.pc
+            try:
+                code = read_code(pc, 4)
+            except Exception:
+                code = b""
+            if code[:2] == C_EBREAK or code[:4] == EBREAK:
+                return Trap("breakpoint", pc)
+        return super().decode_error(error, space, read_code)
 
     def prepare_user_entry(self, resume_at: int) -> None:
         """Set MEPC and MSTATUS.MPP so that the trampoline's `mret` lands in U-mode at `resume_at`."""
