@@ -1,0 +1,462 @@
+"""Machine speed, side by side in one run: Atoll against bare Unicorn (and QEMU) on one ELF.
+
+Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
+into build/firmware first). For each board the bare-metal program ``compute`` (a CPU-bound loop
+with no I/O until it prints its checksum and parks) runs
+
+- on the Atoll machine: ``Machine(board)``, ``load_elf``, ``run_until`` the done line appears
+  on UART0 — deterministic time, the native instruction counter, every slice one ``emu_start``;
+- on a bare ``unicorn.Uc`` of the same CPU model, with the same segments at the same physical
+  addresses, the peripheral windows mapped to a trivial callback (reads 0, so the UART is never
+  full), started at the same entry with the same SP: (i) in ``emu_start(count=1_000_000)``
+  slices, (ii) in one ``emu_start`` with no hook at all, until the park address;
+- on QEMU (where installed): the ELF patched to N and to 2N iterations, each timed until its
+  done line appears; MIPS = (instructions(2N) - instructions(N)) / (time(2N) - time(N)), which
+  removes QEMU's start-up. Instruction counts are Atoll's, exact because a round of the loop
+  always costs the same number of instructions.
+
+The program's ``iterations`` global (in .data, copied from its load address by crt0) is
+overwritten in the loaded image before the CPU starts, so one ELF serves every length. Every
+timed run is repeated and the best is kept; runs of one board are interleaved so that a busy
+host hurts all of them alike. The results are printed as a table per board with ratios against
+the 80% goal, and written as JSON to build/bench/machine.json.
+
+Instruction counts are checked: Atoll's and bare Unicorn's counts are both linear in
+``iterations`` with the same cost per round; they differ by a constant, the extra polls of
+UART0's TX-full flag on Atoll, whose UART sends at line rate (on bare Unicorn it is never full).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import unicorn  # noqa: E402
+from elftools.elf.elffile import ELFFile  # noqa: E402
+from unicorn import Uc  # noqa: E402
+from unicorn import arm_const, riscv_const  # noqa: E402
+from unicorn.unicorn_const import (  # noqa: E402
+    UC_ARCH_ARM,
+    UC_ARCH_RISCV,
+    UC_MODE_MCLASS,
+    UC_MODE_RISCV32,
+    UC_MODE_THUMB,
+    UC_PROT_ALL,
+)
+
+from machine.board import load_board  # noqa: E402
+from machine.counter import InstructionCounter  # noqa: E402
+from machine.host.uart import BufferBackend  # noqa: E402
+from machine.machine import Machine  # noqa: E402
+
+BOARDS = ("mps2-an385", "hifive1")
+PROGRAM = "compute"
+GOAL = 0.80
+SLICE = 1_000_000
+DONE = b"compute: done "
+
+#: QEMU binary and machine arguments per board (as tests/firmware/qemu.py uses them)
+QEMU = {
+    "mps2-an385": ("qemu-system-arm", ("-M", "mps2-an385")),
+    "hifive1": ("qemu-system-riscv32", ("-M", "sifive_e", "-bios", "none")),
+}
+QEMU_ARGS = ("-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot")
+
+ROWS = ("atoll (deterministic)", "unicorn count= slices", "unicorn no hooks", "qemu")
+
+
+# -- the ELF ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Program:
+    """What the bench needs to know about one board's compute ELF."""
+
+    path: Path
+    raw: bytes
+    entry: int
+    park: int              # address of compute_park (no Thumb bit)
+    iterations_lma: int    # where crt0 copies `iterations` from (its load address)
+    iterations_offset: int  # the same bytes in the file
+    segments: tuple[tuple[int, bytes, int], ...]  # (paddr, file bytes, memsize)
+
+    @classmethod
+    def read(cls, path: Path) -> "Program":
+        raw = path.read_bytes()
+        with path.open("rb") as f:
+            elf = ELFFile(f)
+            symbols = elf.get_section_by_name(".symtab")
+            if symbols is None:
+                raise SystemExit(f"{path}: has no symbol table")
+
+            def symbol(name: str) -> int:
+                found = symbols.get_symbol_by_name(name)
+                if not found:
+                    raise SystemExit(f"{path}: has no symbol {name!r}")
+                return found[0]["st_value"]
+
+            iterations = symbol("iterations")
+            park = symbol("compute_park") & ~1
+            loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+            segments = tuple((s["p_paddr"], s.data(), s["p_memsz"]) for s in loads if s["p_memsz"])
+            for s in loads:
+                if s["p_vaddr"] <= iterations and iterations + 4 <= s["p_vaddr"] + s["p_filesz"]:
+                    delta = iterations - s["p_vaddr"]
+                    lma, offset = s["p_paddr"] + delta, s["p_offset"] + delta
+                    break
+            else:
+                raise SystemExit(f"{path}: `iterations` is not in a loaded segment's file bytes")
+            return cls(path, raw, elf.header["e_entry"], park, lma, offset, segments)
+
+    def patched(self, iterations: int) -> bytes:
+        """The ELF file with `iterations` set (what QEMU loads)."""
+        raw = bytearray(self.raw)
+        raw[self.iterations_offset:self.iterations_offset + 4] = iterations.to_bytes(4, "little")
+        return bytes(raw)
+
+
+# -- Atoll ------------------------------------------------------------------------------------
+
+@dataclass
+class AtollRun:
+    instructions: int
+    seconds: float
+    boot_seconds: float
+    output: bytes
+
+
+def run_atoll(board: str, program: Program, iterations: int, expected_instructions: int | None) -> AtollRun:
+    t0 = time.perf_counter()
+    machine = Machine(board)
+    uart = BufferBackend()
+    machine.attach_uart("uart0", uart)
+    machine.load_elf(program.path)
+    machine.write_physical(program.iterations_lma, iterations.to_bytes(4, "little"))
+    t1 = time.perf_counter()
+    guess = expected_instructions or 50_000_000
+    timeout = 2 * guess / machine.clock.frequency_hz + 1.0
+    output = uart.output
+    stop = machine.run_until(lambda: b"\n" in output, timeout=timeout)
+    t2 = time.perf_counter()
+    if stop.reason != "condition":
+        raise SystemExit(f"atoll on {board}: run ended by {stop.reason} ({stop}), output {bytes(output)!r}")
+    return AtollRun(machine.counter.executed, t2 - t1, t1 - t0, bytes(output))
+
+
+# -- bare Unicorn -------------------------------------------------------------------------------
+
+class Bare:
+    """A plain Uc of the board's CPU model with the program loaded, ready at reset."""
+
+    def __init__(self, board: str, program: Program, iterations: int) -> None:
+        spec = load_board(board)
+        self.arm = spec.cpu.isa == "armv7m"
+        if self.arm:
+            self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+            self.uc.ctl_set_cpu_model(arm_const.UC_CPU_ARM_CORTEX_M3)
+            self.pc_reg, self.thumb = arm_const.UC_ARM_REG_PC, 1
+        else:
+            self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+            self.uc.ctl_set_cpu_model(riscv_const.UC_CPU_RISCV32_SIFIVE_E31)
+            self.pc_reg, self.thumb = riscv_const.UC_RISCV_REG_PC, 0
+        for r in spec.regions:
+            self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
+        self.uart = bytearray()
+        for p in spec.peripherals:
+            self.uc.mmio_map(p.base, p.size, _read_zero, None,
+                             self._uart_write if p.name == "uart0" else _ignore, None)
+        for paddr, data, memsize in program.segments:
+            self.uc.mem_write(paddr, data + bytes(memsize - len(data)))
+        self.uc.mem_write(program.iterations_lma, iterations.to_bytes(4, "little"))
+        if self.arm:  # the Cortex-M reset: SP and PC from the vector table
+            table = bytes(self.uc.mem_read(spec.cpu.vector_table, 8))
+            self.uc.reg_write(arm_const.UC_ARM_REG_SP, int.from_bytes(table[:4], "little"))
+            self.start = int.from_bytes(table[4:], "little") & ~1
+        else:
+            self.start = program.entry
+        self.park = program.park
+
+    def _uart_write(self, uc, offset, size, value, _) -> None:
+        if offset == 0:  # the data / TXDATA register on both boards
+            self.uart.append(value & 0xFF)
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(self.pc_reg)
+
+    def emu(self, begin: int, count: int = 0) -> None:
+        self.uc.emu_start(begin | self.thumb, self.park, 0, count)
+
+
+def _read_zero(uc, offset, size, _) -> int:
+    return 0
+
+
+def _ignore(uc, offset, size, value, _) -> None:
+    pass
+
+
+def count_bare(board: str, program: Program, iterations: int) -> int:
+    """Instructions the program executes on bare Unicorn up to its park address (untimed: counted
+    by Atoll's native counter hook, the only hook on this Uc)."""
+    bare = Bare(board, program, iterations)
+    counter = InstructionCounter(bare.uc)
+    counter.arm(1 << 62)
+    bare.emu(bare.start)
+    if bare.pc != bare.park:
+        raise SystemExit(f"bare unicorn on {board}: stopped at {bare.pc:#x}, not at the park address")
+    return counter.executed
+
+
+def run_count_slices(board: str, program: Program, iterations: int, instructions: int) -> tuple[float, bytes]:
+    """Exactly `instructions` in count= slices; checks that the last one lands on the park address
+    (and that one instruction before it does not)."""
+    bare = Bare(board, program, iterations)
+    t = time.perf_counter()
+    remaining = instructions
+    pc = bare.start
+    while remaining > 1:
+        n = min(SLICE, remaining - 1)
+        bare.emu(pc, n)
+        remaining -= n
+        pc = bare.pc
+    short_of_park = pc != bare.park
+    bare.emu(pc, remaining)
+    seconds = time.perf_counter() - t
+    if not short_of_park or bare.pc != bare.park:
+        raise SystemExit(f"unicorn count= on {board}: {instructions} instructions do not end exactly at "
+                         f"the park address (pc {bare.pc:#x}, park {bare.park:#x})")
+    return seconds, bytes(bare.uart)
+
+
+def run_no_hooks(board: str, program: Program, iterations: int) -> tuple[float, bytes]:
+    bare = Bare(board, program, iterations)
+    t = time.perf_counter()
+    bare.emu(bare.start)
+    seconds = time.perf_counter() - t
+    if bare.pc != bare.park:
+        raise SystemExit(f"unicorn without hooks on {board}: stopped at {bare.pc:#x}, not at the park address")
+    return seconds, bytes(bare.uart)
+
+
+# -- QEMU ---------------------------------------------------------------------------------------
+
+def qemu_installed(board: str) -> bool:
+    return shutil.which(QEMU[board][0]) is not None
+
+
+def run_qemu(board: str, elf: Path, timeout: float = 60.0) -> tuple[float, bytes]:
+    """Seconds from starting QEMU until the done line has arrived on its serial port."""
+    exe, machine_args = QEMU[board]
+    received = bytearray()
+    arrived = threading.Event()
+    t = time.perf_counter()
+    proc = subprocess.Popen([exe, *machine_args, *QEMU_ARGS, "-kernel", str(elf)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def reader() -> None:
+        while chunk := proc.stdout.read1(4096):
+            received.extend(chunk)
+            if b"\n" in received:
+                arrived.set()
+        arrived.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    ok = arrived.wait(timeout)
+    seconds = time.perf_counter() - t
+    proc.kill()
+    proc.wait()
+    thread.join(timeout=5)
+    stderr = proc.stderr.read().decode(errors="replace").strip()
+    proc.stdout.close()
+    proc.stderr.close()
+    if not ok or b"\n" not in received:
+        raise SystemExit(f"qemu on {board}: no done line from {elf.name} ({bytes(received)!r}) {stderr}")
+    return seconds, bytes(received)
+
+
+# -- one board --------------------------------------------------------------------------------
+
+def mips(instructions: int, seconds: float) -> float:
+    return instructions / seconds / 1e6
+
+
+def bench_board(board: str, elf: Path, target: int, qemu_target: int, repeat: int, use_qemu: bool) -> dict:
+    program = Program.read(elf)
+    print(f"\n== {board}: {elf.relative_to(REPO) if elf.is_relative_to(REPO) else elf}", flush=True)
+
+    # Instructions per round, from two short runs on each side: a run is `base + per_round * N`.
+    small = 1000
+    a1, a2 = (run_atoll(board, program, n, None).instructions for n in (small, 2 * small))
+    b1, b2 = (count_bare(board, program, n) for n in (small, 2 * small))
+    per_round = (a2 - a1) // small
+    if (a2 - a1) != per_round * small or (b2 - b1) != (a2 - a1):
+        raise SystemExit(f"{board}: instruction counts are not linear in iterations "
+                         f"(atoll {a1}, {a2}; bare {b1}, {b2})")
+    atoll_base, bare_base = a1 - per_round * small, b1 - per_round * small
+    iterations = max(1, round(target / per_round))
+    bare_instructions = bare_base + per_round * iterations
+    expected_atoll = atoll_base + per_round * iterations
+
+    times: dict[str, list[float]] = {row: [] for row in ROWS[:3]}
+    boots: list[float] = []
+    outputs: dict[str, bytes] = {}
+    atoll_instructions = None
+    for _ in range(repeat):
+        run = run_atoll(board, program, iterations, expected_atoll)
+        atoll_instructions = run.instructions
+        times[ROWS[0]].append(run.seconds)
+        boots.append(run.boot_seconds)
+        outputs["atoll"] = run.output
+        seconds, outputs["unicorn count="] = run_count_slices(board, program, iterations, bare_instructions)
+        times[ROWS[1]].append(seconds)
+        seconds, outputs["unicorn no hooks"] = run_no_hooks(board, program, iterations)
+        times[ROWS[2]].append(seconds)
+    if atoll_instructions != expected_atoll:
+        raise SystemExit(f"{board}: atoll ran {atoll_instructions} instructions, expected {expected_atoll}")
+    if len(set(outputs.values())) != 1:
+        raise SystemExit(f"{board}: the runs printed different lines: {outputs}")
+
+    rows: dict[str, dict] = {}
+    for row, instructions in ((ROWS[0], atoll_instructions), (ROWS[1], bare_instructions),
+                              (ROWS[2], bare_instructions)):
+        best = min(times[row])
+        rows[row] = {"mips": mips(instructions, best), "seconds": best, "all_seconds": times[row],
+                     "instructions": instructions}
+
+    qemu: dict = {"installed": False}
+    if use_qemu and qemu_installed(board):
+        qemu = bench_qemu(board, program, per_round, iterations, qemu_target, repeat, outputs["atoll"])
+        rows[ROWS[3]] = {"mips": qemu["mips"], "seconds": qemu["delta_seconds"],
+                         "instructions": qemu["delta_instructions"]}
+
+    atoll = rows[ROWS[0]]["mips"]
+    ratio_count = atoll / rows[ROWS[1]]["mips"]
+    ratio_nohooks = atoll / rows[ROWS[2]]["mips"]
+    result = {
+        "board": board,
+        "elf": str(elf.relative_to(REPO)) if elf.is_relative_to(REPO) else elf.name,
+        "iterations": iterations,
+        "instructions_per_iteration": per_round,
+        "instructions": {"atoll": atoll_instructions, "unicorn": bare_instructions,
+                         "difference": atoll_instructions - bare_instructions},
+        "output": outputs["atoll"].decode(errors="replace").strip(),
+        "boot_seconds": min(boots),
+        "rows": rows,
+        "qemu": qemu,
+        "ratios": {"atoll/unicorn_count": ratio_count, "atoll/unicorn_nohooks": ratio_nohooks},
+        "goal": GOAL,
+        "meets_goal_deterministic": ratio_count >= GOAL,
+        "fast_mode": None,
+    }
+    print_board(result)
+    return result
+
+
+def bench_qemu(board: str, program: Program, per_round: int, atoll_iterations: int,
+               qemu_target: int, repeat: int, atoll_output: bytes) -> dict:
+    n = max(1, round(qemu_target / per_round))
+    with tempfile.TemporaryDirectory(prefix="atoll-bench-") as tmp:
+        elves = {}
+        for iterations in (atoll_iterations, n, 2 * n):
+            elves[iterations] = Path(tmp) / f"compute-{iterations}.elf"
+            elves[iterations].write_bytes(program.patched(iterations))
+        # The same length Atoll ran: QEMU must print the same line.
+        _, line = run_qemu(board, elves[atoll_iterations])
+        if line.strip() != atoll_output.strip():
+            raise SystemExit(f"{board}: qemu printed {line!r}, atoll {atoll_output!r}")
+        runs: dict[int, list[float]] = {n: [], 2 * n: []}
+        for _ in range(repeat):
+            for iterations in (n, 2 * n):
+                runs[iterations].append(run_qemu(board, elves[iterations])[0])
+    t1, t2 = min(runs[n]), min(runs[2 * n])
+    delta = per_round * n
+    return {"installed": True, "iterations": [n, 2 * n], "seconds": {str(k): v for k, v in runs.items()},
+            "delta_instructions": delta, "delta_seconds": t2 - t1,
+            "mips": mips(delta, t2 - t1) if t2 > t1 else float("nan")}
+
+
+def print_board(r: dict) -> None:
+    ins = r["instructions"]
+    print(f"program: {r['iterations']} iterations x {r['instructions_per_iteration']} instructions; "
+          f"printed {r['output']!r}")
+    print(f"instructions: atoll {ins['atoll']:,}, bare unicorn {ins['unicorn']:,} "
+          f"(atoll +{ins['difference']:,}: UART TX-full polls at line rate; the loop is identical)")
+    print(f"boot (Machine + load_elf): {r['boot_seconds'] * 1e3:.1f} ms")
+    print(f"{'':24}{'MIPS':>10}{'seconds':>10}")
+    for row in ROWS:
+        if row in r["rows"]:
+            x = r["rows"][row]
+            print(f"{row:24}{x['mips']:>10.1f}{x['seconds']:>10.3f}")
+        elif row == "qemu":
+            print(f"{row:24}{'not installed':>20}")
+    q = r["qemu"]
+    if q.get("installed"):
+        n1, n2 = q["iterations"]
+        print(f"  (qemu: {n1} and {n2} iterations, {q['delta_instructions']:,} instructions apart, "
+              f"{q['delta_seconds']:.3f} s apart, best of {len(q['seconds'][str(n1)])})")
+    ratios = r["ratios"]
+    verdict = "meets goal" if r["meets_goal_deterministic"] else "below goal"
+    print(f"atoll / unicorn count= : {ratios['atoll/unicorn_count']:6.1%}   "
+          f"goal >= {GOAL:.0%} with deterministic time: {verdict}")
+    print(f"atoll / unicorn no hooks: {ratios['atoll/unicorn_nohooks']:6.1%}   "
+          f"goal >= {GOAL:.0%} in a fast mode: n/a (the machine has no fast mode)")
+
+
+# -- main -------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Atoll machine speed next to bare Unicorn and QEMU.")
+    parser.add_argument("--firmware", type=Path, default=REPO / "build" / "firmware",
+                        help="directory of built firmware (default: build/firmware)")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "bench" / "machine.json",
+                        help="JSON results (default: build/bench/machine.json)")
+    parser.add_argument("--board", action="append", choices=BOARDS, help="only this board (repeatable)")
+    parser.add_argument("--instructions", type=float, default=60e6,
+                        help="instructions per Atoll/Unicorn run (default 60e6)")
+    parser.add_argument("--qemu-instructions", type=float, default=300e6,
+                        help="instructions of QEMU's shorter run; the longer runs twice as many (default 300e6)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each kind; the best counts (default 3)")
+    parser.add_argument("--no-qemu", action="store_true", help="skip QEMU")
+    args = parser.parse_args(argv)
+
+    print(f"Atoll machine benchmark: unicorn {unicorn.__version__}, Python {platform.python_version()}, "
+          f"{os.cpu_count()} CPUs; best of {args.repeat}")
+    print(f"goal: atoll >= {GOAL:.0%} of unicorn with count= slices (deterministic time), "
+          f"and >= {GOAL:.0%} of unicorn without hooks in a fast mode, if any")
+    results = []
+    for board in args.board or BOARDS:
+        elf = args.firmware / board / f"{PROGRAM}.elf"
+        if not elf.is_file():
+            print(f"error: {elf} is missing; build it with `make firmware`", file=sys.stderr)
+            return 1
+        if not args.no_qemu and not qemu_installed(board):
+            print(f"qemu: not installed ({QEMU[board][0]})")
+        results.append(bench_board(board, elf, int(args.instructions), int(args.qemu_instructions),
+                                   max(1, args.repeat), not args.no_qemu))
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "unicorn": unicorn.__version__, "python": platform.python_version(), "cpus": os.cpu_count(),
+        "repeat": args.repeat, "goal": GOAL, "slice": SLICE, "boards": results,
+    }, indent=2) + "\n")
+    print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
