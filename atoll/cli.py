@@ -15,8 +15,16 @@ import re
 import sys
 from typing import Sequence
 
-from machine import BoardError, BufferBackend, ElfError, Machine, known_boards, load_board
-from machine.host.uart import StdioBackend, TcpBackend
+from machine import (
+    BoardError,
+    BufferBackend,
+    ElfError,
+    Machine,
+    StdioBackend,
+    TcpBackend,
+    known_boards,
+    load_board,
+)
 
 EXIT_USAGE = 2
 

@@ -8,7 +8,7 @@ from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards,
 from .clock import Clock, Event
 from .cpu import Cpu, Trap
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
-from .host.uart import BufferBackend, UartBackend
+from .host.uart import BufferBackend, StdioBackend, TcpBackend, UartBackend
 from .irq import InterruptController, IrqLine
 from .machine import FaultError, Machine, Stop
 from .memory import (
@@ -32,5 +32,5 @@ __all__ = [
     "CpuSpec", "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field",
     "InterruptController", "IrqLine", "Machine", "Mapping", "MemoryMapError", "Peripheral",
     "PeripheralSpec", "Perm", "Region", "Register", "RegisterMap", "RegisterMapError", "Segment",
-    "Stop", "Trap", "UartBackend", "known_boards", "load_board", "read_elf", "symbols",
+    "StdioBackend", "Stop", "TcpBackend", "Trap", "UartBackend", "known_boards", "load_board", "read_elf", "symbols",
 ]

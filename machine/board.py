@@ -354,9 +354,9 @@ def _check_overlaps(c: _Checker, regions: list[Region], peripherals: list[Periph
 
 def _check_irqs(c: _Checker, peripherals: list[PeripheralSpec], controller: str | None) -> None:
     ctrl = next((p for p in peripherals if p.name == controller), None)
-    limit = None
+    first, limit = 0, None
     if ctrl is not None:
-        limit = _controller_lines(c, ctrl)
+        first, limit = _controller_lines(c, ctrl)
     for p in peripherals:
         if p.irq and ctrl is None:
             raise c.fail(f"peripheral {p.name!r}.irq", "is wired but the board names no [interrupts] controller")
@@ -364,6 +364,9 @@ def _check_irqs(c: _Checker, peripherals: list[PeripheralSpec], controller: str 
             if limit is not None and line >= limit:
                 raise c.fail(f"peripheral {p.name!r}.irq.{out}",
                              f"line {line} is beyond the {limit} lines of controller {controller!r}")
+            if line < first:
+                raise c.fail(f"peripheral {p.name!r}.irq.{out}",
+                             f"line {line} is reserved on controller {controller!r}; its lines start at {first}")
 
 
 def _probe(c: _Checker, spec: PeripheralSpec) -> Peripheral:
@@ -377,5 +380,7 @@ def _probe(c: _Checker, spec: PeripheralSpec) -> Peripheral:
         raise c.fail(f"peripheral {spec.name!r}.params", problem) from None
 
 
-def _controller_lines(c: _Checker, spec: PeripheralSpec) -> int:
-    return int(_probe(c, spec).num_lines)
+def _controller_lines(c: _Checker, spec: PeripheralSpec) -> tuple[int, int]:
+    """The first usable line and the number of lines of an interrupt controller."""
+    controller = _probe(c, spec)
+    return int(getattr(controller, "first_line", 0)), int(controller.num_lines)

@@ -58,6 +58,8 @@ class InterruptController(Protocol):
     """What the machine and the kernel need from an interrupt controller."""
 
     num_lines: int
+    #: the lowest line a peripheral may be wired to (the PLIC reserves source 0)
+    first_line: int
     listener: Callable[[], None] | None
 
     def set_line(self, line: int, level: bool) -> None:

@@ -261,6 +261,18 @@ class Machine:
         self.reset_cpu()
         return image
 
+    def reset(self) -> None:
+        """The whole board as at power-on: time back to zero, every peripheral reset,
+        the loaded ELF (if any) written again, and the CPU reset into it."""
+        self.clock.reset()
+        for dev in self.peripherals.values():
+            dev.reset()
+        if self.image is not None:
+            for seg in self.image.segments:
+                self.uc.mem_write(seg.paddr, seg.data + bytes(seg.memsize - len(seg.data)))
+        self._irq_pending = False
+        self.reset_cpu()
+
     def reset_cpu(self) -> None:
         """The CPU as after reset: registers cleared, then SP/PC the way the board resets."""
         self.cpu.reset()

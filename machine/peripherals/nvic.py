@@ -70,6 +70,7 @@ class Nvic(Peripheral):
             raise ValueError(f"{name}: priority_bits must be an integer in 1..8, not {priority_bits!r}")
         super().__init__(name, clock)
         self.num_lines = num_irq
+        self.first_line = 0
         self.priority_bits = priority_bits
         self.listener: Callable[[], None] | None = None
         self._all = (1 << num_irq) - 1

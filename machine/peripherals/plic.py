@@ -83,6 +83,7 @@ class Plic(Peripheral):
         super().__init__(name, clock)
         self.num_sources = num_sources
         self.num_lines = num_sources + 1   # line numbers are source ids; 0 is never wired
+        self.first_line = 1
         self.listener: Callable[[], None] | None = None
         self._valid = ((1 << (num_sources + 1)) - 1) & ~1
         self._words = (num_sources + 32) // 32

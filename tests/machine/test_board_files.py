@@ -103,6 +103,9 @@ EXPECTED = {
     "irq_line_beyond_controller":
         "irq_line_beyond_controller.toml: peripheral 'uart0'.irq.tx: "
         "line 32 is beyond the 32 lines of controller 'nvic'",
+    "irq_line_reserved":
+        "irq_line_reserved.toml: peripheral 'uart0'.irq.irq: "
+        "line 0 is reserved on controller 'plic'; its lines start at 1",
     "irq_line_negative":
         "irq_line_negative.toml: peripheral 'uart0'.irq.rx: must be a non-negative integer, not -1",
     "irq_line_not_an_integer":

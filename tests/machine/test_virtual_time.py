@@ -155,3 +155,18 @@ def test_bytes_leave_the_uart_one_character_time_apart(board, bare_firmware):
     char = CHARACTER_CYCLES[board]
     # The guest polls for room, so a byte may start a few instructions late, never early.
     assert all(char <= gap <= char + 30 for gap in gaps), gaps
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_reset_board_runs_its_program_again_from_time_zero(board, bare_firmware):
+    machine, uart = boot(board, bare_firmware[board, "blink"])
+    machine.run_for(0.005)
+    first = (bytes(uart.output), list(uart.timestamps))
+    uart.output.clear()
+    uart.timestamps.clear()
+
+    machine.reset()
+    machine.run_for(0.005)
+
+    assert machine.clock.seconds == pytest.approx(0.005)
+    assert (bytes(uart.output), list(uart.timestamps)) == first
