@@ -21,9 +21,14 @@ timed run is repeated and the best is kept; runs of one board are interleaved so
 host hurts all of them alike. The results are printed as a table per board with ratios against
 the 80% goal, and written as JSON to build/bench/machine.json.
 
+Times are wall seconds (the goal is judged on them) and, as a cross-check that a busy host
+disturbs less, CPU seconds of the process doing the work (for QEMU: its user + system time).
+
 Instruction counts are checked: Atoll's and bare Unicorn's counts are both linear in
 ``iterations`` with the same cost per round; they differ by a constant, the extra polls of
 UART0's TX-full flag on Atoll, whose UART sends at line rate (on bare Unicorn it is never full).
+The count= run executes exactly the bare count and must end on the park address, one
+instruction short of it must not; Unicorn, Atoll and QEMU must print the same line.
 """
 
 from __future__ import annotations
