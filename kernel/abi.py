@@ -130,6 +130,14 @@ class Lease:
 LEASE_READABLE = 1
 LEASE_WRITABLE = 2
 
+#: The virtual layout every component is linked for (firmware/lib/component.ld):
+#: code and data from COMPONENT_BASE, below COMPONENT_LIMIT; the stack ends at
+#: STACK_TOP. Peripherals a driver uses are mapped at their physical address
+#: unless the image description gives another, outside these ranges.
+COMPONENT_BASE = 0x0001_0000
+COMPONENT_LIMIT = 0x0100_0000
+STACK_TOP = 0x7000_0000
+
 #: syscall number register and argument registers per ISA
 REGISTERS = {
     "armv7m": {"number": "r12", "args": ("r0", "r1", "r2", "r3", "r4", "r5", "r6")},
@@ -166,6 +174,9 @@ def c_header() -> str:
         f"#define ATL_CAP_SLOTS {CAP_SLOTS}",
         f"#define ATL_LEASE_READABLE {LEASE_READABLE}u",
         f"#define ATL_LEASE_WRITABLE {LEASE_WRITABLE}u",
+        f"#define ATL_COMPONENT_BASE 0x{COMPONENT_BASE:08X}u",
+        f"#define ATL_COMPONENT_LIMIT 0x{COMPONENT_LIMIT:08X}u",
+        f"#define ATL_STACK_TOP 0x{STACK_TOP:08X}u",
         "",
         "struct atl_lease {",
         "    uint32_t address;",
