@@ -5,6 +5,7 @@ line on stderr and exit status 2, never a traceback. Subcommands:
 
     atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
     atoll boards
+    atoll build DESCRIPTION -o IMAGE
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from machine import (
     known_boards,
     load_board,
 )
+
+from kernel.image import ImageError
+from kernel.package import pack
 
 EXIT_USAGE = 2
 
@@ -64,6 +68,10 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="where UART0 goes: stdio (default), tcp:PORT, or file:PATH")
 
     sub.add_parser("boards", help="list the known boards")
+
+    build = sub.add_parser("build", help="check a system description and pack it into one image file")
+    build.add_argument("description", help="a system description (firmware/images/NAME.toml)")
+    build.add_argument("-o", "--output", required=True, help="the packed image to write (NAME.atoll)")
     return parser
 
 
@@ -150,13 +158,26 @@ def _cmd_boards(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    description = pathlib.Path(args.description)
+    if not description.is_file():
+        raise UsageError(f"{description}: no such file")
+    output = pathlib.Path(args.output)
+    system = pack(description, output)
+    n = len(system.components)
+    print(f"packed {n} component{'' if n == 1 else 's'} into {output} ({output.stat().st_size} bytes)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
         if args.command == "boot":
             return _cmd_boot(args)
+        if args.command == "build":
+            return _cmd_build(args)
         return _cmd_boards(args)
-    except (UsageError, BoardError, ElfError) as e:
+    except (UsageError, BoardError, ElfError, ImageError) as e:
         print(f"atoll: {e}" if not str(e).startswith("atoll") else str(e), file=sys.stderr)
         return EXIT_USAGE
 

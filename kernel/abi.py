@@ -51,6 +51,7 @@ class Sys(enum.IntEnum):
     CAP_REVOKE = 18     # (slot) -> status: delete every capability derived from this one
     CAP_DELETE = 19     # (slot) -> status
     CAP_MOVE = 20       # (src, dst) -> status (e.g. keep a reply capability for later)
+    RESTART = 21        # (component) -> status: a supervisor restarts a component it supervises
 
 
 class Error(enum.IntEnum):

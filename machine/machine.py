@@ -292,12 +292,14 @@ class Machine:
             resume = self.cpu.pc
             self.cpu.prepare_user_entry(resume)
             executed = self.counter.executed
-            self._in_user_entry = True
             try:
                 self.counter.arm(1)
                 self.uc.emu_start(SENTINEL_PAGE, _STOP_ADDRESS)
+            except UcError:
+                pass  # after the mret Unicorn translates the next pc, which may be unmapped here
             finally:
-                        self.counter.rewind(executed)
+                self.counter.rewind(executed)
+                self._space.last_refusal = None
             if self.cpu.pc != resume:
                 raise RuntimeError(f"entering user mode ended at {self.cpu.pc:#x}, not {resume:#x}")
         self.cpu.enter_user_mode()
@@ -340,9 +342,10 @@ class Machine:
             clock.fire_due()
             if self._irq_pending:
                 self._irq_pending = False
-                self.waiting = False
                 if self.interrupt_handler is not None:
-                    self.interrupt_handler()
+                    self.interrupt_handler()  # a kernel decides what runs next
+                else:
+                    self.waiting = False      # bare metal: WFI ends when an interrupt pends
             if self._stop_requested:
                 self._stop_requested = False
                 return Stop("stopped", clock.now)
@@ -479,7 +482,6 @@ class Machine:
 
     def _interrupt_became_pending(self) -> None:
         self._irq_pending = True
-        self.waiting = False
         if self.interrupt_handler is not None:
             self.counter.stop_now()
 

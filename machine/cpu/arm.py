@@ -72,6 +72,15 @@ class CortexM3(Cpu):
         uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M3)
         return cls(uc)
 
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(self.PC)
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        # ARMv7-M has only Thumb state: keep the Thumb bit whatever the caller passes
+        self.uc.reg_write(self.PC, value | 1)
+
     def start_address(self) -> int:
         return self.pc | 1
 

@@ -134,6 +134,11 @@ class Plic(Peripheral):
         self._check(line)
         return bool(self._enabled >> line & 1)
 
+    def set_priority(self, line: int, priority: int) -> None:
+        """Set a source's priority (0 never interrupts), as a write of its register."""
+        self._check(line)
+        self._write_priority(line, priority)
+
     def claim(self) -> int | None:
         """Take the most urgent deliverable source (as a read of the claim register)."""
         ready = self.pending()

@@ -223,3 +223,18 @@ def test_reset_forgets_claims_and_pends_lines_that_are_still_high(plic):
     plic.reset()
     assert plic.read(PENDING0, 4) == 1 << 5
     assert plic.read(priority(5), 4) == 0 and not plic.is_enabled(5)
+
+
+def test_set_priority_makes_a_pending_source_deliverable_as_a_register_write_would():
+    from machine.clock import Clock
+    from machine.peripherals.plic import Plic
+
+    plic = Plic("plic", Clock(16_000_000))
+    plic.set_enabled(3, True)
+    plic.set_line(3, True)
+    assert plic.pending() == []
+
+    plic.set_priority(3, 2)
+
+    assert plic.pending() == [3]
+    assert plic.read(4 * 3, 4) == 2  # source N's priority register is at 4 * N

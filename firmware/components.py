@@ -1,0 +1,121 @@
+"""Builds Atoll components (servers/<name>/, firmware/apps/<name>/) for both ISAs, with atoll.toolchain.
+
+Run as ``python firmware/components.py --out build/components [--isa armv7m|rv32imac] [NAME...]``;
+each component becomes ``<out>/<isa>/<name>.elf`` and one line per ELF is printed. A component is
+a folder's *.c files (a folder without any is skipped) linked with firmware/lib: crt0, printf,
+the string functions and ``component.ld``. The ABI header is generated from kernel/abi.py into
+``<out>/include/atoll/abi.h`` (never committed) and that directory is put on the include path,
+next to ``firmware/lib/include`` and the component's own folder. Each component learns its name
+as ``ATL_COMPONENT``. Tests import ``build_component`` and ``build_all``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Iterable
+
+REPO = Path(__file__).resolve().parent.parent
+LIB = REPO / "firmware" / "lib"
+LIB_INCLUDE = LIB / "include"
+LINKER_SCRIPT = LIB / "component.ld"
+#: where component folders live, searched in this order
+COMPONENT_ROOTS = (REPO / "servers", REPO / "firmware" / "apps")
+ISAS = ("armv7m", "rv32imac")
+DEFAULT_OUT = REPO / "build" / "components"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from atoll.toolchain import ToolchainError, build  # noqa: E402
+from kernel import abi  # noqa: E402
+
+
+def library_sources() -> list[Path]:
+    """The C sources of firmware/lib that every component links with."""
+    return sorted((LIB / "src").glob("*.c"))
+
+
+def generate_header(out_dir: Path) -> Path:
+    """Write the ABI header into ``out_dir/include/atoll/abi.h``; return the include directory."""
+    include = Path(out_dir) / "include"
+    abi.main(["--header", str(include / "atoll" / "abi.h")])
+    return include
+
+
+def components() -> dict[str, Path]:
+    """Every component folder with C sources: ``{name: folder}``; a name used twice is an error."""
+    found: dict[str, Path] = {}
+    for root in COMPONENT_ROOTS:
+        for folder in sorted(p for p in root.glob("*") if p.is_dir() and any(p.glob("*.c"))):
+            if folder.name in found:
+                raise ToolchainError(
+                    f"component name {folder.name!r} is used twice: {found[folder.name].relative_to(REPO)} "
+                    f"and {folder.relative_to(REPO)}"
+                )
+            found[folder.name] = folder
+    return found
+
+
+def build_component(name: str, folder: Path, isa: str, out_dir: Path) -> Path:
+    """Build the component in ``folder`` for ``isa`` into ``out_dir/<isa>/<name>.elf``."""
+    if isa not in ISAS:
+        raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
+    folder = Path(folder)
+    sources = sorted(folder.glob("*.c"))
+    if not sources:
+        raise ToolchainError(f"{folder}: component {name!r} has no .c files")
+    out_dir = Path(out_dir)
+    generated = generate_header(out_dir)
+    return build(
+        sources=[*sources, *library_sources()],
+        output=out_dir / isa / f"{name}.elf",
+        isa=isa,
+        linker_script=LINKER_SCRIPT,
+        extra_flags=[f'-DATL_COMPONENT="{name}"'],
+        include_dirs=[folder, LIB_INCLUDE, generated],
+    )
+
+
+def build_all(
+    out_dir: Path = DEFAULT_OUT,
+    isas: Iterable[str] = ISAS,
+    names: Iterable[str] | None = None,
+) -> dict[tuple[str, str], Path]:
+    """Build the named components (default all) for the given ISAs: ``{(isa, name): elf}``.
+
+    Raises ``ToolchainError`` for an unknown name or ISA and on the first build failure.
+    """
+    known = components()
+    names = list(names) if names else list(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ToolchainError(
+            f"unknown component(s) {', '.join(unknown)}: known are {', '.join(known) or '(none)'}"
+        )
+    return {
+        (isa, name): build_component(name, known[name], isa, Path(out_dir))
+        for isa in isas
+        for name in names
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build Atoll components for each ISA.")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: build/components)")
+    parser.add_argument("--isa", choices=ISAS, action="append", help="build only for this ISA (repeatable)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="components to build (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        built = build_all(args.out, isas=args.isa or ISAS, names=args.names)
+    except ToolchainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for elf in built.values():
+        print(elf)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

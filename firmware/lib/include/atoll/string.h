@@ -1,0 +1,16 @@
+/* The C memory and string functions a freestanding component needs (src/string.c).
+ * The compiler emits calls to memcpy/memset/memmove by itself (struct copies, zeroing). */
+#ifndef ATOLL_STRING_H
+#define ATOLL_STRING_H
+
+#include <stddef.h>
+
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif /* ATOLL_STRING_H */

@@ -1,0 +1,620 @@
+"""The kernel: processes on a machine, syscalls, IPC, scheduling, interrupts, faults.
+
+Paths through this module (DESIGN.md section 2):
+- Boot: `boot(system)` loads every component's ELF into its own address space,
+  creates endpoints, grants exactly the capabilities the description names,
+  routes interrupts to notification bits, and makes the first thread run.
+- Trap: the machine's interrupt hook calls `_trap`; the syscall number picks a
+  handler from `syscalls.TABLE`; a handler returns results, blocks the caller or
+  wakes others; `_schedule` then decides who runs, switching contexts inside the
+  hook when it must. A Python exception never leaves a handler: `SyscallError`
+  becomes a status, anything else is a kernel bug and is raised out of the run.
+- Interrupt: the machine calls `_interrupts` at a slice boundary; each claimed
+  line is masked and becomes a notification bit of its driver, which calls
+  IRQ_ACK to unmask it.
+- Fault: the faulting process stops, callers waiting on it get DEAD_PEER, its
+  supervisor gets a FAULT message; everything else keeps running.
+- Time: sleeps, timers and time slices are clock events; with no thread ready
+  the machine idles and time jumps to the next event.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import pickle
+from dataclasses import dataclass, field
+from typing import Callable
+
+from machine import PAGE_SIZE, AccessKind, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
+
+from . import syscalls
+from .abi import REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right
+from .caps import Capability, CapKind, SyscallError
+from .loader import FrameAllocator, LoadError, build_space, check_component, load_image
+from .process import Endpoint, Message, Process, Registers, Reply, State, Thread
+from .scheduler import Scheduler
+
+log = logging.getLogger("atoll.kernel")
+
+DEFAULT_SLICE_US = 1000
+_FAULT_CODES = {
+    FaultKind.UNMAPPED: FaultCode.UNMAPPED, FaultKind.PERMISSION: FaultCode.PERMISSION,
+    FaultKind.BUS_ERROR: FaultCode.BUS_ERROR, FaultKind.UNDEFINED_INSTRUCTION: FaultCode.UNDEFINED_INSTRUCTION,
+    FaultKind.MISALIGNED: FaultCode.MISALIGNED, FaultKind.BREAKPOINT: FaultCode.BREAKPOINT,
+    FaultKind.ILLEGAL_STATE: FaultCode.ILLEGAL_STATE, FaultKind.CPU_ERROR: FaultCode.CPU_ERROR,
+}
+
+
+@dataclass
+class Stats:
+    syscalls: int = 0
+    ipc: int = 0
+    switches: int = 0
+    faults: int = 0
+    restarts: int = 0
+    interrupts: int = 0
+
+
+@dataclass(frozen=True)
+class IpcEvent:
+    cycle: int
+    kind: str          # "call", "send", "reply", "notify", "fault", "irq"
+    source: str
+    destination: str
+    label: int = 0
+
+
+@dataclass
+class _Component:
+    """What the kernel keeps to (re)create a process: its image and its grants."""
+
+    image: object
+    frames: dict[int, int]
+    stack: int
+    priority: int
+    grants: list[tuple[int, Capability]] = field(default_factory=list)
+    start: bool = True
+
+
+class Kernel:
+    def __init__(self, machine: Machine, slice_us: int = DEFAULT_SLICE_US) -> None:
+        self.machine = machine
+        self.clock = machine.clock
+        self.cpu = machine.cpu
+        self.isa = machine.isa
+        self.processes: list[Process] = []
+        self.endpoints: dict[str, Endpoint] = {}
+        self.current: Thread | None = None
+        self.scheduler = Scheduler()
+        self.frames = FrameAllocator(machine.board)
+        self.stats = Stats()
+        self.ipc_log: collections.deque[IpcEvent] = collections.deque(maxlen=4096)
+        #: complete lines written with DEBUG_PUTC: (cycle, component, text)
+        self.debug_log: list[tuple[int, str, str]] = []
+        #: called with (component, line) for each DEBUG_PUTC line
+        self.on_debug_line: Callable[[str, str], None] | None = None
+        self._debug_partial: dict[str, bytearray] = {}
+        self._irq_owner: dict[int, tuple[Process, int]] = {}
+        self._components: dict[str, _Component] = {}
+        self._timers: dict[Thread, object] = {}
+        self._slice_cycles = max(1, self.clock.cycles(slice_us / 1e6))
+        self._slice_event = None
+        self._in_hook = False
+        self._regs = Registers(self.cpu, lambda: self.current)
+        reg = REGISTERS[self.isa]
+        self._number_reg = reg["number"]
+        self._arg_ids = [self.cpu._id(r) for r in reg["args"]]
+        self._arg_names = reg["args"]
+        machine.trap_handler = self._trap
+        machine.interrupt_handler = self._interrupts
+        machine.enter_user_mode()
+        self._template = machine.uc.context_save()
+
+    # -- building the system ---------------------------------------------------------
+
+    def create_process(self, name: str, elf, priority: int = 4, stack: int = 4096,
+                       uses: dict[str, int] | None = None, start: bool = True) -> Process:
+        """Load one component; it runs once `start()` is called (if `start`)."""
+        image, pages = check_component(elf, self.isa)
+        space, frames = build_space(self.machine, name, image, pages, stack, self.frames)
+        for periph, vaddr in (uses or {}).items():
+            spec = self.machine.board.peripheral(periph)
+            space.map(vaddr, spec.base, spec.size, Perm.R | Perm.W, periph)
+        process = Process(name, len(self.processes) + 1, space)
+        thread = Thread(process, priority, self._fresh_context(image.entry))
+        thread.state = State.STOPPED
+        process.threads.append(thread)
+        self.processes.append(process)
+        self._components[name] = _Component(image, frames, stack, priority, start=start)
+        return process
+
+    def create_endpoint(self, name: str, server: Process) -> Endpoint:
+        ep = Endpoint(name, server)
+        self.endpoints[name] = ep
+        return ep
+
+    def grant(self, process: Process, slot: int, kind: CapKind, obj, rights: Right, badge: int = 0) -> Capability:
+        cap = Capability(kind, obj, rights, badge, getattr(obj, "generation", 0))
+        process.caps.put(slot, cap)
+        self._components[process.name].grants.append((slot, cap))
+        return cap
+
+    def route_interrupt(self, process: Process, peripheral: str, output: str, bit: int) -> int:
+        """Deliver `peripheral.output` to `process` as notification `bit`; returns the line."""
+        spec = self.machine.board.peripheral(peripheral)
+        if output not in spec.irq:
+            raise LoadError(f"{peripheral}.{output} is not wired to the interrupt controller")
+        line = spec.irq[output]
+        self._irq_owner[line] = (process, bit)
+        process.irq_bits[bit] = line
+        ctrl = self.machine.interrupts
+        if hasattr(ctrl, "set_priority"):
+            ctrl.set_priority(line, 1)
+        ctrl.set_enabled(line, True)
+        return line
+
+    def start(self) -> None:
+        for p in self.processes:
+            if self._components[p.name].start and p.thread.state is State.STOPPED:
+                self.scheduler.make_ready(p.thread)
+        self._schedule()
+
+    def boot(self, system) -> None:
+        """Build everything a SystemSpec (kernel.image) describes, then start it."""
+        by_name: dict[str, Process] = {}
+        for c in system.components:
+            try:
+                by_name[c.name] = self.create_process(c.name, c.elf, c.priority, c.stack, dict(c.uses), c.start)
+            except LoadError as e:
+                raise LoadError(f"component {c.name!r}: {e}") from None
+        for ep in system.endpoints:
+            endpoint = self.create_endpoint(ep.name, by_name[ep.server])
+            self.grant(by_name[ep.server], ep.server_slot, CapKind.ENDPOINT, endpoint, Right.RECV | Right.SEND)
+            for client, slot in ep.clients.items():
+                process = by_name[client]
+                self.grant(process, slot, CapKind.ENDPOINT, endpoint, Right.SEND | Right.GRANT, badge=process.index)
+        for n in system.notifications:
+            self.grant(by_name[n.source], n.slot, CapKind.NOTIFICATION, by_name[n.target].thread, Right.SEND, n.bits)
+        for c in system.components:
+            for (periph, output), bit in c.interrupts.items():
+                self.route_interrupt(by_name[c.name], periph, output, bit)
+            if c.supervisor:
+                by_name[c.name].supervisor = by_name[c.supervisor]
+        self.start()
+
+    def _fresh_context(self, entry: int):
+        ctx = pickle.loads(pickle.dumps(self._template))
+        ctx.reg_write(self.cpu.PC, entry & ~1 | (1 if self.isa == "armv7m" else 0))
+        ctx.reg_write(self.cpu.SP, STACK_TOP)
+        return ctx
+
+    # -- looking up -------------------------------------------------------------------
+
+    def process(self, name: str) -> Process:
+        for p in self.processes:
+            if p.name == name:
+                return p
+        raise KeyError(f"no component named {name!r}")
+
+    def process_by_index(self, index: int) -> Process | None:
+        return self.processes[index - 1] if 1 <= index <= len(self.processes) else None
+
+    # -- running ----------------------------------------------------------------------
+
+    def run_for(self, seconds: float) -> Stop:
+        return self.run(self.clock.cycles(seconds))
+
+    def run(self, cycles: int) -> Stop:
+        """Run the system for `cycles` of virtual time; faults are handled, not returned."""
+        end = self.clock.now + cycles
+        while True:
+            stop = self.machine.run(max(0, end - self.clock.now))
+            if stop.reason == "fault" and self.current is not None:
+                self._fault(self.current, stop.fault)
+                continue
+            if stop.reason == "trap" and stop.trap is not None and self.current is not None:
+                # a breakpoint with no debugger attached: a fault of the component
+                self._fault(self.current, Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.current.name))
+                continue
+            return stop
+
+    def run_until(self, condition: Callable[[], bool], timeout: float) -> Stop:
+        end = self.clock.now + self.clock.cycles(timeout)
+        while True:
+            stop = self.machine.run_until(condition, (end - self.clock.now) / self.clock.frequency_hz)
+            if stop.reason == "fault" and self.current is not None:
+                self._fault(self.current, stop.fault)
+                continue
+            if stop.reason == "trap" and self.current is not None:
+                self._fault(self.current, Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.current.name))
+                continue
+            return stop
+
+    def now_us(self) -> int:
+        return self.clock.now * 1_000_000 // self.clock.frequency_hz
+
+    # -- the trap path ------------------------------------------------------------------
+
+    def _trap(self, trap: Trap) -> bool:
+        t = self.current
+        if t is None:
+            return False
+        if trap.kind == "breakpoint":
+            return False  # the run ends; `run` turns it into a fault unless a debugger takes it
+        self._in_hook = True
+        try:
+            if trap.kind == "syscall":
+                self.stats.syscalls += 1
+                number = self.cpu.read(self._number_reg)
+                handler = syscalls.TABLE.get(number)
+                if handler is None:
+                    self._fault(t, Fault(FaultKind.CPU_ERROR, trap.pc, t.name, detail=f"unknown syscall {number}"),
+                                code=FaultCode.BAD_SYSCALL)
+                else:
+                    args = tuple(self.machine.uc.reg_read_batch(self._arg_ids))
+                    try:
+                        handler(self, t, args)
+                    except SyscallError as e:
+                        self.ret(t, e.code)
+            else:  # "wait": WFI in user mode is a yield
+                self.yield_current()
+            self._schedule()
+        finally:
+            self._in_hook = False
+        return True
+
+    def ret(self, t: Thread, status: int, *values: int) -> None:
+        """Write a syscall's results into `t`'s registers (running or not)."""
+        for name, value in zip(self._arg_names, (status, *values)):
+            self._regs.write(t, name, value)
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        cur = self.current
+        best = self.scheduler.best()
+        if cur is not None and cur.state is State.RUNNING:
+            if best is None or best.priority >= cur.priority:
+                return
+            self.scheduler.make_ready(cur)
+        if best is None:
+            self._switch(None)
+            return
+        self.scheduler.take(best)
+        self._switch(best)
+
+    def _switch(self, t: Thread | None) -> None:
+        cur = self.current
+        if cur is t:
+            if t is None:
+                self.machine.waiting = True
+            else:
+                t.state = State.RUNNING
+            return
+        uc = self.machine.uc
+        if cur is not None:
+            uc.context_update(cur.context)
+        self.current = t
+        if self._slice_event is not None:
+            self._slice_event.cancel()
+            self._slice_event = None
+        if t is None:
+            self.machine.waiting = True
+            if self._in_hook:
+                self.machine.counter.stop_now()
+            return
+        self.stats.switches += 1
+        t.state = State.RUNNING
+        uc.context_restore(t.context)
+        self.machine.activate(t.process.space)
+        self.machine.waiting = False
+        if self._in_hook:
+            self.cpu.pc = self.cpu.pc  # make Unicorn continue at the restored pc
+        self._slice_event = self.clock.after(self._slice_cycles, self._slice_end)
+
+    def _slice_end(self) -> None:
+        self._slice_event = None
+        cur = self.current
+        if cur is not None and cur.state is State.RUNNING and self.scheduler.has_peer(cur):
+            self.scheduler.make_ready(cur)
+            self._schedule()
+        elif cur is not None:
+            self._slice_event = self.clock.after(self._slice_cycles, self._slice_end)
+
+    def yield_current(self) -> None:
+        cur = self.current
+        if cur is not None and cur.state is State.RUNNING and self.scheduler.has_peer(cur):
+            self.scheduler.make_ready(cur)
+
+    def _wake(self, t: Thread) -> None:
+        if t is not self.current:
+            self.scheduler.make_ready(t)
+        else:
+            t.state = State.RUNNING
+        if not self._in_hook:
+            self._schedule()
+
+    # -- IPC ----------------------------------------------------------------------------------
+
+    def endpoint_cap(self, t: Thread, slot: int) -> Capability:
+        cap = t.process.caps.get(slot, CapKind.ENDPOINT, Right.SEND)
+        ep: Endpoint = cap.obj
+        if cap.generation != ep.generation:
+            cap.generation = ep.generation
+            raise SyscallError(Error.DEAD_PEER, f"{ep.name} was restarted")
+        if ep.server is None or ep.server.thread.state in (State.STOPPED, State.EXITED):
+            raise SyscallError(Error.DEAD_PEER, f"{ep.name} has no running server")
+        return cap
+
+    def send(self, t: Thread, cap: Capability, msg: Message) -> None:
+        ep: Endpoint = cap.obj
+        self.stats.ipc += 1
+        self.ipc_log.append(IpcEvent(self.clock.now, "call" if msg.is_call else "send", t.name,
+                                     ep.server.name if ep.server else ep.name, msg.label))
+        while ep.receivers:
+            r = ep.receivers.pop(0)
+            if r.state is State.RECEIVING and r.recv_endpoint is ep:
+                self._deliver(r, msg, t)
+                return
+        t.state = State.SENDING
+        t.send_endpoint = ep
+        t.outgoing = msg
+        ep.senders.append(t)
+
+    def receive(self, t: Thread, ep: Endpoint | None, mask: int) -> None:
+        bits = t.notifications & mask
+        if bits:
+            t.notifications &= ~bits
+            self.ret(t, Error.OK, Label.NOTIFICATION, bits, 0, 0, 0, 0)
+            return
+        if ep is not None:
+            if ep.kernel_messages:
+                self._deliver(t, ep.kernel_messages.pop(0), None)
+                return
+            while ep.senders:
+                s = ep.senders.pop(0)
+                if s.state is State.SENDING and s.send_endpoint is ep:
+                    msg, s.outgoing, s.send_endpoint = s.outgoing, None, None
+                    self._deliver(t, msg, s)
+                    return
+            ep.receivers.append(t)
+        t.state = State.RECEIVING
+        t.recv_endpoint = ep
+        t.recv_mask = mask
+
+    def _deliver(self, r: Thread, msg: Message, sender: Thread | None) -> None:
+        """Hand `msg` to receiver `r`; the sender waits for a reply or goes on."""
+        if msg.is_call and sender is not None:
+            reply = Reply(sender, sender.process.generation, msg.leases)
+            self._install_reply(r.process, reply)
+            sender.state = State.REPLY_WAIT
+            sender.pending_reply = reply
+        elif sender is not None:
+            self.ret(sender, Error.OK)
+            self._wake(sender)
+        self.ret(r, Error.OK, msg.label, *msg.mrs, msg.badge)
+        r.recv_endpoint = None
+        self._wake(r)
+
+    def _install_reply(self, process: Process, reply: Reply) -> None:
+        old = process.caps.peek(REPLY_SLOT)
+        if old is not None:
+            self.drop_reply(old.obj)
+        process.caps.put(REPLY_SLOT, Capability(CapKind.REPLY, reply, Right.SEND), replace=True)
+
+    def reply(self, t: Thread, slot: int, msg: Message) -> int:
+        cap = t.process.caps.get(slot, CapKind.REPLY)
+        reply: Reply = cap.obj
+        t.process.caps.delete(slot)
+        caller = reply.caller
+        if reply.used or caller.pending_reply is not reply or caller.state is not State.REPLY_WAIT:
+            return Error.DEAD_PEER
+        reply.used = True
+        caller.pending_reply = None
+        self.ipc_log.append(IpcEvent(self.clock.now, "reply", t.name, caller.name, msg.label))
+        self.ret(caller, Error.OK, msg.label, *msg.mrs)
+        self._wake(caller)
+        return Error.OK
+
+    def drop_reply(self, reply: Reply, status: int = Error.NO_REPLY) -> None:
+        """A reply that will never be sent: its caller gets `status` instead of hanging."""
+        caller = reply.caller
+        if not reply.used and caller.pending_reply is reply and caller.state is State.REPLY_WAIT:
+            reply.used = True
+            caller.pending_reply = None
+            self.ret(caller, status)
+            self._wake(caller)
+
+    def notify(self, target: Thread, bits: int) -> None:
+        self.ipc_log.append(IpcEvent(self.clock.now, "notify", self.current.name if self.current else "kernel",
+                                     target.name, bits))
+        target.notifications |= bits
+        if target.state is State.RECEIVING and target.notifications & target.recv_mask:
+            got = target.notifications & target.recv_mask
+            target.notifications &= ~got
+            if target.recv_endpoint is not None and target in target.recv_endpoint.receivers:
+                target.recv_endpoint.receivers.remove(target)
+            target.recv_endpoint = None
+            self.ret(target, Error.OK, Label.NOTIFICATION, got, 0, 0, 0, 0)
+            self._wake(target)
+
+    # -- memory checks and copies for leases ------------------------------------------------------
+
+    def check_range(self, process: Process, address: int, length: int, write: bool) -> None:
+        need = Perm.R | (Perm.W if write else Perm.NONE)
+        if length and (address + length > 1 << 32 or not process.space.covers(address, length, need)
+                       or not self._ram_backed(process, address, length)):
+            raise SyscallError(Error.BAD_ADDRESS, f"{address:#x}+{length} is not {'writable' if write else 'readable'}")
+
+    def _ram_backed(self, process: Process, address: int, length: int) -> bool:
+        end = address + length
+        while address < end:
+            m = process.space.lookup(address)
+            region = self.machine.board.region_at(m.pbase + (address - m.vbase))
+            if region is None:
+                return False
+            address = m.vend
+        return True
+
+    def copy_in(self, process: Process, address: int, length: int) -> bytes:
+        self.check_range(process, address, length, write=False)
+        try:
+            return self.machine.read_virtual(process.space, address, length)
+        except FaultError:
+            raise SyscallError(Error.BAD_ADDRESS, f"{address:#x} is not readable") from None
+
+    def copy_out(self, process: Process, address: int, data: bytes) -> None:
+        self.check_range(process, address, len(data), write=True)
+        self.machine.write_virtual(process.space, address, data)
+
+    # -- notifications, interrupts and time -----------------------------------------------------
+
+    def _interrupts(self) -> None:
+        ctrl = self.machine.interrupts
+        while True:
+            line = ctrl.claim()
+            if line is None:
+                break
+            self.stats.interrupts += 1
+            ctrl.set_enabled(line, False)
+            owner = self._irq_owner.get(line)
+            if owner is None:
+                log.warning("interrupt line %d has no driver; masked", line)
+                ctrl.complete(line)
+                continue
+            process, bit = owner
+            self.ipc_log.append(IpcEvent(self.clock.now, "irq", f"line {line}", process.name, 1 << bit))
+            if process.thread.state not in (State.STOPPED, State.EXITED):
+                self.notify(process.thread, 1 << bit)
+        self._schedule()
+
+    def irq_ack(self, process: Process, bits: int) -> None:
+        ctrl = self.machine.interrupts
+        for bit, line in process.irq_bits.items():
+            if bits >> bit & 1:
+                ctrl.complete(line)
+                ctrl.set_enabled(line, True)
+
+    def sleep(self, t: Thread, microseconds: int) -> None:
+        t.state = State.SLEEPING
+        cycles = microseconds * self.clock.frequency_hz // 1_000_000
+        t.wake_event = self.clock.after(max(cycles, 1), lambda: self._wake_sleeper(t))
+
+    def _wake_sleeper(self, t: Thread) -> None:
+        t.wake_event = None
+        if t.state is State.SLEEPING:
+            self._wake(t)
+
+    def set_timer(self, t: Thread, deadline_us: int, bits: int) -> None:
+        old = self._timers.pop(t, None)
+        if old is not None:
+            old.cancel()
+        when = deadline_us * self.clock.frequency_hz // 1_000_000
+        self._timers[t] = self.clock.schedule(when, lambda: self._timer_fired(t, bits))
+
+    def _timer_fired(self, t: Thread, bits: int) -> None:
+        self._timers.pop(t, None)
+        if t.state not in (State.STOPPED, State.EXITED):
+            self.notify(t, bits)
+            self._schedule()
+
+    def debug_putc(self, process: Process, byte: int) -> None:
+        buf = self._debug_partial.setdefault(process.name, bytearray())
+        if byte == 0x0A:
+            line = buf.decode("utf-8", errors="replace")
+            buf.clear()
+            self.debug_log.append((self.clock.now, process.name, line))
+            if self.on_debug_line is not None:
+                self.on_debug_line(process.name, line)
+        elif len(buf) < 4096:
+            buf.append(byte)
+
+    # -- faults, exits and restarts ------------------------------------------------------------
+
+    def _fault(self, t: Thread, fault: Fault, code: FaultCode | None = None) -> None:
+        process = t.process
+        self.stats.faults += 1
+        t.faults += 1
+        process.last_fault = fault
+        code = code or _FAULT_CODES.get(fault.kind, FaultCode.CPU_ERROR)
+        log.info("%s stopped: %s", process.name, fault)
+        self._stop(process, Message(Label.FAULT, (process.index, code, fault.address or 0, fault.pc)))
+
+    def exit(self, process: Process, code: int) -> None:
+        process.exit_code = code
+        self._stop(process, Message(Label.FAULT, (process.index, FaultCode.EXITED, code, 0)), exited=True)
+
+    def _stop(self, process: Process, report: Message, exited: bool = False) -> None:
+        t = process.thread
+        t.state = State.EXITED if exited else State.STOPPED
+        self._forget(process)
+        self.ipc_log.append(IpcEvent(self.clock.now, "fault", process.name,
+                                     process.supervisor.name if process.supervisor else "-", report.mrs[1]))
+        sup = process.supervisor
+        if sup is not None:
+            ep = next((e for e in self.endpoints.values() if e.server is sup), None)
+            if ep is not None:
+                receiver = next((r for r in ep.receivers if r.state is State.RECEIVING and r.recv_endpoint is ep), None)
+                if receiver is not None:
+                    ep.receivers.remove(receiver)
+                    self._deliver(receiver, report, None)
+                else:
+                    ep.kernel_messages.append(report)
+        if self.current is t:
+            self._schedule()
+
+    def _forget(self, process: Process) -> None:
+        """Nobody is left waiting on a stopped process; it waits on nobody."""
+        t = process.thread
+        for ep in self.endpoints.values():
+            if t in ep.senders:
+                ep.senders.remove(t)
+            if t in ep.receivers:
+                ep.receivers.remove(t)
+            if ep.server is process:
+                for s in list(ep.senders):
+                    ep.senders.remove(s)
+                    self.ret(s, Error.DEAD_PEER)
+                    self._wake(s)
+        for _, cap in process.caps.filled():
+            if cap.kind is CapKind.REPLY:
+                self.drop_reply(cap.obj, Error.DEAD_PEER)
+        if t.pending_reply is not None:
+            t.pending_reply.used = True
+            t.pending_reply = None
+        if t.wake_event is not None:
+            t.wake_event.cancel()
+            t.wake_event = None
+        timer = self._timers.pop(t, None)
+        if timer is not None:
+            timer.cancel()
+
+    def restart(self, process: Process) -> None:
+        """Reload the component's image, re-grant its capabilities, run it as a new generation."""
+        t = process.thread
+        if t.state not in (State.STOPPED, State.EXITED):
+            self._stop(process, Message(Label.FAULT, (process.index, FaultCode.EXITED, 0, 0)), exited=True)
+        comp = self._components[process.name]
+        load_image(self.machine, comp.image, comp.frames)
+        process.caps.clear()
+        for slot, cap in comp.grants:
+            fresh = Capability(cap.kind, cap.obj, cap.rights, cap.badge, getattr(cap.obj, "generation", 0))
+            process.caps.put(slot, fresh)
+        process.generation += 1
+        process.restarts += 1
+        self.stats.restarts += 1
+        for slot, cap in comp.grants:  # the server's own capabilities see its new generation
+            if cap.kind is CapKind.ENDPOINT and cap.obj.server is process:
+                process.caps.get(slot).generation = process.generation
+        ctrl = self.machine.interrupts
+        for line in process.irq_bits.values():
+            ctrl.complete(line)
+            ctrl.set_enabled(line, True)
+        t.context = self._fresh_context(comp.image.entry)
+        t.notifications = 0
+        t.recv_endpoint = t.send_endpoint = None
+        t.outgoing = None
+        self.scheduler.make_ready(t)
+        if not self._in_hook:
+            self._schedule()

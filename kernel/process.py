@@ -1,0 +1,144 @@
+"""Processes, their threads, and the kernel objects IPC moves between them.
+
+A `Process` is one component: an address space built from its ELF, a capability
+table, and (for now) one `Thread`. A thread is either the running one (its
+registers live in the CPU) or switched out (its registers live in its saved
+context); `Registers` reads and writes either place, so a syscall can deliver a
+result to a thread that is not running.
+
+A process's `generation` counts its restarts. Endpoints remember the generation
+of their server; a client capability that last saw an older one gets DEAD_PEER
+once and then works again (it "reconnects").
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from machine import AddressSpace, Cpu, Fault
+
+from .caps import CapTable
+
+
+class State(enum.Enum):
+    READY = "ready"
+    RUNNING = "running"
+    SENDING = "sending"        # blocked: a SEND or CALL waits for a receiver
+    REPLY_WAIT = "reply-wait"  # blocked: a CALL was received, the reply has not come
+    RECEIVING = "receiving"    # blocked: RECV on an endpoint and/or notification bits
+    SLEEPING = "sleeping"
+    STOPPED = "stopped"        # faulted or exited; waits for its supervisor
+    EXITED = "exited"
+
+
+@dataclass
+class Message:
+    label: int
+    mrs: tuple[int, int, int, int]
+    badge: int = 0
+    leases: tuple = ()
+    is_call: bool = False
+
+
+class Endpoint:
+    """A rendezvous point: one server receives, holders of send capabilities call."""
+
+    def __init__(self, name: str, server: "Process | None" = None) -> None:
+        self.name = name
+        self.server = server
+        self.senders: list[Thread] = []       # blocked in SEND/CALL, in arrival order
+        self.receivers: list[Thread] = []     # blocked in RECV
+        #: messages from the kernel (faults to a supervisor) waiting for a receiver
+        self.kernel_messages: list[Message] = []
+
+    @property
+    def generation(self) -> int:
+        return self.server.generation if self.server is not None else 0
+
+
+class Reply:
+    """A one-shot right to answer one CALL (lives in the receiver's slot 0)."""
+
+    def __init__(self, caller: "Thread", generation: int, leases: tuple) -> None:
+        self.caller = caller
+        self.generation = generation
+        self.leases = leases
+        self.name = f"reply-to-{caller.process.name}"
+        self.used = False
+
+
+class Thread:
+    def __init__(self, process: "Process", priority: int, context) -> None:
+        self.process = process
+        self.priority = priority
+        self.context = context
+        self.state = State.READY
+        self.notifications = 0
+        #: while RECEIVING: the endpoint (or None) and the notification mask
+        self.recv_endpoint: Endpoint | None = None
+        self.recv_mask = 0
+        #: while SENDING: the endpoint and the message
+        self.send_endpoint: Endpoint | None = None
+        self.outgoing: Message | None = None
+        #: while REPLY_WAIT: the reply object that will answer it
+        self.pending_reply: Reply | None = None
+        self.wake_event = None
+        self.faults = 0
+
+    @property
+    def name(self) -> str:
+        return self.process.name
+
+    def __repr__(self) -> str:
+        return f"<Thread {self.name} {self.state.value} prio {self.priority}>"
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Physical pages a process owns, by virtual page (so a restart reloads in place)."""
+
+    pages: dict[int, int] = field(default_factory=dict)
+
+
+class Process:
+    def __init__(self, name: str, index: int, space: AddressSpace) -> None:
+        self.name = name
+        self.index = index
+        self.space = space
+        self.caps = CapTable(name)
+        self.threads: list[Thread] = []
+        self.generation = 0
+        self.supervisor: Process | None = None
+        self.last_fault: Fault | None = None
+        self.restarts = 0
+        #: notification bit -> interrupt controller line, for IRQ_ACK
+        self.irq_bits: dict[int, int] = {}
+        self.exit_code: int | None = None
+
+    @property
+    def thread(self) -> Thread:
+        return self.threads[0]
+
+    def __repr__(self) -> str:
+        return f"<Process {self.name} #{self.index} gen {self.generation}>"
+
+
+class Registers:
+    """Register access for a thread, running or switched out."""
+
+    def __init__(self, cpu: Cpu, current) -> None:
+        self._cpu = cpu
+        self._current = current  # callable returning the running thread
+
+    def read(self, thread: Thread, name: str) -> int:
+        if thread is self._current():
+            return self._cpu.read(name)
+        return thread.context.reg_read(self._cpu._id(name))
+
+    def write(self, thread: Thread, name: str, value: int) -> None:
+        value &= 0xFFFFFFFF
+        if thread is self._current():
+            self._cpu.write(name, value)
+        else:
+            thread.context.reg_write(self._cpu._id(name), value)

@@ -1,0 +1,247 @@
+"""The syscall table: one handler per number in `abi.Sys`, one signature.
+
+Every handler is `sys_<name>(k, t, a)`: the kernel, the calling thread (the one
+running), and its seven argument registers. A handler either writes its results
+with `k.ret(t, ...)` or blocks the thread; a `SyscallError` it raises becomes
+the caller's status. The table is filled by the `syscall` decorator and checked
+at import to cover every number exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from .abi import (
+    LEASE_READABLE,
+    LEASE_WRITABLE,
+    MAX_LEASE_BYTES,
+    MAX_LEASES,
+    MESSAGE_REGISTERS,
+    REPLY_SLOT,
+    Error,
+    Right,
+    Sys,
+)
+from .caps import CapKind, SyscallError
+from .process import Message, Reply, State, Thread
+
+if TYPE_CHECKING:  # the kernel passes itself in; no import cycle at run time
+    from .kernel import Kernel
+
+Handler = Callable[["Kernel", Thread, tuple[int, ...]], None]
+TABLE: dict[int, Handler] = {}
+
+
+def syscall(number: Sys):
+    def register(fn: Handler) -> Handler:
+        assert number not in TABLE, f"two handlers for {number.name}"
+        assert fn.__name__ == f"sys_{number.name.lower()}", fn.__name__
+        TABLE[number] = fn
+        return fn
+    return register
+
+
+def _mrs(a: tuple[int, ...], first: int) -> tuple[int, int, int, int]:
+    return tuple(a[first:first + MESSAGE_REGISTERS])  # type: ignore[return-value]
+
+
+@syscall(Sys.DEBUG_PUTC)
+def sys_debug_putc(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    k.debug_putc(t.process, a[0] & 0xFF)
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.YIELD)
+def sys_yield(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    k.ret(t, Error.OK)
+    k.yield_current()
+
+
+@syscall(Sys.EXIT)
+def sys_exit(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    k.exit(t.process, a[0])
+
+
+@syscall(Sys.SEND)
+def sys_send(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    cap = k.endpoint_cap(t, a[0])
+    k.send(t, cap, Message(a[1], _mrs(a, 2), badge=cap.badge))
+
+
+@syscall(Sys.CALL)
+def sys_call(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    cap = k.endpoint_cap(t, a[0])
+    leases = read_leases(k, t, a[6]) if a[6] else ()
+    k.send(t, cap, Message(a[1], _mrs(a, 2), badge=cap.badge, leases=leases, is_call=True))
+
+
+@syscall(Sys.RECV)
+def sys_recv(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    cap = t.process.caps.get(a[0], CapKind.ENDPOINT, Right.RECV)
+    k.receive(t, cap.obj, a[1])
+
+
+@syscall(Sys.REPLY)
+def sys_reply(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    status = k.reply(t, a[0], Message(a[1], _mrs(a, 2)))
+    k.ret(t, status)
+
+
+@syscall(Sys.REPLY_RECV)
+def sys_reply_recv(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    cap = t.process.caps.get(a[0], CapKind.ENDPOINT, Right.RECV)
+    if t.process.caps.peek(REPLY_SLOT) is not None:
+        k.reply(t, REPLY_SLOT, Message(a[1], _mrs(a, 2)))
+    k.receive(t, cap.obj, a[6])
+
+
+@syscall(Sys.NOTIFY)
+def sys_notify(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    cap = t.process.caps.get(a[0], CapKind.NOTIFICATION, Right.SEND)
+    k.notify(cap.obj, cap.badge)
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.WAIT)
+def sys_wait(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    if not a[0]:
+        raise SyscallError(Error.BAD_ARGUMENT, "an empty mask would wait forever")
+    k.receive(t, None, a[0])
+
+
+@syscall(Sys.POLL)
+def sys_poll(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    bits = t.notifications & a[0]
+    t.notifications &= ~bits
+    k.ret(t, Error.OK if bits else Error.WOULD_BLOCK, bits)
+
+
+@syscall(Sys.IRQ_ACK)
+def sys_irq_ack(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    k.irq_ack(t.process, a[0])
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.SLEEP)
+def sys_sleep(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    k.ret(t, Error.OK)
+    k.sleep(t, a[0])
+
+
+@syscall(Sys.TIMER_SET)
+def sys_timer_set(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    if not a[2]:
+        raise SyscallError(Error.BAD_ARGUMENT, "a timer needs notification bits")
+    k.set_timer(t, a[0] | a[1] << 32, a[2])
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.TIME_NOW)
+def sys_time_now(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    us = k.now_us()
+    k.ret(t, Error.OK, us & 0xFFFFFFFF, us >> 32)
+
+
+@syscall(Sys.LEASE_READ)
+def sys_lease_read(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    lease, caller = _lease(k, t, a, LEASE_READABLE)
+    offset, buf, length = a[2], a[3], a[4]
+    data = k.copy_in(caller.process, lease.address + offset, length)
+    k.copy_out(t.process, buf, data)
+    k.ret(t, Error.OK, length)
+
+
+@syscall(Sys.LEASE_WRITE)
+def sys_lease_write(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    lease, caller = _lease(k, t, a, LEASE_WRITABLE)
+    offset, buf, length = a[2], a[3], a[4]
+    data = k.copy_in(t.process, buf, length)
+    k.copy_out(caller.process, lease.address + offset, data)
+    k.ret(t, Error.OK, length)
+
+
+@syscall(Sys.CAP_DERIVE)
+def sys_cap_derive(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    if a[2] & ~int(Right.SEND | Right.RECV | Right.GRANT):
+        raise SyscallError(Error.BAD_ARGUMENT, "unknown rights")
+    t.process.caps.derive(a[0], a[1], Right(a[2]), a[3])
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.CAP_REVOKE)
+def sys_cap_revoke(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    k.ret(t, Error.OK, t.process.caps.revoke(a[0]))
+
+
+@syscall(Sys.CAP_DELETE)
+def sys_cap_delete(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    cap = t.process.caps.get(a[0])
+    if cap.kind is CapKind.REPLY:
+        k.drop_reply(cap.obj)
+    t.process.caps.delete(a[0])
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.CAP_MOVE)
+def sys_cap_move(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    t.process.caps.move(a[0], a[1])
+    k.ret(t, Error.OK)
+
+
+@syscall(Sys.RESTART)
+def sys_restart(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    target = k.process_by_index(a[0])
+    if target is None:
+        raise SyscallError(Error.BAD_ARGUMENT, f"no component {a[0]}")
+    if target.supervisor is not t.process:
+        raise SyscallError(Error.NO_RIGHTS, f"{t.process.name} does not supervise {target.name}")
+    k.restart(target)
+    k.ret(t, Error.OK)
+
+
+# -- leases -------------------------------------------------------------------------
+
+class LeaseRange:
+    __slots__ = ("address", "length", "rights")
+
+    def __init__(self, address: int, length: int, rights: int) -> None:
+        self.address, self.length, self.rights = address, length, rights
+
+
+def read_leases(k: Kernel, t: Thread, pointer: int) -> tuple[LeaseRange, ...]:
+    """The caller's lease array, each range checked against the caller's own mappings."""
+    raw = k.copy_in(t.process, pointer, 4)
+    count = int.from_bytes(raw, "little")
+    if count > MAX_LEASES:
+        raise SyscallError(Error.TOO_LONG, f"{count} leases, at most {MAX_LEASES}")
+    raw = k.copy_in(t.process, pointer + 4, 12 * count)
+    leases = []
+    for i in range(count):
+        address, length, rights = (int.from_bytes(raw[12 * i + j:12 * i + j + 4], "little") for j in (0, 4, 8))
+        if rights & ~(LEASE_READABLE | LEASE_WRITABLE) or not rights:
+            raise SyscallError(Error.BAD_ARGUMENT, f"lease {i} has rights {rights:#x}")
+        if length > MAX_LEASE_BYTES:
+            raise SyscallError(Error.TOO_LONG, f"lease {i} is {length} bytes, at most {MAX_LEASE_BYTES}")
+        k.check_range(t.process, address, length, write=bool(rights & LEASE_WRITABLE))
+        leases.append(LeaseRange(address, length, rights))
+    return tuple(leases)
+
+
+def _lease(k: Kernel, t: Thread, a: tuple[int, ...], need: int) -> tuple[LeaseRange, Thread]:
+    reply: Reply = t.process.caps.get(a[0], CapKind.REPLY).obj
+    caller = reply.caller
+    if reply.used or caller.pending_reply is not reply or caller.state is not State.REPLY_WAIT:
+        raise SyscallError(Error.DEAD_PEER, "the caller is gone")
+    index, offset, length = a[1], a[2], a[4]
+    if index >= len(reply.leases):
+        raise SyscallError(Error.BAD_ARGUMENT, f"no lease {index}")
+    lease = reply.leases[index]
+    if not lease.rights & need:
+        raise SyscallError(Error.NO_RIGHTS, f"lease {index} does not allow that")
+    if length > MAX_LEASE_BYTES or offset > lease.length or length > lease.length - offset:
+        raise SyscallError(Error.TOO_LONG, f"{offset}+{length} passes the end of lease {index}")
+    return lease, caller
+
+
+missing = [s.name for s in Sys if s not in TABLE]
+assert not missing, f"syscalls without a handler: {missing}"
