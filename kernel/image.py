@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from machine import PAGE_SIZE, BoardError, BoardSpec, known_boards, load_board
+from machine import PAGE_SIZE, BoardError, BoardSpec, load_board
 
 from .abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
 

@@ -363,10 +363,11 @@ class Kernel:
         ep.senders.append(t)
 
     def receive(self, t: Thread, ep: Endpoint | None, mask: int) -> None:
+        """RECV on `ep` (messages or notification bits), or WAIT when `ep` is None."""
         bits = t.notifications & mask
         if bits:
             t.notifications &= ~bits
-            self.ret(t, Error.OK, Label.NOTIFICATION, bits, 0, 0, 0, 0)
+            self._ret_notification(t, ep is None, bits)
             return
         if ep is not None:
             if ep.kernel_messages:
@@ -382,6 +383,13 @@ class Kernel:
         t.state = State.RECEIVING
         t.recv_endpoint = ep
         t.recv_mask = mask
+        t.waiting_only = ep is None
+
+    def _ret_notification(self, t: Thread, wait: bool, bits: int) -> None:
+        if wait:  # WAIT: status, bits
+            self.ret(t, Error.OK, bits)
+        else:     # RECV: status, label NOTIFICATION, mr0 = bits, mr1-3, badge
+            self.ret(t, Error.OK, Label.NOTIFICATION, bits, 0, 0, 0, 0)
 
     def _deliver(self, r: Thread, msg: Message, sender: Thread | None) -> None:
         """Hand `msg` to receiver `r`; the sender waits for a reply or goes on."""
@@ -436,7 +444,7 @@ class Kernel:
             if target.recv_endpoint is not None and target in target.recv_endpoint.receivers:
                 target.recv_endpoint.receivers.remove(target)
             target.recv_endpoint = None
-            self.ret(target, Error.OK, Label.NOTIFICATION, got, 0, 0, 0, 0)
+            self._ret_notification(target, target.waiting_only, got)
             self._wake(target)
 
     # -- memory checks and copies for leases ------------------------------------------------------

@@ -138,8 +138,9 @@ def describe(system: SystemSpec, board: str) -> str:
             lines.append(f'supervisor = "{comp.supervisor}"')
         lines.append(f"start = {'true' if comp.start else 'false'}")
     for e in system.endpoints:
-        lines += ["", "[[endpoint]]", f'name = "{e.name}"', f'server = "{e.server}"', f"server_slot = {e.server_slot}",
-                  "clients = { " + ", ".join(f"{client} = {slot}" for client, slot in e.clients.items()) + " }"]
+        lines += ["", "[[endpoint]]", f'name = "{e.name}"', f'server = "{e.server}"', f"server_slot = {e.server_slot}"]
+        if e.clients:
+            lines.append("clients = { " + ", ".join(f"{client} = {slot}" for client, slot in e.clients.items()) + " }")
     for n in system.notifications:
         lines += ["", "[[notification]]", f'from = "{n.source}"', f'to = "{n.target}"', f"slot = {n.slot}",
                   f"bits = {n.bits:#x}"]

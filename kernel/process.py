@@ -78,6 +78,7 @@ class Thread:
         #: while RECEIVING: the endpoint (or None) and the notification mask
         self.recv_endpoint: Endpoint | None = None
         self.recv_mask = 0
+        self.waiting_only = False  # blocked in WAIT rather than RECV
         #: while SENDING: the endpoint and the message
         self.send_endpoint: Endpoint | None = None
         self.outgoing: Message | None = None

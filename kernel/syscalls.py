@@ -144,8 +144,8 @@ def sys_time_now(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 
 @syscall(Sys.LEASE_READ)
 def sys_lease_read(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
-    lease, caller = _lease(k, t, a, LEASE_READABLE)
-    offset, buf, length = a[2], a[3], a[4]
+    lease, caller, length = _lease(k, t, a, LEASE_READABLE)
+    offset, buf = a[2], a[3]
     data = k.copy_in(caller.process, lease.address + offset, length)
     k.copy_out(t.process, buf, data)
     k.ret(t, Error.OK, length)
@@ -153,8 +153,8 @@ def sys_lease_read(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 
 @syscall(Sys.LEASE_WRITE)
 def sys_lease_write(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
-    lease, caller = _lease(k, t, a, LEASE_WRITABLE)
-    offset, buf, length = a[2], a[3], a[4]
+    lease, caller, length = _lease(k, t, a, LEASE_WRITABLE)
+    offset, buf = a[2], a[3]
     data = k.copy_in(t.process, buf, length)
     k.copy_out(caller.process, lease.address + offset, data)
     k.ret(t, Error.OK, length)
@@ -227,7 +227,8 @@ def read_leases(k: Kernel, t: Thread, pointer: int) -> tuple[LeaseRange, ...]:
     return tuple(leases)
 
 
-def _lease(k: Kernel, t: Thread, a: tuple[int, ...], need: int) -> tuple[LeaseRange, Thread]:
+def _lease(k: Kernel, t: Thread, a: tuple[int, ...], need: int) -> tuple[LeaseRange, Thread, int]:
+    """The lease, its caller, and how many bytes to copy: up to the lease's end."""
     reply: Reply = t.process.caps.get(a[0], CapKind.REPLY).obj
     caller = reply.caller
     if reply.used or caller.pending_reply is not reply or caller.state is not State.REPLY_WAIT:
@@ -238,9 +239,9 @@ def _lease(k: Kernel, t: Thread, a: tuple[int, ...], need: int) -> tuple[LeaseRa
     lease = reply.leases[index]
     if not lease.rights & need:
         raise SyscallError(Error.NO_RIGHTS, f"lease {index} does not allow that")
-    if length > MAX_LEASE_BYTES or offset > lease.length or length > lease.length - offset:
-        raise SyscallError(Error.TOO_LONG, f"{offset}+{length} passes the end of lease {index}")
-    return lease, caller
+    if offset > lease.length:
+        raise SyscallError(Error.TOO_LONG, f"offset {offset} passes the end of lease {index}")
+    return lease, caller, min(length, lease.length - offset)
 
 
 missing = [s.name for s in Sys if s not in TABLE]
