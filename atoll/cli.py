@@ -50,9 +50,13 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
+class _ArgumentError(UsageError):
+    """An argparse complaint; its message already starts with the program's name."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        raise UsageError(f"{self.prog}: {message}")
+        raise _ArgumentError(f"{self.prog}: {message}")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -178,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         return _cmd_boards(args)
     except (UsageError, BoardError, ElfError, ImageError) as e:
-        print(f"atoll: {e}" if not str(e).startswith("atoll") else str(e), file=sys.stderr)
+        print(str(e) if isinstance(e, _ArgumentError) else f"atoll: {e}", file=sys.stderr)
         return EXIT_USAGE
 
 

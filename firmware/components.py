@@ -74,7 +74,9 @@ def build_component(name: str, folder: Path, isa: str, out_dir: Path) -> Path:
         isa=isa,
         linker_script=LINKER_SCRIPT,
         extra_flags=[f'-DATL_COMPONENT="{name}"'],
-        include_dirs=[folder, LIB_INCLUDE, generated],
+        # servers/ is on the include path so clients use a server's protocol
+        # header as <uart/uart.h>
+        include_dirs=[folder, LIB_INCLUDE, generated, REPO / "servers"],
     )
 
 

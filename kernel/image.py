@@ -104,7 +104,9 @@ class SystemSpec:
             if e.server == name:
                 caps.append((e.server_slot, "endpoint-recv", e.name, Right.RECV, 0))
             if name in e.clients:
-                caps.append((e.clients[name], "endpoint-send", e.name, Right.SEND, self.component(name).index))
+                # GRANT lets a client derive weaker or badged copies of its capability
+                caps.append((e.clients[name], "endpoint-send", e.name, Right.SEND | Right.GRANT,
+                             self.component(name).index))
         for n in self.notifications:
             if n.source == name:
                 caps.append((n.slot, "notification", n.target, Right.SEND, n.bits))

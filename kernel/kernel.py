@@ -161,7 +161,11 @@ class Kernel:
         self._schedule()
 
     def boot(self, system) -> None:
-        """Build everything a SystemSpec (kernel.image) describes, then start it."""
+        """Build everything a SystemSpec (kernel.image) describes, then start it.
+
+        The capabilities come from `system.capabilities_of`, the one statement of
+        who holds what; nothing else is granted.
+        """
         by_name: dict[str, Process] = {}
         for c in system.components:
             try:
@@ -169,14 +173,13 @@ class Kernel:
             except LoadError as e:
                 raise LoadError(f"component {c.name!r}: {e}") from None
         for ep in system.endpoints:
-            endpoint = self.create_endpoint(ep.name, by_name[ep.server])
-            self.grant(by_name[ep.server], ep.server_slot, CapKind.ENDPOINT, endpoint, Right.RECV | Right.SEND)
-            for client, slot in ep.clients.items():
-                process = by_name[client]
-                self.grant(process, slot, CapKind.ENDPOINT, endpoint, Right.SEND | Right.GRANT, badge=process.index)
-        for n in system.notifications:
-            self.grant(by_name[n.source], n.slot, CapKind.NOTIFICATION, by_name[n.target].thread, Right.SEND, n.bits)
+            self.create_endpoint(ep.name, by_name[ep.server])
+        kinds = {"endpoint-recv": CapKind.ENDPOINT, "endpoint-send": CapKind.ENDPOINT,
+                 "notification": CapKind.NOTIFICATION}
         for c in system.components:
+            for slot, kind, obj_name, rights, badge in system.capabilities_of(c.name):
+                obj = by_name[obj_name].thread if kind == "notification" else self.endpoints[obj_name]
+                self.grant(by_name[c.name], slot, kinds[kind], obj, Right(rights), badge)
             for (periph, output), bit in c.interrupts.items():
                 self.route_interrupt(by_name[c.name], periph, output, bit)
             if c.supervisor:

@@ -29,10 +29,12 @@ components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "comp
 def guests(tmp_path_factory) -> dict[tuple[str, str], pathlib.Path]:
     """{(isa, name): elf} for every test guest and every shipped component."""
     out = tmp_path_factory.mktemp("guests")
+    folders = {p.name: p for p in GUEST.iterdir() if p.is_dir()}
+    folders.update(components.components())  # servers/ and firmware/apps/
     built = {}
-    for folder in sorted(p for p in GUEST.iterdir() if p.is_dir()):
+    for name, folder in sorted(folders.items()):
         for isa in ("armv7m", "rv32imac"):
-            built[isa, folder.name] = components.build_component(folder.name, folder, isa, out)
+            built[isa, name] = components.build_component(name, folder, isa, out)
     return built
 
 

@@ -414,7 +414,7 @@ def test_a_component_holds_the_capabilities_the_description_grants_by_slot(tmp_p
 
 def test_a_client_send_capability_is_badged_with_the_client_index(tmp_path):
     system = load_system(write_system(tmp_path))
-    assert system.capabilities_of("console") == [(1, "endpoint-send", "uart", Right.SEND, 3)]
+    assert system.capabilities_of("console") == [(1, "endpoint-send", "uart", Right.SEND | Right.GRANT, 3)]
 
 
 def test_faults_go_to_the_first_endpoint_the_supervisor_serves(tmp_path):
