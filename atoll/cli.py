@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Sequence
 
+from kernel import ImageError, Kernel, LoadError, load_any, pack
 from machine import (
     BoardError,
     BufferBackend,
@@ -27,8 +28,6 @@ from machine import (
     load_board,
 )
 
-from kernel.image import ImageError
-from kernel.package import pack
 
 EXIT_USAGE = 2
 
@@ -112,36 +111,69 @@ class _FileBackend(BufferBackend):
 
 
 def _cmd_boot(args: argparse.Namespace) -> int:
-    image = pathlib.Path(args.image)
-    if not image.exists():
-        raise UsageError(f"{image}: no such file")
-    if args.board is None:
-        raise UsageError(f"{image}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
-    machine = Machine(load_board(args.board))
-    machine.load_elf(image)
-    uart = _first_uart(machine)
+    path = pathlib.Path(args.image)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    with path.open("rb") as f:
+        is_elf = f.read(4) == b"\x7fELF"
+    if is_elf and args.board is None:
+        raise UsageError(f"{path}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
+    if args.board is not None:  # a bare-metal ELF on a named board
+        machine = Machine(load_board(args.board))
+        machine.load_elf(path)
+        kernel = None
+    else:                       # a system: a description or a packed image names its board
+        system = load_any(path)
+        machine = Machine(system.board)
+        kernel = Kernel(machine)
+        kernel.on_debug_line = lambda component, line: print(f"[{component}] {line}", file=sys.stderr)
+        try:
+            kernel.boot(system)
+        except LoadError as e:
+            raise UsageError(f"{path}: {e}") from None
     backend = _uart_backend(args.uart)
-    machine.attach_uart(uart, backend)
-    stop = None
-    try:
-        if args.duration is None:
-            while True:
-                stop = machine.run_for(1.0)
-                if stop.reason != "time":
-                    break
-        else:
-            stop = machine.run_for(args.duration)
-    except KeyboardInterrupt:
-        pass
+    machine.attach_uart(_first_uart(machine), backend)
+    # Without --for the run is interactive: idle time passes at the wall clock's pace,
+    # so virtual time does not race ahead of the person typing.
+    machine.realtime = args.duration is None
+    stop = _run(machine, kernel, args.duration)
     if hasattr(backend, "flush"):
         backend.flush()
+    return _summary(machine, kernel, stop)
+
+
+def _run(machine: Machine, kernel: "Kernel | None", duration: float | None):
+    """Run until the duration ends, Ctrl-C, a bare-metal fault, or every component exited."""
+    runner = kernel if kernel is not None else machine
+    end = None if duration is None else machine.clock.now + machine.clock.cycles(duration)
+    stop = None
+    try:
+        while end is None or machine.clock.now < end:
+            chunk = machine.clock.cycles(0.1)
+            if end is not None:
+                chunk = min(chunk, end - machine.clock.now)
+            stop = runner.run(chunk)
+            if stop.reason != "time":
+                break
+            if kernel is not None and kernel.all_exited():
+                break
+    except KeyboardInterrupt:
+        pass
+    return stop
+
+
+def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
     clock = machine.clock
     summary = (f"atoll: {machine.board.name}: {clock.seconds:.6f} s virtual, "
                f"{machine.counter.executed} instructions")
-    if stop is not None and stop.reason == "fault":
+    if kernel is not None:
+        st = kernel.stats
+        summary += (f", {st.switches} context switches, {st.ipc} IPC, {st.faults} faults, "
+                    f"{st.restarts} restarts")
+    if kernel is None and stop is not None and stop.reason == "fault":
         print(f"{summary}; stopped by {stop.fault}", file=sys.stderr)
         return 1
-    if stop is not None and stop.reason == "trap":
+    if kernel is None and stop is not None and stop.reason == "trap":
         print(f"{summary}; stopped by an unhandled {stop.trap.kind} at {stop.trap.pc:#010x}", file=sys.stderr)
         return 1
     print(summary, file=sys.stderr)

@@ -52,6 +52,7 @@ class Sys(enum.IntEnum):
     CAP_DELETE = 19     # (slot) -> status
     CAP_MOVE = 20       # (src, dst) -> status (e.g. keep a reply capability for later)
     RESTART = 21        # (component) -> status: a supervisor restarts a component it supervises
+    COMPONENT_INFO = 22 # (component, name_buf, name_len) -> status, state, priority, generation, faults
 
 
 class Error(enum.IntEnum):
@@ -99,6 +100,19 @@ class FaultCode(enum.IntEnum):
     BAD_SYSCALL = 8
     CPU_ERROR = 9
     EXITED = 10              # the component called EXIT (MR2 = exit code)
+
+
+class ComponentState(enum.IntEnum):
+    """Thread states as COMPONENT_INFO reports them."""
+
+    READY = 0
+    RUNNING = 1
+    SENDING = 2
+    REPLY_WAIT = 3
+    RECEIVING = 4
+    SLEEPING = 5
+    STOPPED = 6
+    EXITED = 7
 
 
 #: message registers per message
@@ -164,6 +178,8 @@ def c_header() -> str:
     out += [f"#define ATL_RIGHT_{r.name} {r.value}u" for r in Right]
     out += ["", "/* labels of messages the kernel sends */"]
     out += [f"#define ATL_LABEL_{lb.name} 0x{lb.value:08X}u" for lb in Label]
+    out += ["", "/* component states (COMPONENT_INFO) */"]
+    out += [f"#define ATL_STATE_{c.name} {c.value}" for c in ComponentState]
     out += ["", "/* fault kinds (MR1 of a FAULT message) */"]
     out += [f"#define ATL_FAULT_{f.name} {f.value}" for f in FaultCode]
     out += [

@@ -234,6 +234,10 @@ class Kernel:
                 continue
             return stop
 
+    def all_exited(self) -> bool:
+        """Whether every component has exited (a stopped one may still be restarted)."""
+        return bool(self.processes) and all(p.thread.state is State.EXITED for p in self.processes)
+
     def now_us(self) -> int:
         return self.clock.now * 1_000_000 // self.clock.frequency_hz
 

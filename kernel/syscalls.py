@@ -18,6 +18,7 @@ from .abi import (
     MAX_LEASES,
     MESSAGE_REGISTERS,
     REPLY_SLOT,
+    ComponentState,
     Error,
     Right,
     Sys,
@@ -197,6 +198,19 @@ def sys_restart(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
         raise SyscallError(Error.NO_RIGHTS, f"{t.process.name} does not supervise {target.name}")
     k.restart(target)
     k.ret(t, Error.OK)
+
+
+@syscall(Sys.COMPONENT_INFO)
+def sys_component_info(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    # Open to every component for now; the policy monitor is where to restrict it.
+    target = k.process_by_index(a[0])
+    if target is None:
+        raise SyscallError(Error.BAD_ARGUMENT, f"no component {a[0]}")
+    name = target.name.encode()[:a[2]]
+    if name:
+        k.copy_out(t.process, a[1], name)
+    th = target.thread
+    k.ret(t, Error.OK, ComponentState[th.state.name], th.priority, target.generation, th.faults)
 
 
 # -- leases -------------------------------------------------------------------------

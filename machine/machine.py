@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -69,6 +70,8 @@ _STOP_ADDRESS = SENTINEL_PAGE + 0x800
 
 #: longest slice between polls of host backends when nothing else is due
 DEFAULT_MAX_SLICE_SECONDS = 0.01
+#: with `realtime`, idle time advances in steps of at most this much, each slept on the wall clock
+REALTIME_STEP_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class Machine:
         #: called at a slice boundary when the interrupt controller has something pending
         self.interrupt_handler: Callable[[], None] | None = None
         self.waiting = False
+        #: pace idle time to the wall clock (interactive runs), instead of jumping
+        self.realtime = False
 
         for r in spec.regions:
             self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
@@ -365,6 +370,10 @@ class Machine:
             if self.waiting:
                 if budget_end is not None:
                     return Stop("time", now)
+                if self.realtime:
+                    step = min(target - now, self.clock.cycles(REALTIME_STEP_SECONDS))
+                    time.sleep(step / self.clock.frequency_hz)
+                    target = now + step
                 clock.skip_to(target)
                 continue
             slice_len = target - now

@@ -283,4 +283,26 @@ static inline int atl_restart(uint32_t component)
     return (int)v[0];
 }
 
+/* What the kernel knows of component number index (1-based): its name into name (up to
+ * name_len bytes, not terminated), and its state (ATL_STATE_*), priority, generation and faults. */
+struct atl_component_info {
+    uint32_t state;
+    uint32_t priority;
+    uint32_t generation;
+    uint32_t faults;
+};
+
+static inline int atl_component_info(uint32_t index, char *name, size_t name_len, struct atl_component_info *info)
+{
+    uint32_t v[7] = {index, (uint32_t)(uintptr_t)name, (uint32_t)name_len};
+    atl__syscall3(ATL_SYS_COMPONENT_INFO, v);
+    if (info) {
+        info->state = v[1];
+        info->priority = v[2];
+        info->generation = v[3];
+        info->faults = v[4];
+    }
+    return (int)v[0];
+}
+
 #endif /* ATOLL_SYSCALL_H */
