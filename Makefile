@@ -10,7 +10,10 @@ FIRMWARE    := build/firmware
 # for the GDB stub tests.
 APT_PACKAGES := qemu-system-arm qemu-system-misc gdb-multiarch
 
-.PHONY: all demo test firmware bench system-packages clean
+BOARD       ?= hifive1
+COMPONENTS  := build/components
+
+.PHONY: all demo test firmware components bench system-packages clean
 
 all: test
 
@@ -35,9 +38,17 @@ system-packages:
 firmware: $(STAMP)
 	$(PY) firmware/build.py --out $(FIRMWARE)
 
-demo: $(STAMP) firmware
-	$(PY) -m atoll.cli boot $(FIRMWARE)/mps2-an385/hello.elf --board mps2-an385 --for 0.05
-	$(PY) -m atoll.cli boot $(FIRMWARE)/hifive1/hello.elf --board hifive1 --for 0.05
+components: $(STAMP)
+	$(PY) firmware/components.py --out $(COMPONENTS)
+
+# The demo system with the shell on this terminal (Ctrl-C ends it); BOARD=mps2-an385
+# for the ARM board. Without a terminal (piped, CI) it runs two virtual seconds.
+demo: $(STAMP) components
+	@if [ -t 0 ]; then \
+	  $(PY) -m atoll.cli boot firmware/images/demo-$(BOARD).toml; \
+	else \
+	  $(PY) -m atoll.cli boot firmware/images/demo-$(BOARD).toml --for 2s; \
+	fi
 
 test: $(STAMP) system-packages
 	$(PY) -m pytest -n 2 --dist loadfile \

@@ -11,6 +11,7 @@ line on stderr and exit status 2, never a traceback. Subcommands:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import re
 import sys
@@ -126,7 +127,7 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         system = load_any(path)
         machine = Machine(system.board)
         kernel = Kernel(machine)
-        kernel.on_debug_line = lambda component, line: print(f"[{component}] {line}", file=sys.stderr)
+        kernel.on_debug_line = _print_debug_line
         try:
             kernel.boot(system)
         except LoadError as e:
@@ -136,10 +137,35 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     # Without --for the run is interactive: idle time passes at the wall clock's pace,
     # so virtual time does not race ahead of the person typing.
     machine.realtime = args.duration is None
-    stop = _run(machine, kernel, args.duration)
+    with _terminal_keys(args.uart == "stdio"):
+        stop = _run(machine, kernel, args.duration)
     if hasattr(backend, "flush"):
         backend.flush()
     return _summary(machine, kernel, stop)
+
+
+def _print_debug_line(component: str, line: str) -> None:
+    """A component's DEBUG_PUTC line, on stderr, after whatever the UART already printed."""
+    sys.stdout.flush()
+    print(f"[{component}] {line}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _terminal_keys(wanted: bool):
+    """Keys reach the guest as they are typed (cbreak: no line editing, no local
+    echo; Ctrl-C still stops the run); the terminal is restored afterwards."""
+    if not wanted or not sys.stdin.isatty():
+        yield
+        return
+    import termios
+    import tty
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def _run(machine: Machine, kernel: "Kernel | None", duration: float | None):
