@@ -12,6 +12,9 @@ as ``ATL_COMPONENT``. Tests import ``build_component`` and ``build_all``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
+import hashlib
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -28,7 +31,7 @@ DEFAULT_OUT = REPO / "build" / "components"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from atoll.toolchain import ToolchainError, build  # noqa: E402
+from atoll.toolchain import ToolchainError, build, compiler_command  # noqa: E402
 from kernel import abi  # noqa: E402
 
 
@@ -59,7 +62,13 @@ def components() -> dict[str, Path]:
 
 
 def build_component(name: str, folder: Path, isa: str, out_dir: Path) -> Path:
-    """Build the component in ``folder`` for ``isa`` into ``out_dir/<isa>/<name>.elf``."""
+    """Build the component in ``folder`` for ``isa`` into ``out_dir/<isa>/<name>.elf``.
+
+    The build is skipped when the ELF exists and every input (its sources, the library,
+    every header it could include, the linker script, the ABI and the compiler command)
+    hashes as it did when it was built. Builds into one ``out_dir`` take a file lock, so
+    parallel test workers can share it.
+    """
     if isa not in ISAS:
         raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
     folder = Path(folder)
@@ -67,17 +76,47 @@ def build_component(name: str, folder: Path, isa: str, out_dir: Path) -> Path:
     if not sources:
         raise ToolchainError(f"{folder}: component {name!r} has no .c files")
     out_dir = Path(out_dir)
-    generated = generate_header(out_dir)
-    return build(
-        sources=[*sources, *library_sources()],
-        output=out_dir / isa / f"{name}.elf",
-        isa=isa,
-        linker_script=LINKER_SCRIPT,
-        extra_flags=[f'-DATL_COMPONENT="{name}"'],
-        # servers/ is on the include path so clients use a server's protocol
-        # header as <uart/uart.h>
-        include_dirs=[folder, LIB_INCLUDE, generated, REPO / "servers"],
-    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / isa / f"{name}.elf"
+    stamp = output.with_suffix(".inputs")
+    with _locked(out_dir / ".lock"):
+        generated = generate_header(out_dir)
+        fingerprint = _fingerprint(name, folder, isa, sources, generated)
+        if output.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+            return output
+        build(
+            sources=[*sources, *library_sources()],
+            output=output,
+            isa=isa,
+            linker_script=LINKER_SCRIPT,
+            extra_flags=[f'-DATL_COMPONENT="{name}"'],
+            # servers/ is on the include path so clients use a server's protocol
+            # header as <uart/uart.h>
+            include_dirs=[folder, LIB_INCLUDE, generated, REPO / "servers"],
+        )
+        stamp.write_text(fingerprint)
+    return output
+
+
+def _fingerprint(name: str, folder: Path, isa: str, sources: list[Path], generated: Path) -> str:
+    digest = hashlib.sha256(f"{name}\0{isa}\0{compiler_command()}\0".encode())
+    inputs = [*sources, *library_sources(), LINKER_SCRIPT, REPO / "atoll" / "toolchain.py",
+              *sorted(folder.glob("*.h")), *sorted(LIB_INCLUDE.rglob("*.h")), *sorted(generated.rglob("*.h")),
+              *sorted((REPO / "servers").rglob("*.h"))]
+    for path in inputs:
+        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def build_all(

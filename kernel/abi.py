@@ -38,12 +38,14 @@ class Sys(enum.IntEnum):
     CALL = 5            # (slot, label, mr0..mr3, leases) -> status, label, mr0..mr3
     REPLY = 6           # (reply_slot, label, mr0..mr3) -> status
     REPLY_RECV = 7      # (slot, label, mr0..mr3, notification_mask) -> as RECV, after replying
+                        # through REPLY_SLOT (skipped when that slot is empty, so a loop can start with it)
     NOTIFY = 8          # (slot) -> status: OR the capability's badge bits into the target's word
     WAIT = 9            # (mask) -> status, bits: block until a masked bit is set; clears them
     POLL = 10           # (mask) -> status, bits: like WAIT without blocking
     IRQ_ACK = 11        # (bits) -> status: the interrupts behind these bits are handled
     SLEEP = 12          # (microseconds) -> status
-    TIMER_SET = 13      # (deadline_lo, deadline_hi, bits) -> status: notify bits at a deadline (us)
+    TIMER_SET = 13      # (deadline_lo, deadline_hi, bits) -> status: notify bits at a deadline (us);
+                        # one timer per thread: setting it again replaces the earlier one
     TIME_NOW = 14       # () -> status, us_lo, us_hi
     LEASE_READ = 15     # (reply_slot, lease, offset, buf, len) -> status, bytes copied
     LEASE_WRITE = 16    # (reply_slot, lease, offset, buf, len) -> status, bytes copied
@@ -81,7 +83,8 @@ class Right(enum.IntFlag):
 
 
 class Label(enum.IntEnum):
-    """Labels of messages the kernel itself sends."""
+    """Labels of messages the kernel itself sends; SEND and CALL refuse them (BAD_ARGUMENT),
+    so a FAULT message always comes from the kernel."""
 
     NOTIFICATION = 0xFFFF_FF00   # RECV returned notification bits (MR0), not a message
     FAULT = 0xFFFF_FF01          # to a supervisor: MR0 component, MR1 kind, MR2 address, MR3 pc
@@ -130,9 +133,9 @@ CAP_SLOTS = 64
 class Lease:
     """The in-memory layout of one lease descriptor (in an array the CALL points to).
 
-    struct atoll_lease { uint32_t address; uint32_t length; uint32_t rights; };
-    rights: LEASE_READ (server may read it) | LEASE_WRITE (server may write it)
-    The array is preceded by a uint32_t count.
+    struct atl_lease { uint32_t address; uint32_t length; uint32_t rights; };
+    rights: ATL_LEASE_READABLE (the server may read it) | ATL_LEASE_WRITABLE (may write it)
+    The array (struct atl_leases) is preceded by a uint32_t count.
     """
 
     address: int

@@ -21,10 +21,13 @@ Paths through this module (DESIGN.md section 2):
 from __future__ import annotations
 
 import collections
+import ctypes
 import logging
 import pickle
 from dataclasses import dataclass, field
 from typing import Callable
+
+from unicorn import UcError
 
 from machine import PAGE_SIZE, AccessKind, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
 
@@ -38,12 +41,59 @@ from .scheduler import Scheduler
 log = logging.getLogger("atoll.kernel")
 
 DEFAULT_SLICE_US = 1000
+#: labels from here up are the kernel's own (NOTIFICATION, FAULT); user messages may not carry them
+KERNEL_LABELS = min(Label)
 _FAULT_CODES = {
     FaultKind.UNMAPPED: FaultCode.UNMAPPED, FaultKind.PERMISSION: FaultCode.PERMISSION,
     FaultKind.BUS_ERROR: FaultCode.BUS_ERROR, FaultKind.UNDEFINED_INSTRUCTION: FaultCode.UNDEFINED_INSTRUCTION,
     FaultKind.MISALIGNED: FaultCode.MISALIGNED, FaultKind.BREAKPOINT: FaultCode.BREAKPOINT,
     FaultKind.ILLEGAL_STATE: FaultCode.ILLEGAL_STATE, FaultKind.CPU_ERROR: FaultCode.CPU_ERROR,
 }
+
+
+class _RegisterBatch:
+    """A fixed list of 32-bit registers, read or written in one call into Unicorn's C API, on the
+    CPU or on a saved context.
+
+    The trap path's fast lane: the binding's `reg_read_batch`/`reg_write` build ctypes objects on
+    every call (several microseconds each); these arrays are built once. Unicorn is pinned
+    exactly, which keeps this use of its C API safe (as machine/counter.py does).
+    """
+
+    def __init__(self, uc, ids: list[int]) -> None:
+        from unicorn.unicorn_py3 import unicorn as binding
+        self._lib = binding.uclib
+        self._uch = uc._uch
+        n = len(ids)
+        self._n = n
+        self._ids = (ctypes.c_int * n)(*ids)
+        self._values = (ctypes.c_uint32 * n)()
+        base = ctypes.addressof(self._values)
+        self._pointers = (ctypes.c_void_p * n)(*(base + 4 * i for i in range(n)))
+        self._pointers_arg = ctypes.cast(self._pointers, ctypes.c_void_p)
+
+    def read(self) -> list[int]:
+        """Every register of the list, from the CPU."""
+        status = self._lib.uc_reg_read_batch(self._uch, self._ids, self._pointers, self._n)
+        if status:
+            raise UcError(status)
+        return self._values[:]
+
+    def write(self, values) -> None:
+        """The first len(values) registers of the list, into the CPU (values wrap to 32 bits)."""
+        n = len(values)
+        self._values[:n] = values
+        status = self._lib.uc_reg_write_batch(self._uch, self._ids, self._pointers, n)
+        if status:
+            raise UcError(status)
+
+    def write_context(self, context, values) -> None:
+        """As `write`, into a saved context (a `UcContext`)."""
+        n = len(values)
+        self._values[:n] = values
+        status = self._lib.uc_context_reg_write_batch(context.context, self._ids, self._pointers_arg, n)
+        if status:
+            raise UcError(status)
 
 
 @dataclass
@@ -106,6 +156,8 @@ class Kernel:
         self._number_reg = reg["number"]
         self._arg_ids = [self.cpu._id(r) for r in reg["args"]]
         self._arg_names = reg["args"]
+        #: the argument registers, then the number register: one read per syscall, one write per result
+        self._syscall_regs = _RegisterBatch(machine.uc, self._arg_ids + [self.cpu._id(self._number_reg)])
         machine.trap_handler = self._trap
         machine.interrupt_handler = self._interrupts
         machine.enter_user_mode()
@@ -183,8 +235,16 @@ class Kernel:
             for (periph, output), bit in c.interrupts.items():
                 self.route_interrupt(by_name[c.name], periph, output, bit)
             if c.supervisor:
-                by_name[c.name].supervisor = by_name[c.supervisor]
+                self.supervise(by_name[c.name], by_name[c.supervisor],
+                               self.endpoints[system.fault_endpoint_of(c.name).name])
         self.start()
+
+    def supervise(self, process: Process, supervisor: Process, endpoint: Endpoint) -> None:
+        """Report `process`'s faults to `supervisor` as FAULT messages on `endpoint`."""
+        if endpoint.server is not supervisor:
+            raise ValueError(f"endpoint {endpoint.name!r} is not served by {supervisor.name!r}")
+        process.supervisor = supervisor
+        process.fault_endpoint = endpoint
 
     def _fresh_context(self, entry: int):
         ctx = pickle.loads(pickle.dumps(self._template))
@@ -253,13 +313,14 @@ class Kernel:
         try:
             if trap.kind == "syscall":
                 self.stats.syscalls += 1
-                number = self.cpu.read(self._number_reg)
+                regs = self._syscall_regs.read()
+                number = regs[-1]
                 handler = syscalls.TABLE.get(number)
                 if handler is None:
                     self._fault(t, Fault(FaultKind.CPU_ERROR, trap.pc, t.name, detail=f"unknown syscall {number}"),
                                 code=FaultCode.BAD_SYSCALL)
                 else:
-                    args = tuple(self.machine.uc.reg_read_batch(self._arg_ids))
+                    args = tuple(regs[:-1])
                     try:
                         handler(self, t, args)
                     except SyscallError as e:
@@ -273,8 +334,10 @@ class Kernel:
 
     def ret(self, t: Thread, status: int, *values: int) -> None:
         """Write a syscall's results into `t`'s registers (running or not)."""
-        for name, value in zip(self._arg_names, (status, *values)):
-            self._regs.write(t, name, value)
+        if t is self.current:
+            self._syscall_regs.write((status, *values))
+        else:
+            self._syscall_regs.write_context(t.context, (status, *values))
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -355,6 +418,8 @@ class Kernel:
         return cap
 
     def send(self, t: Thread, cap: Capability, msg: Message) -> None:
+        if msg.label >= KERNEL_LABELS:
+            raise SyscallError(Error.BAD_ARGUMENT, f"label {msg.label:#x} is reserved for the kernel")
         ep: Endpoint = cap.obj
         self.stats.ipc += 1
         self.ipc_log.append(IpcEvent(self.clock.now, "call" if msg.is_call else "send", t.name,
@@ -560,15 +625,17 @@ class Kernel:
         process.exit_code = code
         self._stop(process, Message(Label.FAULT, (process.index, FaultCode.EXITED, code, 0)), exited=True)
 
-    def _stop(self, process: Process, report: Message, exited: bool = False) -> None:
+    def _stop(self, process: Process, report: Message | None, exited: bool = False) -> None:
+        """Stop `process`; `report` (a FAULT message) goes to its supervisor, if any."""
         t = process.thread
         t.state = State.EXITED if exited else State.STOPPED
         self._forget(process)
-        self.ipc_log.append(IpcEvent(self.clock.now, "fault", process.name,
-                                     process.supervisor.name if process.supervisor else "-", report.mrs[1]))
+        if report is not None:
+            self.ipc_log.append(IpcEvent(self.clock.now, "fault", process.name,
+                                         process.supervisor.name if process.supervisor else "-", report.mrs[1]))
         sup = process.supervisor
-        if sup is not None:
-            ep = next((e for e in self.endpoints.values() if e.server is sup), None)
+        if sup is not None and report is not None:
+            ep = process.fault_endpoint or next((e for e in self.endpoints.values() if e.server is sup), None)
             if ep is not None:
                 receiver = next((r for r in ep.receivers if r.state is State.RECEIVING and r.recv_endpoint is ep), None)
                 if receiver is not None:
@@ -609,7 +676,7 @@ class Kernel:
         """Reload the component's image, re-grant its capabilities, run it as a new generation."""
         t = process.thread
         if t.state not in (State.STOPPED, State.EXITED):
-            self._stop(process, Message(Label.FAULT, (process.index, FaultCode.EXITED, 0, 0)), exited=True)
+            self._stop(process, None)  # restarted while running: nothing to report
         comp = self._components[process.name]
         load_image(self.machine, comp.image, comp.frames)
         process.caps.clear()

@@ -111,6 +111,8 @@ class Process:
         self.threads: list[Thread] = []
         self.generation = 0
         self.supervisor: Process | None = None
+        #: where this process's faults are reported (an endpoint its supervisor serves)
+        self.fault_endpoint: Endpoint | None = None
         self.last_fault: Fault | None = None
         self.restarts = 0
         #: notification bit -> interrupt controller line, for IRQ_ACK

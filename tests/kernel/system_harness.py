@@ -28,7 +28,8 @@ components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "comp
 @pytest.fixture(scope="session")
 def guests(tmp_path_factory) -> dict[tuple[str, str], pathlib.Path]:
     """{(isa, name): elf} for every test guest and every shipped component."""
-    out = tmp_path_factory.mktemp("guests")
+    # shared by test workers and kept between runs; builds are skipped when nothing changed
+    out = ROOT / "build" / "test-components"
     folders = {p.name: p for p in GUEST.iterdir() if p.is_dir()}
     folders.update(components.components())  # servers/ and firmware/apps/
     built = {}

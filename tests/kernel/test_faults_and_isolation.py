@@ -102,3 +102,31 @@ def test_a_restarted_component_runs_again_as_a_new_generation(board, guests):
     assert sleeper.generation == 1
     assert len(system.output("sleeper")) == 10
     assert system.kernel.stats.restarts == 1
+
+
+def test_faults_go_to_the_named_fault_endpoint_even_if_the_supervisor_serves_others_first(board, guests):
+    system = System(board, guests)
+    wild = system.add("wild_write", priority=3)
+    sup = system.add("sup", "echo_server", priority=1)
+    system.serve("status", sup, slot=2)
+    faults = system.serve("faults", sup, slot=1)
+    system.kernel.supervise(wild, sup, faults)
+
+    system.run(0.02)
+
+    assert system.output("sup") == [f"server: label {int(Label.FAULT)} from badge 0"]
+    assert system.kernel.endpoints["status"].kernel_messages == []
+
+
+def test_a_component_cannot_send_a_message_with_a_kernel_label(board, guests):
+    from kernel.abi import Error
+
+    system = System(board, guests)
+    server = system.add("echo_server", priority=2)
+    forger = system.add("forger", priority=3)
+    system.serve("echo", server, clients={forger: 2})
+
+    system.run(0.02)
+
+    assert system.output("forger") == [f"forger: {Error.BAD_ARGUMENT}"]
+    assert system.output("echo_server") == []

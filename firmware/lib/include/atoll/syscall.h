@@ -135,12 +135,15 @@ static inline int atl_recv(uint32_t slot, uint32_t notification_mask, struct atl
     return (int)v[0];
 }
 
-/* Call the endpoint in slot with req, lending leases (may be NULL), and wait for the reply. */
+/* Call the endpoint in slot with req, lending leases (may be NULL), and wait for the reply.
+ * When the call fails (a negative status), *reply is all zeros. */
 static inline int atl_call(uint32_t slot, const struct atl_msg *req, const struct atl_leases *leases,
                            struct atl_msg *reply)
 {
     uint32_t v[7] = {slot, ATL__MSG_ARGS(req), (uint32_t)(uintptr_t)leases};
     atl__syscall7(ATL_SYS_CALL, v);
+    if ((int)v[0] != ATL_OK)
+        v[1] = v[2] = v[3] = v[4] = v[5] = 0;
     atl__msg_out(v, reply, 0);
     return (int)v[0];
 }

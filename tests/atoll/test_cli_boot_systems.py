@@ -1,0 +1,116 @@
+"""`atoll boot` with a system description or a packed image, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.conftest import ROOT, load_by_path
+
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
+
+
+@pytest.fixture(scope="module")
+def built():
+    return components.build_all(ROOT / "build" / "components")
+
+
+def atoll(*args, cwd=None, timeout=120):
+    proc = subprocess.run([sys.executable, "-m", "atoll.cli", *map(str, args)], capture_output=True,
+                          timeout=timeout, env=ENV, cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr.decode()
+
+
+def hello_only(tmp_path: pathlib.Path, board: str, isa: str) -> pathlib.Path:
+    elf = os.path.relpath(ROOT / "build" / "components" / isa / "hello.elf", tmp_path)
+    path = tmp_path / "hello.toml"
+    path.write_text(f'''
+[system]
+name = "hello-only"
+board = "{board}"
+
+[[component]]
+name = "hello"
+elf = "{elf}"
+priority = 3
+stack = 1024
+''')
+    return path
+
+
+@pytest.mark.parametrize("board", ["mps2-an385", "hifive1"])
+def test_booting_the_demo_description_prints_the_shell_banner_and_a_summary(board, built):
+    code, out, err = atoll("boot", ROOT / "firmware" / "images" / f"demo-{board}.toml", "--for", "300ms")
+
+    assert code == 0, err
+    assert b"Atoll shell ready; type help\r\natoll> " in out
+    summary = err.strip().splitlines()[-1]
+    assert re.fullmatch(rf"atoll: {board}: 0\.300000 s virtual, \d+ instructions, \d+ context switches, "
+                        r"\d+ IPC, 0 faults, 0 restarts", summary), summary
+    assert "[hello] hello from a component" in err
+
+
+def test_a_packed_image_boots_like_its_description(built, tmp_path):
+    image = tmp_path / "demo.atoll"
+    code, out, err = atoll("build", ROOT / "firmware" / "images" / "demo-hifive1.toml", "-o", image)
+    assert code == 0, err
+
+    code, out, err = atoll("boot", image, "--for", "300ms")
+
+    assert code == 0, err
+    assert b"Atoll shell ready; type help" in out
+
+
+def test_a_tampered_packed_image_is_refused_with_one_line(built, tmp_path):
+    image = tmp_path / "demo.atoll"
+    assert atoll("build", ROOT / "firmware" / "images" / "demo-hifive1.toml", "-o", image)[0] == 0
+    tampered = tmp_path / "tampered.atoll"
+    with zipfile.ZipFile(image) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "elf/shell.elf":
+                data = data[:200] + bytes([data[200] ^ 1]) + data[201:]
+            dst.writestr(info, data)
+
+    code, out, err = atoll("boot", tampered, "--for", "100ms")
+
+    assert (code, out) == (2, b"")
+    assert err == "atoll: tampered.atoll: entry elf/shell.elf: SHA-256 does not match the manifest\n"
+
+
+def test_the_run_ends_when_every_component_has_exited(built, tmp_path):
+    description = hello_only(tmp_path, "hifive1", "rv32imac")
+
+    code, out, err = atoll("boot", description, "--for", "60s")
+
+    assert code == 0, err
+    assert "[hello] hello from a component" in err
+    seconds = float(re.search(r"(\d+\.\d+) s virtual", err).group(1))
+    assert seconds < 1.0
+
+
+def test_a_broken_description_is_one_line_and_exit_status_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[system]\nname = "x"\nboard = "hifive1"\n')
+
+    code, out, err = atoll("boot", bad)
+
+    assert (code, out) == (2, b"")
+    assert err.count("\n") == 1 and err.startswith("atoll: bad.toml: ")
+
+
+def test_a_component_elf_of_the_wrong_isa_is_refused_naming_the_component(built, tmp_path):
+    description = hello_only(tmp_path, "hifive1", "armv7m")
+
+    code, out, err = atoll("boot", description, "--for", "10ms")
+
+    assert (code, out) == (2, b"")
+    assert err.startswith(f"atoll: {description}: component 'hello': ")
+    assert err.endswith("is built for EM_ARM, not RISC-V (rv32imac)\n")
