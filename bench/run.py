@@ -1,7 +1,8 @@
 """Machine speed, side by side in one run: Atoll against bare Unicorn (and QEMU) on one ELF.
 
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
-into build/firmware first). For each board the bare-metal program ``compute`` (a CPU-bound loop
+into build/firmware first); it then runs the kernel benchmark, bench/kernel.py (``--no-kernel``
+skips it). For each board the bare-metal program ``compute`` (a CPU-bound loop
 with no I/O until it prints its checksum and parks) runs
 
 - on the Atoll machine: ``Machine(board)``, ``load_elf``, ``run_until`` the done line appears
@@ -489,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="instructions of QEMU's shorter run; the longer runs twice as many (default 300e6)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each kind; the best counts (default 5)")
     parser.add_argument("--no-qemu", action="store_true", help="skip QEMU")
+    parser.add_argument("--no-kernel", action="store_true", help="skip the kernel benchmark (bench/kernel.py)")
     args = parser.parse_args(argv)
 
     print(f"Atoll machine benchmark: unicorn {unicorn.__version__}, Python {platform.python_version()}, "
@@ -514,7 +516,19 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat, "goal": GOAL, "slice": SLICE, "boards": results,
     }, indent=2) + "\n")
     print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
-    return 0
+    if args.no_kernel:
+        return 0
+    return kernel_bench().main([f"--firmware={args.firmware}", *(f"--board={b}" for b in args.board or ())])
+
+
+def kernel_bench():
+    """bench/kernel.py (the kernel benchmark), which `make bench` runs after this one."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("atoll_bench_kernel", REPO / "bench" / "kernel.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

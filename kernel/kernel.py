@@ -379,8 +379,6 @@ class Kernel:
         uc.context_restore(t.context)
         self.machine.activate(t.process.space)
         self.machine.waiting = False
-        if self._in_hook:
-            self.cpu.pc = self.cpu.pc  # make Unicorn continue at the restored pc
         self._slice_event = self.clock.after(self._slice_cycles, self._slice_end)
 
     def _slice_end(self) -> None:
