@@ -22,11 +22,10 @@ from __future__ import annotations
 import os
 import pathlib
 import re
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from machine import PAGE_SIZE, BoardError, BoardSpec, load_board
+from machine import PAGE_SIZE, BoardError, BoardSpec, TomlChecker, load_board, read_toml
 
 from .abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
 
@@ -123,40 +122,13 @@ class SystemSpec:
 def load_system(path: str | pathlib.Path) -> SystemSpec:
     """Read and check a system description."""
     path = pathlib.Path(path)
-    return parse_system(read_toml(path), path)
+    return parse_system(read_toml(path, ImageError), path)
 
 
-def read_toml(path: pathlib.Path) -> dict:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ImageError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise ImageError(f"{path.name}: not UTF-8 text (byte {e.start} is {raw[e.start]:#04x})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ImageError(f"{path.name}: not valid TOML: {e}") from None
+class _Checker(TomlChecker):
+    """The description's own checks on top of the shared TOML reading (machine.tomlcheck)."""
 
-
-class _Checker:
-    """Typed reads from TOML tables, with errors that name the file and the key
-    (the pattern of machine/board.py)."""
-
-    def __init__(self, path: pathlib.Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, problem: str) -> ImageError:
-        return ImageError(f"{self.path.name}: {key}: {problem}")
-
-    def table(self, data: dict, key: str, allowed: set[str]) -> dict:
-        value = data.get(key)
-        if value is None:
-            raise self.fail(key, f"missing; the file needs a [{key}] table")
-        if not isinstance(value, dict):
-            raise self.fail(key, f"must be a table, not {value!r}")
-        self.only(value, key, allowed)
-        return value
+    error = ImageError
 
     def array(self, data: dict, key: str) -> list:
         raw = data.get(key, [])
@@ -176,19 +148,6 @@ class _Checker:
                 key = k if where is None else f"{where}.{k}"
                 raise self.fail(key, f"unknown key; expected one of: {', '.join(sorted(allowed))}")
 
-    def get(self, table: dict, key: str, where: str, kind: type, required: bool = True, default: Any = None):
-        if key not in table:
-            if required:
-                raise self.fail(f"{where}.{key}", "missing")
-            return default
-        return self.value(table[key], f"{where}.{key}", kind)
-
-    def value(self, value: Any, key: str, kind: type):
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if not ok:
-            raise self.fail(key, f"must be {_KIND_NAMES.get(kind, kind.__name__)}, not {value!r}")
-        return value
-
     def identifier(self, table: dict, key: str, where: str) -> str:
         name = self.get(table, key, where, str)
         if not _is_identifier(name):
@@ -204,9 +163,6 @@ class _Checker:
     def slot(self, value: Any, key: str) -> int:
         return self.ranged(value, key, REPLY_SLOT + 1, CAP_SLOTS - 1,
                            f" (slot {REPLY_SLOT} holds the reply capability)")
-
-
-_KIND_NAMES = {int: "an integer", str: "a string", dict: "a table", list: "an array", bool: "true or false"}
 
 
 def _is_identifier(name: str) -> bool:

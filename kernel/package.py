@@ -36,7 +36,9 @@ from typing import Iterator
 
 from machine import known_boards, load_board
 
-from .image import ImageError, SystemSpec, load_system, parse_system, read_toml
+from machine import read_toml
+
+from .image import ImageError, SystemSpec, load_system, parse_system
 
 FORMAT = "atoll-image"
 VERSION = 1
@@ -254,7 +256,7 @@ def _unpack_into(path: pathlib.Path, folder: pathlib.Path) -> SystemSpec:
     description = folder / DESCRIPTION
     entries = {folder / name for name in contents if name != DESCRIPTION}
     try:
-        system = parse_system(read_toml(description), description, entries)
+        system = parse_system(read_toml(description, ImageError), description, entries)
     except ImageError as e:
         raise ImageError(f"{path.name}: {e}") from None
     used = {comp.elf for comp in system.components} | {system.board.path}

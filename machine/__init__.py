@@ -25,6 +25,7 @@ from .memory import (
 from .peripheral import Peripheral
 from .peripherals import PERIPHERAL_TYPES
 from .regs import Access, Field, Register, RegisterMap, RegisterMapError
+from .tomlcheck import TomlChecker, kind_name, read_toml
 
 __all__ = [
     "PAGE_SIZE", "PERIPHERAL_TYPES",
@@ -32,5 +33,6 @@ __all__ = [
     "CpuSpec", "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field",
     "InterruptController", "IrqLine", "Machine", "Mapping", "MemoryMapError", "Peripheral",
     "PeripheralSpec", "Perm", "Region", "Register", "RegisterMap", "RegisterMapError", "Segment",
-    "StdioBackend", "Stop", "TcpBackend", "Trap", "UartBackend", "known_boards", "load_board", "read_elf", "symbols",
+    "StdioBackend", "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards",
+    "load_board", "read_elf", "read_toml", "symbols",
 ]

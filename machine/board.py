@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ from .cpu import CPU_MODELS, CPU_TYPES
 from .memory import PAGE_SIZE, Perm, Region
 from .peripheral import Peripheral
 from .peripherals import PERIPHERAL_TYPES
+from .tomlcheck import TomlChecker, kind_name, read_toml
 
 BOARDS_DIR = pathlib.Path(__file__).with_name("boards")
 ADDRESS_LIMIT = 1 << 32
@@ -106,54 +106,13 @@ def load_board(name_or_path: str | pathlib.Path) -> BoardSpec:
         if not path.is_file():
             raise BoardError(f"unknown board {name_or_path!r}; known boards: {', '.join(known_boards())} "
                              f"(or give the path of a board file ending in .toml)")
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise BoardError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise BoardError(f"{path.name}: not UTF-8 text (byte {e.start} is {raw[e.start]:#04x})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise BoardError(f"{path.name}: not valid TOML: {e}") from None
-    return parse_board(data, path)
+    return parse_board(read_toml(path, BoardError), path)
 
 
-class _Checker:
-    """Typed reads from TOML tables, with errors that name the file and the key."""
+class _Checker(TomlChecker):
+    """The board file's own checks on top of the shared TOML reading."""
 
-    def __init__(self, path: pathlib.Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, problem: str) -> BoardError:
-        return BoardError(f"{self.path.name}: {key}: {problem}")
-
-    def table(self, data: dict, key: str, where: str, allowed: set[str]) -> dict:
-        value = data.get(key)
-        if value is None:
-            raise self.fail(where, f"missing; the file needs a [{key}] table")
-        if not isinstance(value, dict):
-            raise self.fail(where, f"must be a table, not {value!r}")
-        self.only(value, where, allowed)
-        return value
-
-    def only(self, table: dict, where: str | None, allowed: set[str]) -> None:
-        """Refuse keys not in `allowed`; `where` None means the file's top level."""
-        for k in table:
-            if k not in allowed:
-                key = k if where is None else f"{where}.{k}"
-                raise self.fail(key, f"unknown key; expected one of: {', '.join(sorted(allowed))}")
-
-    def get(self, table: dict, key: str, where: str, kind: type, required: bool = True, default: Any = None):
-        if key not in table:
-            if required:
-                raise self.fail(f"{where}.{key}", "missing")
-            return default
-        value = table[key]
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if not ok:
-            raise self.fail(f"{where}.{key}", f"must be {_KIND_NAMES.get(kind, kind.__name__)}, not {value!r}")
-        return value
+    error = BoardError
 
     def address(self, table: dict, key: str, where: str) -> int:
         value = self.get(table, key, where, int)
@@ -170,17 +129,14 @@ class _Checker:
         return value
 
 
-_KIND_NAMES = {int: "an integer", str: "a string", dict: "a table", list: "an array", bool: "true or false"}
-
-
 def parse_board(data: dict, path: pathlib.Path) -> BoardSpec:
     c = _Checker(path)
     c.only(data, None, {"board", "cpu", "region", "peripheral", "interrupts"})
-    board = c.table(data, "board", "board", {"name", "description"})
+    board = c.table(data, "board", {"name", "description"})
     name = c.get(board, "name", "board", str)
     description = c.get(board, "description", "board", str, required=False, default="")
 
-    cpu_t = c.table(data, "cpu", "cpu", {"isa", "model", "frequency_hz", "reset", "vector_table"})
+    cpu_t = c.table(data, "cpu", {"isa", "model", "frequency_hz", "reset", "vector_table"})
     isa = c.get(cpu_t, "isa", "cpu", str)
     if isa not in CPU_TYPES:
         raise c.fail("cpu.isa", f"must be one of {', '.join(map(repr, CPU_TYPES))}, not {isa!r}")
@@ -208,7 +164,7 @@ def parse_board(data: dict, path: pathlib.Path) -> BoardSpec:
 
     controller = None
     if "interrupts" in data:
-        intr = c.table(data, "interrupts", "interrupts", {"controller"})
+        intr = c.table(data, "interrupts", {"controller"})
         controller = c.get(intr, "controller", "interrupts", str)
         spec = next((p for p in peripherals if p.name == controller), None)
         if spec is None:
@@ -306,7 +262,7 @@ def _parse_peripherals(c: _Checker, data: dict) -> list[PeripheralSpec]:
                                                     f"accepted: {', '.join(sorted(accepted)) or 'none'}")
             want = accepted[k]
             if not isinstance(v, want) or (want is int and isinstance(v, bool)):
-                raise c.fail(f"{where}.params.{k}", f"must be {_KIND_NAMES.get(want, want.__name__)}, not {v!r}")
+                raise c.fail(f"{where}.params.{k}", f"must be {kind_name(want)}, not {v!r}")
         spec = PeripheralSpec(name, type_name, cls, base, size, irq, dict(params))
         _probe(c, spec)
         result.append(spec)

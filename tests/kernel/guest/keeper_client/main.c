@@ -8,8 +8,8 @@ static uint32_t own_index(uint32_t *generation)
     char name[32];
     struct atl_component_info info;
     for (uint32_t i = 1; i < 32; i++) {
-        size_t len = strlen(ATL_COMPONENT);
-        if (atl_component_info(i, name, len, &info) == ATL_OK && memcmp(name, ATL_COMPONENT, len) == 0) {
+        memset(name, 0, sizeof name);
+        if (atl_component_info(i, name, sizeof name - 1, &info) == ATL_OK && strcmp(name, ATL_COMPONENT) == 0) {
             *generation = info.generation;
             return i;
         }
