@@ -3,9 +3,10 @@
 Every user error (a missing file, a bad board, a bad ELF, a bad argument) is one
 line on stderr and exit status 2, never a traceback. Subcommands:
 
-    atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
+    atoll boot SYSTEM.toml|IMAGE [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
+    atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart ...]
+    atoll build SYSTEM.toml -o IMAGE
     atoll boards
-    atoll build DESCRIPTION -o IMAGE
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     boot = sub.add_parser("boot", help="boot a firmware image on a board")
-    boot.add_argument("image", help="a bare-metal ELF file")
-    boot.add_argument("--board", help="board name or board file (see `atoll boards`)")
+    boot.add_argument("image", help="a system description (.toml), a packed image, or a bare-metal ELF (with --board)")
+    boot.add_argument("--board", help="for a bare-metal ELF: board name or board file (see `atoll boards`)")
     boot.add_argument("--for", dest="duration", type=parse_duration, default=None,
                       help="virtual time to run (e.g. 10s, 500ms); default: until Ctrl-C")
     boot.add_argument("--uart", default="stdio",

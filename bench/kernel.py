@@ -412,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20_000, help="IPC round trips per run (default 20000)")
     parser.add_argument("--instructions", type=float, default=60e6,
                         help="instructions per compute run (default 60e6)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each kind; the best counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each kind; the best counts (default 5)")
     args = parser.parse_args(argv)
 
     print(f"\nAtoll kernel benchmark: unicorn {unicorn.__version__}, Python {platform.python_version()}, "

@@ -3,8 +3,9 @@
 Everything user space and the kernel must agree on is defined here and nowhere
 else: syscall numbers, error codes, capability rights, message labels the kernel
 itself sends, and which register carries what. The C header user space includes
-(`firmware/lib/include/atoll/abi.h`) is generated from this module by
-`python -m kernel.abi --header PATH`; it is never edited by hand.
+as <atoll/abi.h> is generated from this module into the build folder
+(`python -m kernel.abi --header PATH`, run by firmware/components.py); it is
+never committed and never edited by hand.
 
 Calling convention (both ISAs):
 - the syscall number travels in `r12` (ARM; r7 is clang's Thumb frame pointer)
@@ -79,7 +80,7 @@ class Right(enum.IntFlag):
 
     SEND = 1      # call/send to an endpoint; notify a notification
     RECV = 2      # receive on an endpoint
-    GRANT = 4     # derive copies for others (and pass capabilities)
+    GRANT = 4     # derive copies with the same or fewer rights (CAP_DERIVE)
 
 
 class Label(enum.IntEnum):

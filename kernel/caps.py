@@ -102,9 +102,11 @@ class CapTable:
         return cap
 
     def derive(self, src: int, dst: int, rights: Right, badge: int) -> Capability:
-        cap = self.get(src, right=Right.GRANT)
-        if cap.kind is CapKind.REPLY:
+        cap = self.get(src)
+        if cap.kind is CapKind.REPLY:  # before the rights: a reply never has GRANT
             raise SyscallError(Error.BAD_CAP_TYPE, "reply capabilities cannot be derived")
+        if not cap.rights & Right.GRANT:
+            raise SyscallError(Error.NO_RIGHTS, f"slot {src} lacks GRANT")
         if rights & ~cap.rights:
             raise SyscallError(Error.NO_RIGHTS, "a derived capability cannot gain rights")
         if badge and cap.badge:

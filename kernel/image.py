@@ -103,7 +103,7 @@ class SystemSpec:
             if e.server == name:
                 caps.append((e.server_slot, "endpoint-recv", e.name, Right.RECV, 0))
             if name in e.clients:
-                # GRANT lets a client derive weaker or badged copies of its capability
+                # GRANT lets a client derive copies with fewer rights (CAP_DERIVE)
                 caps.append((e.clients[name], "endpoint-send", e.name, Right.SEND | Right.GRANT,
                              self.component(name).index))
         for n in self.notifications:

@@ -150,6 +150,7 @@ class Kernel:
         self._timers: dict[Thread, object] = {}
         self._slice_cycles = max(1, self.clock.cycles(slice_us / 1e6))
         self._slice_event = None
+        self._slice_deadline = 0
         self._in_hook = False
         self._regs = Registers(self.cpu, lambda: self.current)
         reg = REGISTERS[self.isa]
@@ -366,9 +367,6 @@ class Kernel:
         if cur is not None:
             uc.context_update(cur.context)
         self.current = t
-        if self._slice_event is not None:
-            self._slice_event.cancel()
-            self._slice_event = None
         if t is None:
             self.machine.waiting = True
             if self._in_hook:
@@ -379,16 +377,26 @@ class Kernel:
         uc.context_restore(t.context)
         self.machine.activate(t.process.space)
         self.machine.waiting = False
-        self._slice_event = self.clock.after(self._slice_cycles, self._slice_end)
+        # A fresh slice for `t`. One clock event serves all slices: it is not moved
+        # on every switch (that cost a heap operation per IPC); when it fires early
+        # for the thread now running, it is set again for the real end.
+        self._slice_deadline = self.clock.now + self._slice_cycles
+        if self._slice_event is None:
+            self._slice_event = self.clock.schedule(self._slice_deadline, self._slice_end)
 
     def _slice_end(self) -> None:
         self._slice_event = None
         cur = self.current
-        if cur is not None and cur.state is State.RUNNING and self.scheduler.has_peer(cur):
+        if cur is None:
+            return
+        if self.clock.now < self._slice_deadline:
+            self._slice_event = self.clock.schedule(self._slice_deadline, self._slice_end)
+        elif cur.state is State.RUNNING and self.scheduler.has_peer(cur):
             self.scheduler.make_ready(cur)
             self._schedule()
-        elif cur is not None:
-            self._slice_event = self.clock.after(self._slice_cycles, self._slice_end)
+        else:
+            self._slice_deadline = self.clock.now + self._slice_cycles
+            self._slice_event = self.clock.schedule(self._slice_deadline, self._slice_end)
 
     def yield_current(self) -> None:
         cur = self.current

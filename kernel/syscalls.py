@@ -165,6 +165,7 @@ def sys_lease_write(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 def sys_cap_derive(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
     if a[2] & ~int(Right.SEND | Right.RECV | Right.GRANT):
         raise SyscallError(Error.BAD_ARGUMENT, "unknown rights")
+    _not_the_reply_slot(a[1])
     t.process.caps.derive(a[0], a[1], Right(a[2]), a[3])
     k.ret(t, Error.OK)
 
@@ -185,6 +186,7 @@ def sys_cap_delete(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 
 @syscall(Sys.CAP_MOVE)
 def sys_cap_move(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    _not_the_reply_slot(a[1])
     t.process.caps.move(a[0], a[1])
     k.ret(t, Error.OK)
 
@@ -211,6 +213,12 @@ def sys_component_info(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
         k.copy_out(t.process, a[1], name)
     th = target.thread
     k.ret(t, Error.OK, ComponentState[th.state.name], th.priority, target.generation, th.faults)
+
+
+def _not_the_reply_slot(slot: int) -> None:
+    # The kernel overwrites slot 0 with every CALL received; nothing else may live there.
+    if slot == REPLY_SLOT:
+        raise SyscallError(Error.BAD_SLOT, f"slot {REPLY_SLOT} holds reply capabilities only")
 
 
 # -- leases -------------------------------------------------------------------------

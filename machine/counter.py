@@ -1,11 +1,11 @@
-"""The exact instruction counter: a few lines of C hooked into Unicorn.
+"""The native hooks (machine/native/*.c) and the exact instruction counter.
 
 `emu_start(count=N)` keeps its counter to itself, so a trap in the middle of a
 slice could not be timestamped. Instead a C code hook (`native/counter.c`) counts
 every instruction into shared memory and stops the emulator at a deadline; it runs
 at the speed of `count=` and Python can read it at any moment.
 
-The shared object is compiled on first use with `zig cc` (the `ziglang` package
+The same shared object holds the TLB fill (machine/tlb.py). It is compiled on first use with `zig cc` (the `ziglang` package
 the project depends on; `ATOLL_HOST_CC` may name another host compiler) into a
 cache directory keyed by the source's hash, then loaded with ctypes. Unicorn is
 pinned exactly because this reaches its C API (`uc_hook_add`, `uc_emu_stop`).
@@ -25,7 +25,8 @@ import tempfile
 from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_HOOK_CODE
 
-_SOURCE = pathlib.Path(__file__).with_name("native") / "counter.c"
+_NATIVE = pathlib.Path(__file__).with_name("native")
+_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c")
 
 
 class NativeBuildError(RuntimeError):
@@ -52,21 +53,22 @@ def _host_compiler() -> list[str]:
 
 
 def library_path() -> pathlib.Path:
-    """The compiled counter, building it if this source has not been built yet."""
-    source = _SOURCE.read_bytes()
+    """The compiled native hooks, building them if these sources have not been built yet."""
+    source = b"".join(path.read_bytes() for path in _SOURCES)
     digest = hashlib.sha256(source + " ".join(_host_compiler()).encode()).hexdigest()[:16]
-    target = _cache_dir() / f"libatoll_counter-{digest}.so"
+    target = _cache_dir() / f"libatoll_native-{digest}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
-    cmd = [*_host_compiler(), "-shared", "-fPIC", "-O2", "-o", tmp, str(_SOURCE)]
+    cmd = [*_host_compiler(), "-shared", "-fPIC", "-O2", "-o", tmp, *map(str, _SOURCES)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise NativeBuildError(
-                f"building {_SOURCE.name} with {shlex.join(_host_compiler())} failed: {proc.stderr.strip()}")
+                f"building {', '.join(p.name for p in _SOURCES)} with {shlex.join(_host_compiler())} failed: "
+                f"{proc.stderr.strip()}")
         os.replace(tmp, target)  # atomic: parallel test workers may race here
     finally:
         if os.path.exists(tmp):
@@ -77,14 +79,14 @@ def library_path() -> pathlib.Path:
 _lib: ctypes.CDLL | None = None
 
 
-def _load() -> ctypes.CDLL:
+def load() -> ctypes.CDLL:
     global _lib
     if _lib is None:
         _lib = ctypes.CDLL(str(library_path()))
     return _lib
 
 
-def _uclib() -> ctypes.CDLL:
+def uclib() -> ctypes.CDLL:
     # The binding's loaded library: the same one the Uc handle belongs to.
     from unicorn.unicorn_py3 import unicorn as binding
     return binding.uclib
@@ -94,13 +96,13 @@ class InstructionCounter:
     """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
-        lib = _load()
-        uclib = _uclib()
+        lib = load()
+        lib_uc = uclib()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value, 0)
+        self._s = _CounterStruct(0, 0, ctypes.cast(lib_uc.uc_emu_stop, ctypes.c_void_p).value, 0)
         self._handle = ctypes.c_size_t()
         callback = ctypes.cast(lib.atoll_count_instruction, ctypes.c_void_p)
-        status = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_CODE, callback,
+        status = lib_uc.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_CODE, callback,
                                    ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
                                    ctypes.c_uint64(1), ctypes.c_uint64(0))
         if status != 0:

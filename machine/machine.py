@@ -3,9 +3,9 @@
 `Machine(board)` builds everything a `BoardSpec` names. Physical memory is mapped
 once; every access the CPU makes goes through Unicorn's virtual TLB, whose fill
 hook asks the active `AddressSpace` (`activate`) for a translation. MMIO windows
-dispatch to the peripheral models. The only Python hooks are the TLB fill (on a
-miss), the interrupt hook (on a trap) and the invalid-memory hook (on a bus
-error): normal running has no per-instruction or per-block Python call.
+dispatch to the peripheral models. The TLB fill runs in C (machine/tlb.py); the
+only Python hooks are the interrupt hook (on a trap) and the invalid-memory hook
+(on a bus error): normal running has no per-instruction or per-block Python call.
 
 The run loop executes the CPU exactly up to the next deadline (a peripheral's
 event, a requested stop, the end of the run) in one `emu_start`, counted by the
@@ -34,16 +34,10 @@ from unicorn.unicorn_const import (
     UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
-    UC_HOOK_TLB_FILL,
-    UC_MEM_FETCH,
     UC_MEM_FETCH_UNMAPPED,
-    UC_MEM_READ,
     UC_MEM_READ_UNMAPPED,
-    UC_MEM_WRITE,
     UC_MEM_WRITE_UNMAPPED,
     UC_PROT_ALL,
-    UC_PROT_EXEC,
-    UC_PROT_READ,
     UC_TLB_VIRTUAL,
 )
 
@@ -55,10 +49,10 @@ from .elf import ElfError, ElfImage, read_elf
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind
 from .peripheral import Peripheral
+from .tlb import NativeTlb
 
 log = logging.getLogger("atoll.machine")
 
-_ACCESS = {UC_MEM_READ: AccessKind.READ, UC_MEM_WRITE: AccessKind.WRITE, UC_MEM_FETCH: AccessKind.FETCH}
 _INVALID = {UC_MEM_READ_UNMAPPED: AccessKind.READ, UC_MEM_WRITE_UNMAPPED: AccessKind.WRITE,
             UC_MEM_FETCH_UNMAPPED: AccessKind.FETCH}
 _BUS_ERRORS = {UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED}
@@ -156,7 +150,8 @@ class Machine:
         self.image: ElfImage | None = None
 
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        self.uc.hook_add(UC_HOOK_TLB_FILL, self._tlb_fill)
+        self._tlb = NativeTlb(self.uc, SENTINEL_PAGE)
+        self._tlb.activate(self._space)
         self.uc.hook_add(UC_HOOK_INTR, self._interrupt)
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
 
@@ -248,6 +243,7 @@ class Machine:
         if space is not self._space or space.version != self._space_version:
             self._space = space
             self._space_version = space.version
+            self._tlb.activate(space)
             self.cpu.flush_tlb()
 
     # -- bare-metal boot -------------------------------------------------------
@@ -304,7 +300,7 @@ class Machine:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
             finally:
                 self.counter.rewind(executed)
-                self._space.last_refusal = None
+                self._tlb.clear_refusal()
             if self.cpu.pc != resume:
                 raise RuntimeError(f"entering user mode ended at {self.cpu.pc:#x}, not {resume:#x}")
         self.cpu.enter_user_mode()
@@ -388,7 +384,7 @@ class Machine:
         self._fault = None
         self._trap = None
         self._bus_error = None
-        self._space.last_refusal = None
+        self._tlb.clear_refusal()
         if instructions <= 0:
             return None
         self.counter.arm(instructions)
@@ -433,7 +429,7 @@ class Machine:
     def _event_from(self, error: UcError) -> Fault | Trap:
         pc = self.cpu.pc
         name = self._space.name
-        refusal = self._space.last_refusal
+        refusal = self._tlb.refusal
         if error.errno == UC_ERR_EXCEPTION and refusal is not None:
             return Fault(refusal.kind, pc, name, refusal.address, refusal.access)
         if error.errno in _BUS_ERRORS and self._bus_error is not None:
@@ -445,24 +441,6 @@ class Machine:
         return Fault(FaultKind.CPU_ERROR, pc, name, detail=str(error))
 
     # -- Unicorn callbacks (exceptions are carried out, never swallowed) ----------
-
-    def _tlb_fill(self, uc, vaddr: int, access: int, entry, _) -> bool:
-        try:
-            kind = _ACCESS.get(access, AccessKind.READ)
-            if vaddr & ~(PAGE_SIZE - 1) == SENTINEL_PAGE:
-                # Unicorn translates a page near the stop address on each emu_start.
-                entry.paddr = vaddr
-                entry.perms = UC_PROT_EXEC | UC_PROT_READ
-                return True
-            result = self._space.translate(vaddr, kind)
-            if result is None:
-                return False
-            entry.paddr = result[0]
-            entry.perms = result[1].value
-            return True
-        except BaseException as e:  # carried out of emu_start by _execute
-            self._carry(e)
-            return False
 
     def _interrupt(self, uc, intno: int, _) -> None:
         try:

@@ -130,3 +130,13 @@ def test_a_crashed_component_is_restarted_while_the_shell_keeps_answering(demo):
     assert blinky.thread.faults >= 1 or blinky.restarts >= 1
     assert any(c == "supervisor" and "restart" in text for c, text in demo.lines)
     assert "still here\r\n" in demo.command("echo still here")
+
+
+def test_commands_typed_ahead_in_one_burst_are_all_answered(demo):
+    mark = len(demo.uart.output)
+    demo.uart.send("echo one\recho two\recho three\r")
+
+    demo.kernel.run_until(lambda: demo.uart.output[mark:].count(b"atoll> ") >= 3, 2.0)
+
+    text = demo.uart.output[mark:].decode()
+    assert [line for line in text.split("\r\n") if line in ("one", "two", "three")] == ["one", "two", "three"]

@@ -130,3 +130,17 @@ def test_a_component_cannot_send_a_message_with_a_kernel_label(board, guests):
 
     assert system.output("forger") == [f"forger: {Error.BAD_ARGUMENT}"]
     assert system.output("echo_server") == []
+
+
+def test_slot_zero_takes_no_capability_but_the_kernels_replies(board, guests):
+    from kernel.abi import Error
+
+    system = System(board, guests)
+    server = system.add("echo_server", priority=2)
+    client = system.add("slot_zero", priority=3)
+    system.serve("echo", server, clients={client: 2})
+
+    system.run(0.02)
+
+    assert system.output("slot_zero") == [f"derive into 0: {Error.BAD_SLOT}", f"move into 0: {Error.BAD_SLOT}",
+                                          "derive into 5: 0"]

@@ -30,35 +30,38 @@ static void outf(const char *fmt, ...)
         uart_write(UART_SLOT, buf, (size_t)n);
 }
 
-/* Read one line (echoing what is typed); returns its length, without the end of line. */
+/* Read one line (echoing what is typed); returns its length, without the end of line.
+ * Bytes that arrived after the end of the line are kept for the next call, so
+ * pasted or typed-ahead commands are not lost. */
 static size_t read_line(char *line, size_t size)
 {
-    static int last_was_cr;
+    static char in[64];
+    static int have, next, last_was_cr;
     size_t len = 0;
     for (;;) {
-        char in[32];
-        int n = uart_read(UART_SLOT, in, sizeof in);
-        if (n <= 0)
+        if (next == have) {
+            int n = uart_read(UART_SLOT, in, sizeof in);
+            have = n > 0 ? n : 0;
+            next = 0;
             continue;
-        for (int i = 0; i < n; i++) {
-            char c = in[i];
-            if (c == '\n' && last_was_cr) {
-                last_was_cr = 0;
-                continue;
-            }
-            last_was_cr = c == '\r';
-            if (c == '\r' || c == '\n') {
-                out("\r\n");
-                line[len] = '\0';
-                return len;
-            }
-            if ((c == 0x7f || c == '\b') && len > 0) {
-                len--;
-                out("\b \b");
-            } else if (c >= ' ' && len + 1 < size) {
-                line[len++] = c;
-                uart_write(UART_SLOT, &c, 1);
-            }
+        }
+        char c = in[next++];
+        if (c == '\n' && last_was_cr) {
+            last_was_cr = 0;
+            continue;
+        }
+        last_was_cr = c == '\r';
+        if (c == '\r' || c == '\n') {
+            out("\r\n");
+            line[len] = '\0';
+            return len;
+        }
+        if ((c == 0x7f || c == '\b') && len > 0) {
+            len--;
+            out("\b \b");
+        } else if (c >= ' ' && len + 1 < size) {
+            line[len++] = c;
+            uart_write(UART_SLOT, &c, 1);
         }
     }
 }

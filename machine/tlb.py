@@ -1,0 +1,74 @@
+"""The TLB fill hook, in C (machine/native/tlb.c), fed from the active AddressSpace.
+
+`NativeTlb.activate(space)` copies the space's mappings into a sorted C array that
+the fill hook binary-searches on every TLB miss; no Python runs on a miss. The copy
+is redone only when the space or its `version` changes. A refused fill leaves its
+address, access and reason in the shared struct, read back as a `Refusal`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_MEM_READ, UC_MEM_WRITE
+
+from .counter import load, uclib
+from .memory import AccessKind, AddressSpace, FaultKind, Refusal
+
+
+class _Mapping(ctypes.Structure):
+    _fields_ = [("vbase", ctypes.c_uint32), ("vend", ctypes.c_uint32),
+                ("pbase", ctypes.c_uint32), ("perms", ctypes.c_uint32)]
+
+
+class _Tlb(ctypes.Structure):
+    _fields_ = [("maps", ctypes.POINTER(_Mapping)), ("count", ctypes.c_uint32),
+                ("sentinel_page", ctypes.c_uint32), ("refused", ctypes.c_uint32),
+                ("refused_vaddr", ctypes.c_uint32), ("refused_access", ctypes.c_uint32),
+                ("refused_kind", ctypes.c_uint32)]
+
+
+_ACCESS = {UC_MEM_READ: AccessKind.READ, UC_MEM_WRITE: AccessKind.WRITE, UC_MEM_FETCH: AccessKind.FETCH}
+_KIND = {1: FaultKind.UNMAPPED, 2: FaultKind.PERMISSION}
+
+
+class NativeTlb:
+    def __init__(self, uc: Uc, sentinel_page: int) -> None:
+        self._s = _Tlb(None, 0, sentinel_page, 0, 0, 0, 0)
+        self._tables: dict[int, tuple[int, ctypes.Array, int]] = {}  # id(space) -> (version, array, count)
+        self._keep: list[AddressSpace] = []                      # spaces whose ids key _tables
+        self._handle = ctypes.c_size_t()
+        callback = ctypes.cast(load().atoll_tlb_fill, ctypes.c_void_p)
+        status = uclib().uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_TLB_FILL, callback,
+                                     ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
+                                     ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if status != 0:
+            raise UcError(status)
+
+    def activate(self, space: AddressSpace) -> None:
+        """Serve translations of `space` from now on (the caller flushes Unicorn's TLB)."""
+        key = id(space)
+        cached = self._tables.get(key)
+        if cached is None or cached[0] != space.version:
+            maps = space.mappings
+            # a mapping that ends at 4 GiB is cut one byte short (the machine's
+            # sentinel page sits there and is served first anyway)
+            array = (_Mapping * max(len(maps), 1))(*[
+                _Mapping(m.vbase, min(m.vend, 0xFFFF_FFFF), m.pbase, m.perms.value) for m in maps])
+            cached = (space.version, array, len(maps))
+            if key not in self._tables:
+                self._keep.append(space)
+            self._tables[key] = cached
+        self._s.maps = ctypes.cast(cached[1], ctypes.POINTER(_Mapping))
+        self._s.count = cached[2]
+
+    def clear_refusal(self) -> None:
+        self._s.refused = 0
+
+    @property
+    def refusal(self) -> Refusal | None:
+        s = self._s
+        if not s.refused:
+            return None
+        return Refusal(s.refused_vaddr, _ACCESS.get(s.refused_access, AccessKind.READ), _KIND[s.refused_kind])
