@@ -244,7 +244,7 @@ class Machine:
             self._space = space
             self._space_version = space.version
             self._tlb.activate(space)
-            self.cpu.flush_tlb()
+            self._tlb.flush()
 
     # -- bare-metal boot -------------------------------------------------------
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 import ctypes
 
 from unicorn import Uc, UcError
-from unicorn.unicorn_const import UC_HOOK_TLB_FILL, UC_MEM_FETCH, UC_MEM_READ, UC_MEM_WRITE
+from unicorn.unicorn_const import (
+    UC_CTL_IO_WRITE,
+    UC_CTL_TLB_FLUSH,
+    UC_HOOK_TLB_FILL,
+    UC_MEM_FETCH,
+    UC_MEM_READ,
+    UC_MEM_WRITE,
+)
 
 from .counter import load, uclib
 from .memory import AccessKind, AddressSpace, FaultKind, Refusal
@@ -36,7 +43,8 @@ _KIND = {1: FaultKind.UNMAPPED, 2: FaultKind.PERMISSION}
 class NativeTlb:
     def __init__(self, uc: Uc, sentinel_page: int) -> None:
         self._s = _Tlb(None, 0, sentinel_page, 0, 0, 0, 0)
-        self._tables: dict[int, tuple[int, ctypes.Array, int]] = {}  # id(space) -> (version, array, count)
+        #: id(space) -> (version, pointer to its array, count, the array kept alive)
+        self._tables: dict[int, tuple] = {}
         self._keep: list[AddressSpace] = []                      # spaces whose ids key _tables
         self._handle = ctypes.c_size_t()
         callback = ctypes.cast(load().atoll_tlb_fill, ctypes.c_void_p)
@@ -45,6 +53,9 @@ class NativeTlb:
                                      ctypes.c_uint64(1), ctypes.c_uint64(0))
         if status != 0:
             raise UcError(status)
+        self._uclib = uclib()
+        self._uch = uc._uch
+        self._flush_code = (UC_CTL_IO_WRITE << 30) | UC_CTL_TLB_FLUSH  # uc_ctl's encoding, no arguments
 
     def activate(self, space: AddressSpace) -> None:
         """Serve translations of `space` from now on (the caller flushes Unicorn's TLB)."""
@@ -56,12 +67,16 @@ class NativeTlb:
             # sentinel page sits there and is served first anyway)
             array = (_Mapping * max(len(maps), 1))(*[
                 _Mapping(m.vbase, min(m.vend, 0xFFFF_FFFF), m.pbase, m.perms.value) for m in maps])
-            cached = (space.version, array, len(maps))
+            cached = (space.version, ctypes.cast(array, ctypes.POINTER(_Mapping)), len(maps), array)
             if key not in self._tables:
                 self._keep.append(space)
             self._tables[key] = cached
-        self._s.maps = ctypes.cast(cached[1], ctypes.POINTER(_Mapping))
+        self._s.maps = cached[1]
         self._s.count = cached[2]
+
+    def flush(self) -> None:
+        """Drop every cached translation (one direct C call: this runs on every switch)."""
+        self._uclib.uc_ctl(self._uch, self._flush_code)
 
     def clear_refusal(self) -> None:
         self._s.refused = 0

@@ -33,3 +33,19 @@ def statuses(system, component: str, prefix: str) -> dict[str, int]:
             if status.lstrip("-").isdigit():
                 out[step] = int(status)
     return out
+
+
+def keeper_system(board: str, guests):
+    """keeper_server (tests/kernel/guest/keeper_server) supervising its client keeper_client,
+    plus the bystander, run for 50 ms; `steps` holds the server's "keeper: <step> <status>"."""
+    from tests.kernel.system_harness import System  # the harness imports pytest fixtures
+
+    system = System(board, guests)
+    server = system.add("keeper_server", priority=2)
+    client = system.add("keeper_client", priority=3)
+    add_bystander(system)
+    ep = system.serve("keeper", server, clients={client: 2})
+    system.kernel.supervise(client, server, ep)
+    system.run(0.05)
+    system.steps = statuses(system, "keeper_server", "keeper")
+    return system

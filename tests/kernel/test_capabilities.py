@@ -8,8 +8,14 @@ import pytest
 
 from kernel.abi import Error, FaultCode, Label, Right
 from kernel.caps import CapKind
-from tests.kernel.scenario import add_bystander, bystander_intact, statuses
+from kernel.process import State
+from tests.kernel.scenario import add_bystander, bystander_intact, keeper_system, statuses
 from tests.kernel.system_harness import BOARDS, System, guests  # noqa: F401  (fixture)
+
+
+@pytest.fixture(params=BOARDS)
+def board(request):
+    return request.param
 
 
 @pytest.fixture(scope="module", params=BOARDS)
@@ -33,16 +39,7 @@ def caps(request, guests):
 
 @pytest.fixture(scope="module", params=BOARDS)
 def keeper(request, guests):
-    """keeper_server (supervising keeper_client) keeps, misuses and deletes reply capabilities."""
-    system = System(request.param, guests)
-    server = system.add("keeper_server", priority=2)
-    client = system.add("keeper_client", priority=3)
-    add_bystander(system)
-    ep = system.serve("keeper", server, clients={client: 2})
-    system.kernel.supervise(client, server, ep)
-    system.run(0.05)
-    system.steps = statuses(system, "keeper_server", "keeper")
-    return system
+    return keeper_system(request.param, guests)
 
 
 def test_a_derived_copy_with_fewer_rights_and_a_badge_calls_and_the_server_sees_the_badge(caps):
@@ -198,3 +195,18 @@ def test_a_supervisor_restarting_a_running_component_gets_only_its_later_exit_re
     assert f"keeper: got label {int(Label.FAULT):x} status 0" in keeper.output("keeper_server")
     assert faults == [f"keeper: fault of {index} kind {int(FaultCode.EXITED)}"]
     assert bystander_intact(keeper)
+
+
+def test_a_server_that_receives_again_without_replying_leaves_the_earlier_caller_with_no_reply(board, guests):
+    system = System(board, guests)
+    server = system.add("keeper_server", priority=2)  # ignores label 6: receives again
+    first = system.add("first", "caller", priority=3)
+    second = system.add("second", "caller", priority=4)
+    add_bystander(system)
+    system.serve("keeper", server, clients={first: 2, second: 2})
+
+    system.run(0.02)
+
+    assert system.output("first") == [f"caller: {Error.NO_REPLY} 0"]
+    assert system.output("second") == [] and second.thread.state is State.REPLY_WAIT
+    assert bystander_intact(system)

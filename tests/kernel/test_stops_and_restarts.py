@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.abi import FaultCode, Error
+from kernel.abi import Error, FaultCode, Label, Right
+from kernel.caps import CapKind, SyscallError
 from kernel.loader import LoadError
 from kernel.process import State
 from machine import FaultKind
@@ -171,3 +172,45 @@ def test_looking_up_a_component_that_does_not_exist_names_it(board, guests):
 
     with pytest.raises(KeyError, match="no component named 'ghost'"):
         system.kernel.process("ghost")
+
+
+def test_a_fault_report_waits_for_a_busy_supervisor_to_receive(board, guests):
+    system = System(board, guests)
+    sup = system.add("slow_server", priority=2)  # receives only after 2 ms
+    wild = system.add("wild_write", priority=3)
+    add_bystander(system)
+    system.kernel.supervise(wild, sup, system.serve("faults", sup))
+
+    system.run(0.02)
+
+    assert wild.thread.state is State.STOPPED
+    assert system.output("slow_server") == [f"slow: label {int(Label.FAULT)} badge 0 status 0"]
+    assert bystander_intact(system)
+
+
+def test_restarting_a_component_that_is_ready_to_run_runs_it_once_from_the_start(board, guests):
+    system = System(board, guests)
+    a = system.add("a", "spinner", priority=4)
+    system.add("b", "spinner", priority=4)
+    system.run(0.0015)
+    assert a.thread.state is State.READY  # b has the cpu
+
+    at = system.machine.clock.now
+    system.kernel.restart(a)
+    system.kernel.run_for(0.1)
+
+    after = lambda name: [int(text.split()[1]) for cycle, c, text in system.kernel.debug_log if c == name and cycle >= at]
+    assert after("a") == list(range(len(after("a"))))
+    assert len(after("a")) > 3 and abs(len(after("a")) - len(after("b"))) <= 2  # still one turn each
+
+
+def test_granting_into_a_slot_in_use_is_refused(board, guests):
+    system = System(board, guests)
+    p = system.add("sleeper")
+    system.kernel.grant(p, 3, CapKind.NOTIFICATION, p.thread, Right.SEND, 1)
+
+    with pytest.raises(SyscallError) as e:
+        system.kernel.grant(p, 3, CapKind.NOTIFICATION, p.thread, Right.SEND, 2)
+
+    assert e.value.code is Error.SLOT_IN_USE
+    assert p.caps.get(3).badge == 1

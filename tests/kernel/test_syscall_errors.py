@@ -10,7 +10,7 @@ import pytest
 from kernel.abi import ComponentState, Error, FaultCode, Right
 from kernel.caps import CapKind
 from kernel.process import State
-from tests.kernel.scenario import add_bystander, bystander_intact, statuses
+from tests.kernel.scenario import add_bystander, bystander_intact, keeper_system, statuses
 from tests.kernel.system_harness import BOARDS, System, guests  # noqa: F401  (fixture)
 
 SLOT_SYSCALLS = ("send", "recv", "call", "reply", "reply_recv", "notify", "lease_read", "lease_write",
@@ -43,15 +43,7 @@ def pointers(request, guests):
 
 @pytest.fixture(scope="module", params=BOARDS)
 def keeper(request, guests):
-    system = System(request.param, guests)
-    server = system.add("keeper_server", priority=2)
-    client = system.add("keeper_client", priority=3)
-    add_bystander(system)
-    ep = system.serve("keeper", server, clients={client: 2})
-    system.kernel.supervise(client, server, ep)
-    system.run(0.05)
-    system.steps = statuses(system, "keeper_server", "keeper")
-    return system
+    return keeper_system(request.param, guests)
 
 
 @pytest.fixture(scope="module", params=BOARDS)
