@@ -35,7 +35,7 @@ from . import syscalls
 from .abi import REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right
 from .caps import Capability, CapKind, SyscallError
 from .loader import FrameAllocator, LoadError, build_space, check_component, load_image
-from .process import Endpoint, Message, Process, Registers, Reply, State, Thread
+from .process import Endpoint, Message, Process, Reply, State, Thread
 from .scheduler import Scheduler
 
 log = logging.getLogger("atoll.kernel")
@@ -152,7 +152,6 @@ class Kernel:
         self._slice_event = None
         self._slice_deadline = 0
         self._in_hook = False
-        self._regs = Registers(self.cpu, lambda: self.current)
         reg = REGISTERS[self.isa]
         self._number_reg = reg["number"]
         self._arg_ids = [self.cpu._id(r) for r in reg["args"]]
@@ -244,6 +243,8 @@ class Kernel:
         """Report `process`'s faults to `supervisor` as FAULT messages on `endpoint`."""
         if endpoint.server is not supervisor:
             raise ValueError(f"endpoint {endpoint.name!r} is not served by {supervisor.name!r}")
+        if supervisor is process:
+            raise ValueError(f"{process.name!r} cannot supervise itself")
         process.supervisor = supervisor
         process.fault_endpoint = endpoint
 
@@ -655,6 +656,7 @@ class Kernel:
     def _forget(self, process: Process) -> None:
         """Nobody is left waiting on a stopped process; it waits on nobody."""
         t = process.thread
+        self.scheduler.remove(t)
         for ep in self.endpoints.values():
             if t in ep.senders:
                 ep.senders.remove(t)

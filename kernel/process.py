@@ -3,8 +3,8 @@
 A `Process` is one component: an address space built from its ELF, a capability
 table, and (for now) one `Thread`. A thread is either the running one (its
 registers live in the CPU) or switched out (its registers live in its saved
-context); `Registers` reads and writes either place, so a syscall can deliver a
-result to a thread that is not running.
+context); the kernel writes a syscall's results to whichever place holds them,
+so a result can be delivered to a thread that is not running.
 
 A process's `generation` counts its restarts. Endpoints remember the generation
 of their server; a client capability that last saw an older one gets DEAD_PEER
@@ -125,23 +125,3 @@ class Process:
 
     def __repr__(self) -> str:
         return f"<Process {self.name} #{self.index} gen {self.generation}>"
-
-
-class Registers:
-    """Register access for a thread, running or switched out."""
-
-    def __init__(self, cpu: Cpu, current) -> None:
-        self._cpu = cpu
-        self._current = current  # callable returning the running thread
-
-    def read(self, thread: Thread, name: str) -> int:
-        if thread is self._current():
-            return self._cpu.read(name)
-        return thread.context.reg_read(self._cpu._id(name))
-
-    def write(self, thread: Thread, name: str, value: int) -> None:
-        value &= 0xFFFFFFFF
-        if thread is self._current():
-            self._cpu.write(name, value)
-        else:
-            thread.context.reg_write(self._cpu._id(name), value)

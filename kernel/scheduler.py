@@ -40,6 +40,12 @@ class Scheduler:
         else:
             q.remove(thread)
 
+    def remove(self, thread: Thread) -> None:
+        """Take `thread` out of its queue wherever it is (it stopped, or is restarted)."""
+        q = self._queues[thread.priority]
+        while thread in q:
+            q.remove(thread)
+
     def has_peer(self, thread: Thread) -> bool:
         """Whether another thread of the same or a more urgent level is ready."""
         best = self.best()

@@ -144,3 +144,12 @@ def test_slot_zero_takes_no_capability_but_the_kernels_replies(board, guests):
 
     assert system.output("slot_zero") == [f"derive into 0: {Error.BAD_SLOT}", f"move into 0: {Error.BAD_SLOT}",
                                           "derive into 5: 0"]
+
+
+def test_a_component_cannot_be_its_own_supervisor(guests):
+    system = System("hifive1", guests)
+    sup = system.add("sup", "echo_server")
+    faults = system.serve("faults", sup)
+
+    with pytest.raises(ValueError, match="'sup' cannot supervise itself"):
+        system.kernel.supervise(sup, sup, faults)
