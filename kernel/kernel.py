@@ -25,7 +25,7 @@ import ctypes
 import logging
 import pickle
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from unicorn import UcError
 
@@ -106,8 +106,9 @@ class Stats:
     interrupts: int = 0
 
 
-@dataclass(frozen=True)
-class IpcEvent:
+class IpcEvent(NamedTuple):
+    """One entry of the IPC log (a tuple: several are made per round trip)."""
+
     cycle: int
     kind: str          # "call", "send", "reply", "notify", "fault", "irq"
     source: str

@@ -32,7 +32,7 @@ class State(enum.Enum):
     EXITED = "exited"
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     label: int
     mrs: tuple[int, int, int, int]
@@ -59,6 +59,8 @@ class Endpoint:
 
 class Reply:
     """A one-shot right to answer one CALL (lives in the receiver's slot 0)."""
+
+    __slots__ = ("caller", "generation", "leases", "name", "used")
 
     def __init__(self, caller: "Thread", generation: int, leases: tuple) -> None:
         self.caller = caller

@@ -72,9 +72,9 @@ class CortexM3(Cpu):
         uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M3)
         return cls(uc)
 
-    @property
+    @Cpu.pc.getter
     def pc(self) -> int:
-        return self.uc.reg_read(self.PC)
+        return Cpu.pc.fget(self)
 
     @pc.setter
     def pc(self, value: int) -> None:

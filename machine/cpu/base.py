@@ -9,6 +9,7 @@ context in one call, and how to drop to user mode.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
@@ -48,6 +49,13 @@ class Cpu:
     def __init__(self, uc: Uc) -> None:
         self.uc = uc
         self.user_mode = False
+        # The pc is read on every trap: straight through Unicorn's C API (pinned
+        # exactly) rather than the binding's generic register path.
+        from unicorn.unicorn_py3 import unicorn as binding
+        self._uc_reg_read = binding.uclib.uc_reg_read
+        self._uch = uc._uch
+        self._pc_value = ctypes.c_uint64()
+        self._pc_ref = ctypes.byref(self._pc_value)
 
     # -- registers -------------------------------------------------------------
 
@@ -71,7 +79,9 @@ class Cpu:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(self.PC)
+        if self._uc_reg_read(self._uch, self.PC, self._pc_ref):
+            return self.uc.reg_read(self.PC)  # let the binding raise the error
+        return self._pc_value.value & 0xFFFF_FFFF
 
     @pc.setter
     def pc(self, value: int) -> None:
