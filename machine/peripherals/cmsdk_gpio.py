@@ -22,11 +22,12 @@ modelled), so a pin keeps its GPIO behaviour.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from ..clock import Clock
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
+from .gpio_pads import GpioPads
 
 NUM_PINS = 16
 PINS_MASK = (1 << NUM_PINS) - 1
@@ -48,10 +49,11 @@ def _masked(base: int, prefix: str, lsb: int) -> list[Register]:
     return [Register(base + 4 * m, f"{prefix}{m:02X}", [Field("DATA", lsb, 8)]) for m in range(256)]
 
 
-EdgeListener = Callable[[int, int, bool], None]
 
 
-class CmsdkGpio(Peripheral):
+class CmsdkGpio(GpioPads, Peripheral):
+
+    NUM_PINS: ClassVar[int] = NUM_PINS
     PARAMS: ClassVar[dict[str, type]] = {}
     IRQS = ("combined", *(f"pin{i}" for i in range(NUM_PINS)))
     REGISTERS = RegisterMap([
@@ -68,9 +70,7 @@ class CmsdkGpio(Peripheral):
 
     def __init__(self, name: str, clock: Clock) -> None:
         super().__init__(name, clock)
-        self.edges: list[tuple[int, int, bool]] = []
-        self.edge_listeners: list[EdgeListener] = []
-        self._driven: dict[int, bool] = {}
+        self._init_pads()
         self._intstat = 0
         self._pads = 0
         self._outen_before = 0   # output enables as of the last pad update
@@ -91,23 +91,8 @@ class CmsdkGpio(Peripheral):
 
     # -- host side ---------------------------------------------------------------------
 
-    def drive(self, pin: int, level: bool | None) -> None:
-        """Drive input `pin` high or low from outside, or release it (None: reads 0)."""
-        self._check_pin(pin)
-        if level is None:
-            self._driven.pop(pin, None)
-        else:
-            self._driven[pin] = bool(level)
+    def _pads_may_have_changed(self) -> None:
         self._update_pads()
-
-    def level(self, pin: int) -> bool:
-        """The level on the pad: the output latch if output-enabled, else the driven input."""
-        self._check_pin(pin)
-        return bool(self._pads >> pin & 1)
-
-    def _check_pin(self, pin: int) -> None:
-        if not isinstance(pin, int) or not 0 <= pin < NUM_PINS:
-            raise ValueError(f"{self.name}: pin must be an integer in 0..{NUM_PINS - 1}, not {pin!r}")
 
     # -- registers -----------------------------------------------------------------------
 
@@ -133,23 +118,14 @@ class CmsdkGpio(Peripheral):
 
     def _compute_pads(self) -> int:
         outen = self.get("OUTENSET")
-        driven = sum(1 << pin for pin, high in self._driven.items() if high)
-        return (self.get("DATAOUT") & outen) | (driven & ~outen & PINS_MASK)
+        return (self.get("DATAOUT") & outen) | (self._driven_high() & ~outen & PINS_MASK)
 
     def _update_pads(self) -> None:
         old, new = self._pads, self._compute_pads()
         self._pads = new
-        changed = old ^ new
-        if changed:
-            now = self.clock.now
-            outen = self.get("OUTENSET")
-            for pin in range(NUM_PINS):   # a pad output-enabled before or after the change
-                if changed >> pin & 1 and (outen | self._outen_before) >> pin & 1:
-                    level = bool(new >> pin & 1)
-                    self.edges.append((now, pin, level))
-                    for listener in self.edge_listeners:
-                        listener(now, pin, level)
-        self._outen_before = self.get("OUTENSET")
+        outen = self.get("OUTENSET")
+        self._log_edges(old, new, outen | self._outen_before)  # output-enabled before or after
+        self._outen_before = outen
         self._latch(old, new)
         self.update_irq()
 

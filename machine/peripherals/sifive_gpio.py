@@ -22,24 +22,26 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from ..clock import Clock
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
+from .gpio_pads import GpioPads
 
 NUM_PINS = 32
 MASK = (1 << NUM_PINS) - 1
 
-EdgeListener = Callable[[int, int, bool], None]
 
 
 def _pins(offset: int, name: str, access: Access = Access.RW, doc: str = "") -> Register:
     return Register(offset, name, [Field(name, 0, NUM_PINS, access)], doc=doc)
 
 
-class SifiveGpio(Peripheral):
+class SifiveGpio(GpioPads, Peripheral):
     """The FE310 GPIO block: 32 pins, host-drivable inputs, logged output edges."""
+
+    NUM_PINS: ClassVar[int] = NUM_PINS
 
     PARAMS: ClassVar[dict[str, type]] = {}
     IRQS = tuple(f"pin{i}" for i in range(NUM_PINS))
@@ -66,10 +68,7 @@ class SifiveGpio(Peripheral):
 
     def __init__(self, name: str, clock: Clock) -> None:
         super().__init__(name, clock)
-        self.edges: list[tuple[int, int, bool]] = []
-        self.edge_listeners: list[EdgeListener] = []
-        self._driven: dict[int, bool] = {}
-        self._pads = 0        # pad levels at the last sample
+        self._init_pads()     # _pads: the pad levels at the last sample
         self._was_output = 0  # output_en at the last sample
         for reg in self.REGISTERS:
             self.on_write(reg.name, lambda value, name=reg.name: self._write(name, value))
@@ -77,25 +76,9 @@ class SifiveGpio(Peripheral):
 
     # -- host side -------------------------------------------------------------------
 
-    def drive(self, pin: int, level: bool | None) -> None:
-        """Drive an input pin high (True) or low (False), or release it (None)."""
-        self._check_pin(pin)
-        if level is None:
-            self._driven.pop(pin, None)
-        else:
-            self._driven[pin] = bool(level)
+    def _pads_may_have_changed(self) -> None:
         self._sample()
         self.update_irq()
-
-    def level(self, pin: int) -> bool:
-        """The pad level of `pin` now."""
-        self._check_pin(pin)
-        return bool(self._pads >> pin & 1)
-
-    @staticmethod
-    def _check_pin(pin: int) -> None:
-        if not isinstance(pin, int) or not 0 <= pin < NUM_PINS:
-            raise ValueError(f"GPIO pin must be an integer from 0 to {NUM_PINS - 1}, not {pin!r}")
 
     # -- pads ------------------------------------------------------------------------
 
@@ -111,11 +94,9 @@ class SifiveGpio(Peripheral):
         """Recompute pad levels, log output edges, latch input interrupt conditions."""
         pads = self._pad_levels()
         out_en = self.get("output_en")
-        changed = (pads ^ self._pads) & (out_en | self._was_output)
-        self._pads, self._was_output = pads, out_en
-        for pin in range(NUM_PINS):
-            if changed >> pin & 1:
-                self._edge(pin, bool(pads >> pin & 1))
+        old, self._pads = self._pads, pads
+        self._log_edges(old, pads, out_en | self._was_output)
+        self._was_output = out_en
         in_en = self.get("input_en")
         old, new = self.get("input_val"), pads & in_en
         self.set("input_val", new)
@@ -123,12 +104,6 @@ class SifiveGpio(Peripheral):
         self.set("fall_ip", self.get("fall_ip") | (old & ~new & in_en))
         self.set("high_ip", self.get("high_ip") | new)
         self.set("low_ip", self.get("low_ip") | (~new & in_en & MASK))
-
-    def _edge(self, pin: int, level: bool) -> None:
-        cycle = self.clock.now
-        self.edges.append((cycle, pin, level))
-        for listener in self.edge_listeners:
-            listener(cycle, pin, level)
 
     # -- registers -------------------------------------------------------------------
 

@@ -206,7 +206,7 @@ def test_clearing_the_pending_bit_lowers_the_line(gpio):
 
 
 def test_drive_refuses_a_pin_outside_0_to_31(gpio):
-    with pytest.raises(ValueError, match=r"GPIO pin must be an integer from 0 to 31, not 32"):
+    with pytest.raises(ValueError, match=r"gpio0: pin must be an integer from 0 to 31, not 32"):
         gpio.drive(32, True)
 
 
