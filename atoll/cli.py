@@ -5,6 +5,7 @@ line on stderr and exit status 2, never a traceback. Subcommands:
 
     atoll boot SYSTEM.toml|IMAGE [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
     atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart ...]
+    atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
     atoll build SYSTEM.toml -o IMAGE
     atoll boards
 """
@@ -71,6 +72,10 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="virtual time to run (e.g. 10s, 500ms); default: until Ctrl-C")
     boot.add_argument("--uart", default="stdio",
                       help="where UART0 goes: stdio (default), tcp:PORT, or file:PATH")
+    boot.add_argument("--gdb", metavar="PORT", type=_port, default=None,
+                      help="serve the GDB remote protocol on 127.0.0.1:PORT (0: any free port)")
+    boot.add_argument("--wait", action="store_true",
+                      help="with --gdb: hold the system at its first instruction until GDB continues")
 
     sub.add_parser("boards", help="list the known boards")
 
@@ -78,6 +83,12 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument("description", help="a system description (firmware/images/NAME.toml)")
     build.add_argument("-o", "--output", required=True, help="the packed image to write (NAME.atoll)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text!r}")
+    return int(text)
 
 
 def _uart_backend(spec: str):
@@ -118,6 +129,8 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: no such file")
     with path.open("rb") as f:
         is_elf = f.read(4) == b"\x7fELF"
+    if args.wait and args.gdb is None:
+        raise UsageError("--wait needs --gdb PORT")
     if is_elf and args.board is None:
         raise UsageError(f"{path}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
     if args.board is not None:  # a bare-metal ELF on a named board
@@ -139,7 +152,10 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     # so virtual time does not race ahead of the person typing.
     machine.realtime = args.duration is None
     with _terminal_keys(args.uart == "stdio"):
-        stop = _run(machine, kernel, args.duration)
+        if args.gdb is not None:
+            stop = _serve_gdb(machine, kernel, args)
+        else:
+            stop = _run(machine, kernel, args.duration)
     if hasattr(backend, "flush"):
         backend.flush()
     return _summary(machine, kernel, stop)
@@ -187,6 +203,24 @@ def _run(machine: Machine, kernel: "Kernel | None", duration: float | None):
     except KeyboardInterrupt:
         pass
     return stop
+
+
+def _serve_gdb(machine: Machine, kernel: "Kernel | None", args: argparse.Namespace):
+    """Run under the GDB stub until the duration ends, GDB kills the run, or Ctrl-C."""
+    from .gdbstub import GdbStub
+    try:
+        stub = GdbStub(machine, kernel, args.gdb)
+    except OSError as e:
+        raise UsageError(f"--gdb: cannot listen on 127.0.0.1:{args.gdb}: {e.strerror}") from None
+    print(f"atoll: GDB stub on 127.0.0.1:{stub.port}; attach with: gdb-multiarch -ex "
+          f"'target extended-remote :{stub.port}'" + (" (waiting for GDB)" if args.wait else ""),
+          file=sys.stderr, flush=True)
+    until = None if args.duration is None else machine.clock.now + machine.clock.cycles(args.duration)
+    try:
+        return stub.serve(wait=args.wait, until=until)
+    except KeyboardInterrupt:
+        stub.close()
+        return stub.last_machine_stop
 
 
 def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:

@@ -155,7 +155,7 @@ class UartPort:
             return m is not None
 
         limit = seconds(timeout)
-        self.device._run_until(matched, limit)
+        self.device._run_until(matched, limit, raise_on_timeout=False)
         if not found:
             what = f"/{regex.pattern}/" if isinstance(pattern, re.Pattern) else repr(pattern)
             raise ExpectTimeout(
@@ -419,7 +419,7 @@ class Device:
         if stop.reason == "timeout" and raise_on_timeout:
             raise BenchTimeout(f"condition not met within {limit:g} s of virtual time "
                                f"(now {self.now:.6f} s); last output:\n{_tail(self.uart.text if self.uart else '')}")
-        if stop.reason in ("fault", "trap") and self.kernel is None and raise_on_timeout:
+        if stop.reason in ("fault", "trap") and self.kernel is None:
             raise BenchError(f"the program stopped at {self.now:.6f} s: {stop.fault or stop.trap}")
         return stop
 

@@ -104,13 +104,14 @@ def load_image(machine: Machine, image: ElfImage, frame_of: dict[int, int]) -> N
     """(Re)write every page: zero, then the segments' bytes (bss stays zero)."""
     zero = bytes(PAGE_SIZE)
     for frame in frame_of.values():
-        machine.write_physical(frame, zero)
+        machine.write_physical(frame, zero, flush_code=False)
     for seg in image.segments:
         data = seg.data
         addr = seg.vaddr
         while data:
             page = addr & ~(PAGE_SIZE - 1)
             n = min(len(data), page + PAGE_SIZE - addr)
-            machine.write_physical(frame_of[page] + (addr - page), data[:n])
+            machine.write_physical(frame_of[page] + (addr - page), data[:n], flush_code=False)
             addr += n
             data = data[n:]
+    machine.flush_code()

@@ -7,6 +7,7 @@ everything else is internal to it.
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
 from .clock import Clock, Event
 from .cpu import Cpu, Trap
+from .debug import WATCH_KINDS, DebugHit, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
 from .host.uart import BufferBackend, StdioBackend, TcpBackend, UartBackend
 from .irq import InterruptController, IrqLine
@@ -28,10 +29,10 @@ from .regs import Access, Field, Register, RegisterMap, RegisterMapError
 from .tomlcheck import TomlChecker, kind_name, read_toml
 
 __all__ = [
-    "PAGE_SIZE", "PERIPHERAL_TYPES",
+    "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS",
     "Access", "AccessKind", "AddressSpace", "BoardError", "BoardSpec", "BufferBackend", "Clock", "Cpu",
-    "CpuSpec", "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field",
-    "InterruptController", "IrqLine", "Machine", "Mapping", "MemoryMapError", "Peripheral",
+    "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field",
+    "InterruptController", "IrqLine", "Machine", "MachineDebug", "Mapping", "MemoryMapError", "Peripheral",
     "PeripheralSpec", "Perm", "Region", "Register", "RegisterMap", "RegisterMapError", "Segment",
     "StdioBackend", "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards",
     "load_board", "read_elf", "read_toml", "symbols",

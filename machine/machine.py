@@ -47,7 +47,7 @@ from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .elf import ElfError, ElfImage, read_elf
 from .irq import InterruptController
-from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind
+from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm
 from .peripheral import Peripheral
 from .tlb import NativeTlb
 
@@ -211,8 +211,17 @@ class Machine:
     def read_physical(self, address: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(address, size))
 
-    def write_physical(self, address: int, data: bytes) -> None:
+    def write_physical(self, address: int, data: bytes, flush_code: bool = True) -> None:
+        """Write memory by physical address (loaders). Translated code is dropped, since
+        Unicorn would otherwise keep running code it translated from the old bytes; a
+        loader writing many pieces passes `flush_code=False` and calls `flush_code()` once."""
         self.uc.mem_write(address, bytes(data))
+        if flush_code:
+            self.flush_code()
+
+    def flush_code(self) -> None:
+        """Drop every translation of guest code (after code in memory changed)."""
+        self.uc.ctl_flush_tb()
 
     def read_virtual(self, space: AddressSpace, address: int, size: int) -> bytes:
         """Bytes as `space` sees them; a Fault if any byte is unmapped or unreadable."""
@@ -235,6 +244,8 @@ class Machine:
                 raise FaultError(Fault(FaultKind.UNMAPPED, self.cpu.pc, space.name, address, AccessKind.WRITE))
             n = min(len(data), m.vend - address)
             self.uc.mem_write(m.pbase + (address - m.vbase), data[:n])
+            if m.perms & Perm.X:  # code changed under Unicorn's translations of it
+                self.uc.ctl_flush_tb()
             address += n
             data = data[n:]
 
@@ -329,9 +340,27 @@ class Machine:
                          max(1, self.clock.cycles(check_every)))
         return Stop("timeout", stop.cycle) if stop.reason == "time" else stop
 
-    def step(self, instructions: int = 1) -> Stop:
-        """Execute exactly `instructions` instructions (fewer if a fault or trap ends it)."""
-        return self._run(None, None, instructions=instructions)
+    def step(self, instructions: int = 1, events: bool = True) -> Stop:
+        """Execute exactly `instructions` instructions (fewer if a fault or trap ends it).
+
+        With `events=False` (a debugger's single step) no due clock event or pending
+        interrupt is taken before or between them: they wait for the next run.
+        """
+        if events:
+            return self._run(None, None, instructions=instructions)
+        self._stop_requested = False
+        end = self.counter.executed + instructions
+        while self.counter.executed < end and not self.waiting:
+            before = self.counter.executed
+            result = self._execute(end - before)
+            if result is not None:
+                return result
+            if self._stop_requested:
+                self._stop_requested = False
+                return Stop("stopped", self.clock.now)
+            if self.counter.executed == before:
+                break
+        return Stop("time", self.clock.now)
 
     def _run(self, until: int | None, condition: Callable[[], bool] | None,
              check: int | None = None, instructions: int | None = None) -> Stop:

@@ -1,6 +1,7 @@
 """Shared test set-up.
 
-The repository root is importable whatever the working directory, and the
+The repository root is importable whatever the working directory, the bench plugin
+(atoll.pytest_plugin) is registered when no installed entry point does it, and the
 bare-metal firmware (firmware/bare, built by firmware/build.py with the project's
 toolchain) is built once per session for every board: `bare_firmware` maps
 `(board, program)` to its ELF.
@@ -8,6 +9,7 @@ toolchain) is built once per session for every board: `bare_firmware` maps
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import pathlib
 import sys
@@ -17,6 +19,11 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The bench plugin (tests/benches) comes through the package's pytest11 entry point when
+# Atoll is installed; from a plain checkout it is registered here instead.
+if not any(ep.value == "atoll.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11")):
+    pytest_plugins = ["atoll.pytest_plugin"]
 
 BOARDS = ("mps2-an385", "hifive1")
 

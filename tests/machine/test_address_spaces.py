@@ -253,3 +253,16 @@ def test_mappings_must_be_page_aligned():
 
     with pytest.raises(MemoryMapError, match="c: virtual base 0x1010 is not a multiple of the page size 0x1000"):
         AddressSpace("s").map(0x1010, 0x8000_0000, 0x1000, Perm.R, "c")
+
+
+def test_code_rewritten_by_the_host_runs_as_the_new_code(probe):
+    probe.call("probe_count", 5)
+    assert probe.result() == 10  # the function is now translated and cached by Unicorn
+    start = probe.address("probe_count")
+    undefined = b"\xfe\xde" if probe.machine.isa == "armv7m" else b"\x00\x00"
+
+    probe.machine.write_virtual(probe.space, start, undefined * 8)
+    stop = probe.call("probe_count", 5)
+
+    assert stop.reason == "fault" and stop.fault.kind is FaultKind.UNDEFINED_INSTRUCTION
+    assert stop.fault.pc == start
