@@ -518,17 +518,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
     if args.no_kernel:
         return 0
-    return kernel_bench().main([f"--firmware={args.firmware}", *(f"--board={b}" for b in args.board or ())])
+    boards = [f"--board={b}" for b in args.board or ()]
+    return kernel_bench().main([f"--firmware={args.firmware}", *boards]) or _load("tools").main(boards)
 
 
-def kernel_bench():
-    """bench/kernel.py (the kernel benchmark), which `make bench` runs after this one."""
+def _load(name: str):
+    """A sibling benchmark module (bench/<name>.py) by path."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location("atoll_bench_kernel", REPO / "bench" / "kernel.py")
+    spec = importlib.util.spec_from_file_location(f"atoll_bench_{name}", REPO / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def kernel_bench():
+    """bench/kernel.py (the kernel benchmark), which `make bench` runs after this one."""
+    return _load("kernel")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""Benchmarks of the tools on top of the kernel, run by `make bench` after bench/kernel.py.
+
+- Idle fast-forward (test benches): a duty-cycled component (bench/guest/sensor, awake
+  a few hundred instructions once a second) simulated for one virtual hour; reported as
+  the ratio of virtual to wall time (aim: at least 1,000x).
+- Debugging cost (GDB stub): the compute component with a breakpoint set at an address
+  it never reaches again (a Unicorn code hook on that address only, as the GDB stub sets
+  it), next to the same run without it, in the same run; goal: at least 50% of the speed.
+  The stub's socket polling between slices is not part of this measurement.
+
+Prints a table per board and writes build/bench/tools.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from kernel import Kernel  # noqa: E402
+from machine import Machine, read_elf, symbols  # noqa: E402
+from machine.debug import MachineDebug  # noqa: E402
+
+BOARDS = ("mps2-an385", "hifive1")
+ISA_OF = {"mps2-an385": "armv7m", "hifive1": "rv32imac"}
+FAST_FORWARD_GOAL = 1000.0
+DEBUG_GOAL = 0.5
+
+
+def _components():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("atoll_bench_components", REPO / "firmware" / "components.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_guests(out: Path) -> dict[tuple[str, str], Path]:
+    components = _components()
+    return {(isa, name): components.build_component(name, REPO / "bench" / "guest" / name, isa, out)
+            for name in ("sensor", "compute") for isa in ISA_OF.values()}
+
+
+def fast_forward(board: str, elves: dict, virtual_seconds: float) -> dict:
+    kernel = Kernel(Machine(board))
+    sensor = kernel.create_process("sensor", elves[ISA_OF[board], "sensor"], priority=4, stack=1024)
+    lines: list[str] = []
+    kernel.on_debug_line = lambda c, text: lines.append(text)
+    kernel.start()
+    start = time.perf_counter()
+    kernel.run_for(virtual_seconds)
+    wall = time.perf_counter() - start
+    wakes_at = symbols(read_elf(elves[ISA_OF[board], "sensor"], ISA_OF[board]))["wakes"]
+    wakes = int.from_bytes(kernel.machine.read_virtual(sensor.space, wakes_at, 4), "little")
+    return {"virtual_s": virtual_seconds, "wall_s": wall, "ratio": virtual_seconds / wall, "wakes": wakes,
+            "instructions": kernel.machine.counter.executed, "lines": len(lines)}
+
+
+def _compute_mips(board: str, elf: Path, instructions: int, breakpoint: bool) -> float:
+    kernel = Kernel(Machine(board))
+    proc = kernel.create_process("compute", elf, priority=4)
+    kernel.start()
+    kernel.run(10_000)  # past the entry point
+    if breakpoint:
+        debug = MachineDebug(kernel.machine)
+        # the entry point runs once, at start: a breakpoint there is never hit again
+        debug.add_breakpoint(read_elf(elf, ISA_OF[board]).entry, proc.space)
+    start_exec = kernel.machine.counter.executed
+    start = time.perf_counter()
+    stop = kernel.run(instructions)
+    wall = time.perf_counter() - start
+    if stop.reason != "time":
+        raise SystemExit(f"compute on {board} ended by {stop.reason}")
+    return (kernel.machine.counter.executed - start_exec) / wall / 1e6
+
+
+def debug_cost(board: str, elves: dict, instructions: int, repeat: int) -> dict:
+    elf = elves[ISA_OF[board], "compute"]
+    plain = max(_compute_mips(board, elf, instructions, False) for _ in range(repeat))
+    watched = max(_compute_mips(board, elf, instructions, True) for _ in range(repeat))
+    return {"plain_mips": plain, "breakpoint_mips": watched, "ratio": watched / plain}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Atoll tool benchmarks (idle fast-forward, debugging cost).")
+    parser.add_argument("--board", action="append", choices=BOARDS, help="only this board (repeatable)")
+    parser.add_argument("--hours", type=float, default=1.0, help="virtual hours to fast-forward (default 1)")
+    parser.add_argument("--instructions", type=float, default=30e6, help="compute instructions per run")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "bench" / "tools.json")
+    args = parser.parse_args(argv)
+    elves = build_guests(REPO / "build" / "bench" / "guest")
+    results = {}
+    for board in args.board or BOARDS:
+        ff = fast_forward(board, elves, args.hours * 3600)
+        dc = debug_cost(board, elves, int(args.instructions), max(1, args.repeat))
+        results[board] = {"fast_forward": ff, "debug": dc}
+        print(f"\n== {board}: tools")
+        print(f"idle fast-forward: {ff['virtual_s']:.0f} s virtual ({ff['wakes']} wakes, {ff['instructions']:,} "
+              f"instructions) in {ff['wall_s']:.2f} s wall: {ff['ratio']:,.0f}x  "
+              f"goal >= {FAST_FORWARD_GOAL:,.0f}x: {'meets goal' if ff['ratio'] >= FAST_FORWARD_GOAL else 'below goal'}")
+        print(f"compute with a breakpoint set elsewhere: {dc['breakpoint_mips']:.1f} MIPS vs {dc['plain_mips']:.1f} "
+              f"without: {dc['ratio']:.1%}  goal >= {DEBUG_GOAL:.0%}: "
+              f"{'meets goal' if dc['ratio'] >= DEBUG_GOAL else 'below goal'}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
