@@ -145,6 +145,11 @@ class Kernel:
         self.debug_log: list[tuple[int, str, str]] = []
         #: called with (component, line) for each DEBUG_PUTC line
         self.on_debug_line: Callable[[str, str], None] | None = None
+        #: observers for traces and debuggers (None costs one check on the hot path):
+        #: on_switch(cycle, from_component or None, to_component or None)
+        self.on_switch: Callable[[int, str | None, str | None], None] | None = None
+        #: on_syscall(cycle, component, number)
+        self.on_syscall: Callable[[int, str, int], None] | None = None
         self._debug_partial: dict[str, bytearray] = {}
         self._irq_owner: dict[int, tuple[Process, int]] = {}
         self._components: dict[str, _Component] = {}
@@ -318,6 +323,8 @@ class Kernel:
                 self.stats.syscalls += 1
                 regs = self._syscall_regs.read()
                 number = regs[-1]
+                if self.on_syscall is not None:
+                    self.on_syscall(self.clock.now, t.name, number)
                 handler = syscalls.TABLE.get(number)
                 if handler is None:
                     self._fault(t, Fault(FaultKind.CPU_ERROR, trap.pc, t.name, detail=f"unknown syscall {number}"),
@@ -369,6 +376,8 @@ class Kernel:
         if cur is not None:
             uc.context_update(cur.context)
         self.current = t
+        if self.on_switch is not None:
+            self.on_switch(self.clock.now, cur.name if cur else None, t.name if t else None)
         if t is None:
             self.machine.waiting = True
             if self._in_hook:
