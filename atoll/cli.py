@@ -6,6 +6,7 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll boot SYSTEM.toml|IMAGE [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
     atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart ...]
     atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
+    atoll boot ... --trace FILE.json --vcd FILE.vcd   (timeline for ui.perfetto.dev; GPIO waveform)
     atoll build SYSTEM.toml -o IMAGE
     atoll boards
 """
@@ -30,6 +31,8 @@ from machine import (
     known_boards,
     load_board,
 )
+
+from .trace import TraceRecorder
 
 
 EXIT_USAGE = 2
@@ -76,6 +79,11 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="serve the GDB remote protocol on 127.0.0.1:PORT (0: any free port)")
     boot.add_argument("--wait", action="store_true",
                       help="with --gdb: hold the system at its first instruction until GDB continues")
+    boot.add_argument("--trace", metavar="FILE.json", default=None,
+                      help="write scheduling, syscalls, IPC, IRQs and faults as a Chrome/Perfetto trace "
+                           "(open in ui.perfetto.dev) when the run ends")
+    boot.add_argument("--vcd", metavar="FILE.vcd", default=None,
+                      help="write every GPIO pin as a VCD waveform (open in GTKWave or Surfer) when the run ends")
 
     sub.add_parser("boards", help="list the known boards")
 
@@ -133,32 +141,85 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         raise UsageError("--wait needs --gdb PORT")
     if is_elf and args.board is None:
         raise UsageError(f"{path}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
-    if args.board is not None:  # a bare-metal ELF on a named board
-        machine = Machine(load_board(args.board))
-        machine.load_elf(path)
-        kernel = None
-    else:                       # a system: a description or a packed image names its board
-        system = load_any(path)
-        machine = Machine(system.board)
-        kernel = Kernel(machine)
-        kernel.on_debug_line = _print_debug_line
-        try:
-            kernel.boot(system)
-        except LoadError as e:
-            raise UsageError(f"{path}: {e}") from None
-    backend = _uart_backend(args.uart)
-    machine.attach_uart(_first_uart(machine), backend)
-    # Without --for the run is interactive: idle time passes at the wall clock's pace,
-    # so virtual time does not race ahead of the person typing.
-    machine.realtime = args.duration is None
-    with _terminal_keys(args.uart == "stdio"):
-        if args.gdb is not None:
-            stop = _serve_gdb(machine, kernel, args)
-        else:
-            stop = _run(machine, kernel, args.duration)
+    if args.trace is not None and args.board is not None:
+        raise UsageError("--trace needs a system (a .toml description or a packed image); "
+                         "a bare-metal ELF has no components to trace (--vcd works)")
+    if args.vcd is not None:
+        try:  # pyvcd is imported only when a waveform is wanted
+            from .vcd import VcdRecorder
+        except ImportError:
+            raise UsageError("--vcd needs the pyvcd package (pip install pyvcd)") from None
+    outputs = _open_outputs(args)
+    trace = vcd = None
+    try:
+        if args.board is not None:  # a bare-metal ELF on a named board
+            machine = Machine(load_board(args.board))
+            machine.load_elf(path)
+            kernel = None
+            if "vcd" in outputs:
+                vcd = VcdRecorder(machine)
+        else:                       # a system: a description or a packed image names its board
+            system = load_any(path)
+            machine = Machine(system.board)
+            kernel = Kernel(machine)
+            kernel.on_debug_line = _print_debug_line
+            if "trace" in outputs:
+                trace = TraceRecorder(kernel, name=system.name)
+            if "vcd" in outputs:
+                vcd = VcdRecorder(machine)
+            try:
+                kernel.boot(system)
+            except LoadError as e:
+                raise UsageError(f"{path}: {e}") from None
+        backend = _uart_backend(args.uart)
+        machine.attach_uart(_first_uart(machine), backend)
+        # Without --for the run is interactive: idle time passes at the wall clock's pace,
+        # so virtual time does not race ahead of the person typing.
+        machine.realtime = args.duration is None
+    except BaseException:
+        for f in outputs.values():  # nothing ran: nothing to write
+            f.close()
+        raise
+    try:
+        with _terminal_keys(args.uart == "stdio"):
+            if args.gdb is not None:
+                stop = _serve_gdb(machine, kernel, args)
+            else:
+                stop = _run(machine, kernel, args.duration)
+    finally:
+        _write_outputs(outputs, trace, vcd)
     if hasattr(backend, "flush"):
         backend.flush()
     return _summary(machine, kernel, stop)
+
+
+def _open_outputs(args: argparse.Namespace) -> dict:
+    """The --trace and --vcd files, opened (so a bad path is reported before the run)."""
+    outputs = {}
+    for key, flag in (("trace", "--trace"), ("vcd", "--vcd")):
+        name = getattr(args, key)
+        if name is None:
+            continue
+        try:
+            outputs[key] = open(name, "w", encoding="utf-8")
+        except OSError as e:
+            for f in outputs.values():
+                f.close()
+            raise UsageError(f"{flag}: cannot write {name}: {e.strerror}") from None
+    return outputs
+
+
+def _write_outputs(outputs: dict, trace: "TraceRecorder | None", vcd) -> None:
+    """Write the recordings into the files opened for them (also after Ctrl-C)."""
+    for key, recorder in (("trace", trace), ("vcd", vcd)):
+        f = outputs.get(key)
+        if f is None:
+            continue
+        with f:
+            if recorder is not None:
+                recorder.write(f)
+        if recorder is not None:
+            print(f"atoll: wrote {f.name}", file=sys.stderr)
 
 
 def _print_debug_line(component: str, line: str) -> None:

@@ -264,7 +264,8 @@ def _parse_peripherals(c: _Checker, data: dict) -> list[PeripheralSpec]:
             if not isinstance(v, want) or (want is int and isinstance(v, bool)):
                 raise c.fail(f"{where}.params.{k}", f"must be {kind_name(want)}, not {v!r}")
         spec = PeripheralSpec(name, type_name, cls, base, size, irq, dict(params))
-        _probe(c, spec)
+        if params:  # only parameters can make a type refuse to be built
+            _probe(c, spec)
         result.append(spec)
     return result
 

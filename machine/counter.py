@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 from unicorn import Uc, UcError
-from unicorn.unicorn_const import UC_HOOK_CODE
+from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
 
 _NATIVE = pathlib.Path(__file__).with_name("native")
 _SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c")
@@ -39,6 +39,7 @@ class _CounterStruct(ctypes.Structure):
         ("deadline", ctypes.c_uint64),
         ("stop", ctypes.c_void_p),
         ("stopped", ctypes.c_uint32),
+        ("exact", ctypes.c_uint32),
     ]
 
 
@@ -99,23 +100,28 @@ class InstructionCounter:
         lib = load()
         lib_uc = uclib()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, ctypes.cast(lib_uc.uc_emu_stop, ctypes.c_void_p).value, 0)
-        self._handle = ctypes.c_size_t()
-        callback = ctypes.cast(lib.atoll_count_instruction, ctypes.c_void_p)
-        status = lib_uc.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_CODE, callback,
-                                   ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
-                                   ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if status != 0:
-            raise UcError(status)
+        self._s = _CounterStruct(0, 0, ctypes.cast(lib_uc.uc_emu_stop, ctypes.c_void_p).value, 0, 0)
+        self._handles = []
+        for name, kind in (("atoll_count_instruction", UC_HOOK_CODE), ("atoll_block_start", UC_HOOK_BLOCK)):
+            handle = ctypes.c_size_t()
+            status = lib_uc.uc_hook_add(uc._uch, ctypes.byref(handle), kind,
+                                        ctypes.cast(getattr(lib, name), ctypes.c_void_p),
+                                        ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
+                                        ctypes.c_uint64(1), ctypes.c_uint64(0))
+            if status != 0:
+                raise UcError(status)
+            self._handles.append(handle)
 
     @property
     def executed(self) -> int:
         return self._s.executed
 
-    def arm(self, instructions: int) -> None:
-        """Let the next `emu_start` run at most `instructions` more instructions."""
+    def arm(self, instructions: int, exact: bool = False) -> None:
+        """Let the next `emu_start` run until `instructions` more have run: to the end of
+        that block, or (`exact`, for single steps) not one instruction more."""
         self._s.deadline = self._s.executed + max(instructions, 0)
         self._s.stopped = 0
+        self._s.exact = 1 if exact else 0
 
     def limit(self, instructions: int) -> None:
         """End the running slice after at most `instructions` more (never lengthens it)."""

@@ -7,9 +7,11 @@ dispatch to the peripheral models. The TLB fill runs in C (machine/tlb.py); the
 only Python hooks are the interrupt hook (on a trap) and the invalid-memory hook
 (on a bus error): normal running has no per-instruction or per-block Python call.
 
-The run loop executes the CPU exactly up to the next deadline (a peripheral's
-event, a requested stop, the end of the run) in one `emu_start`, counted by the
-native instruction counter, then fires due events and polls host backends. With
+The run loop executes the CPU up to the next deadline (a peripheral's event, a
+requested stop, the end of the run) in one `emu_start`, counted exactly by the
+native instruction counter, then fires due events and polls host backends. A
+slice ends at the first translated-block boundary at or after its deadline
+(native/counter.c says why); `step` stops exactly. With
 the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
 
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
@@ -305,7 +307,7 @@ class Machine:
             self.cpu.prepare_user_entry(resume)
             executed = self.counter.executed
             try:
-                self.counter.arm(1)
+                self.counter.arm(1, exact=True)
                 self.uc.emu_start(SENTINEL_PAGE, _STOP_ADDRESS)
             except UcError:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
@@ -352,7 +354,7 @@ class Machine:
         end = self.counter.executed + instructions
         while self.counter.executed < end and not self.waiting:
             before = self.counter.executed
-            result = self._execute(end - before)
+            result = self._execute(end - before, exact=True)
             if result is not None:
                 return result
             if self._stop_requested:
@@ -404,19 +406,21 @@ class Machine:
             slice_len = target - now
             if budget_end is not None:
                 slice_len = min(slice_len, budget_end - self.counter.executed)
-            result = self._execute(max(slice_len, 0))
+            # a counted step stops exactly; any other slice ends at a block boundary
+            result = self._execute(max(slice_len, 0), exact=budget_end is not None)
             if result is not None:
                 return result
 
-    def _execute(self, instructions: int) -> Stop | None:
-        """One `emu_start` of at most `instructions`; a Stop if a fault or trap ended the run."""
+    def _execute(self, instructions: int, exact: bool = False) -> Stop | None:
+        """One `emu_start` of `instructions` (to the end of that block unless `exact`, see
+        native/counter.c); a Stop if a fault or trap ended the run."""
         self._fault = None
         self._trap = None
         self._bus_error = None
         self._tlb.clear_refusal()
         if instructions <= 0:
             return None
-        self.counter.arm(instructions)
+        self.counter.arm(instructions, exact)
         try:
             self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
         except UcError as e:

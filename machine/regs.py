@@ -212,6 +212,7 @@ class RegisterMap:
         self._registers = tuple(regs)
         self.size = (regs[-1].offset + regs[-1].size) if regs else 0
         self._by_byte = {r.offset + i: r for r in regs for i in range(r.size)}
+        self._reset: dict[str, int] | None = None
 
     def __iter__(self) -> Iterator[Register]:
         return iter(self._registers)
@@ -233,4 +234,7 @@ class RegisterMap:
         return self._by_byte.get(offset)
 
     def reset_values(self) -> dict[str, int]:
-        return {r.name: r.reset_value for r in self._registers}
+        """A fresh dict of every register's reset value (computed once per map)."""
+        if self._reset is None:
+            self._reset = {r.name: r.reset_value for r in self._registers}
+        return dict(self._reset)

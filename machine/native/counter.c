@@ -1,21 +1,29 @@
 /*
  * Instruction counter for the virtual clock.
  *
- * Registered as a Unicorn code hook through the C API, so it costs no Python call
- * per instruction. Unicorn calls it before each instruction; it counts the
- * instruction and, once `executed` has reached `deadline`, stops the emulator
- * before the next one runs. Python reads `executed` at any moment (an MMIO
- * callback in the middle of a slice sees the exact time) and moves `deadline`
- * to end a slice early. The stop function is handed in by Python (uc_emu_stop
- * from the library the binding loaded), so this file links against nothing.
+ * Registered as Unicorn hooks through the C API, so it costs no Python call per
+ * instruction. The code hook counts every instruction; Python reads `executed` at
+ * any moment (an MMIO callback in the middle of a slice sees the exact time) and
+ * moves `deadline` to end a slice early.
+ *
+ * Where a slice ends matters. Stopping Unicorn in the middle of a translated block
+ * leaves some architectural state unwritten (on ARMv7-M the Thumb condition state,
+ * seen as a conditional instruction that ran once when it should not have), and a
+ * context saved there resumes wrongly. So a slice ends at the first block boundary
+ * at or after its deadline (the block hook), where the state is whole; it overruns
+ * the deadline by at most the rest of one block, the same every run. Single steps
+ * (`exact`) stop before the next instruction instead, as a debugger needs. The
+ * stop function is handed in by Python (uc_emu_stop from the library the binding
+ * loaded), so this file links against nothing.
  */
 #include <stdint.h>
 
 struct atoll_counter {
     uint64_t executed;                 /* instructions started since creation */
-    uint64_t deadline;                 /* stop before running instruction number deadline+1 */
+    uint64_t deadline;                 /* end the slice once executed reaches this */
     int (*stop)(void *uc);             /* uc_emu_stop */
-    uint32_t stopped;                  /* 1 once this slice reached its deadline */
+    uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
+    uint32_t exact;                    /* 1: stop before the instruction past the deadline */
 };
 
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
@@ -23,7 +31,7 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
     struct atoll_counter *c = (struct atoll_counter *)user_data;
     (void)address;
     (void)size;
-    if (c->executed >= c->deadline) {
+    if (c->exact && c->executed >= c->deadline) {
         /* Ask again on every instruction past the deadline: Unicorn can drop a
          * stop request (e.g. around an MMIO access), as its own count= hook knows. */
         c->stopped = 1;
@@ -31,4 +39,15 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
         return;
     }
     c->executed++;
+}
+
+void atoll_block_start(void *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    struct atoll_counter *c = (struct atoll_counter *)user_data;
+    (void)address;
+    (void)size;
+    if (!c->exact && c->executed >= c->deadline) {
+        c->stopped = 1;
+        c->stop(uc);
+    }
 }

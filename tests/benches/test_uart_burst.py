@@ -8,14 +8,7 @@ import pytest
 pytestmark = pytest.mark.atoll(image="firmware/images/demo-{board}.toml")
 
 
-BURST_BUG = pytest.mark.xfail(strict=True, reason=(
-    "known bug on mps2-an385: in a burst, the shell's answer to a long line has one byte "
-    "replaced by a later byte of the input (the echo is right); typed slowly it is right"))
-
-
-def test_a_burst_of_three_long_lines_is_echoed_and_answered_byte_for_byte(dut, board, request):
-    if board == "mps2-an385":
-        request.applymarker(BURST_BUG)
+def test_a_burst_of_three_long_lines_is_echoed_and_answered_byte_for_byte(dut, board):
     dut.expect("atoll> ")
     lines = [f"echo {i}-" + "".join(chr(0x61 + (i + k) % 26) for k in range(70)) for i in range(3)]
     burst = "".join(line + "\r" for line in lines)
