@@ -173,6 +173,9 @@ def _cmd_boot(args: argparse.Namespace) -> int:
                 raise UsageError(f"{path}: {e}") from None
         backend = _uart_backend(args.uart)
         machine.attach_uart(_first_uart(machine), backend)
+        if kernel is not None and isinstance(backend, StdioBackend):
+            # debug lines go between the terminal's UART lines, not into them
+            kernel.on_debug_line = lambda component, line: backend.print_aside(f"[{component}] {line}")
         # Without --for the run is interactive: idle time passes at the wall clock's pace,
         # so virtual time does not race ahead of the person typing.
         machine.realtime = args.duration is None

@@ -52,13 +52,18 @@ class StdioBackend:
 
     Input is read without blocking (the run loop polls at slice boundaries); when
     stdin is not readable (closed, or not a terminal with data) nothing is fed.
+    `print_aside` shows other messages (a kernel's debug lines) on stderr between
+    the UART's lines, never in the middle of one.
     """
 
-    def __init__(self, stdin=None, stdout=None) -> None:
+    def __init__(self, stdin=None, stdout=None, stderr=None) -> None:
         import sys
         self._in = stdin if stdin is not None else sys.stdin
         self._out = stdout if stdout is not None else sys.stdout
+        self._err = stderr if stderr is not None else sys.stderr
         self._eof = False
+        self._mid_line = False
+        self._aside: list[str] = []
 
     def transmit(self, byte: int, cycle: int) -> None:
         out = getattr(self._out, "buffer", None)
@@ -68,9 +73,30 @@ class StdioBackend:
                 out.flush()
         else:
             self._out.write(chr(byte))
+        self._mid_line = byte != 0x0A
+        if not self._mid_line and self._aside:
+            self._print_held()
+
+    def print_aside(self, text: str) -> None:
+        """Print `text` on stderr now if the UART is between lines, else after its line ends."""
+        self._aside.append(text)
+        if not self._mid_line:
+            self._print_held()
+
+    def _print_held(self) -> None:
+        self._out.flush()
+        for text in self._aside:
+            print(text, file=self._err, flush=True)
+        self._aside.clear()
 
     def flush(self) -> None:
+        """Write out everything, held messages included, and end a line the UART left
+        open, so what is printed after the run starts on a line of its own."""
         self._out.flush()
+        if self._mid_line:
+            print(file=self._err, flush=True)
+            self._mid_line = False
+        self._print_held()
 
     def poll(self) -> bytes:
         import os

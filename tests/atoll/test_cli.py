@@ -149,3 +149,21 @@ def test_boards_lists_both_shipped_boards():
     assert result.returncode == 0
     names = [line.split()[0] for line in result.stdout.decode().splitlines()]
     assert names == ["hifive1", "mps2-an385"]
+
+
+def test_stdio_backend_prints_aside_messages_only_between_uart_lines():
+    import io
+
+    from machine import StdioBackend
+
+    out, err = io.StringIO(), io.StringIO()
+    backend = StdioBackend(stdin=io.StringIO(), stdout=out, stderr=err)
+    for byte in b"hal":
+        backend.transmit(byte, 0)
+    backend.print_aside("[kernel] note")
+    assert err.getvalue() == ""          # the UART line is still open
+    for byte in b"f\n":
+        backend.transmit(byte, 0)
+
+    assert out.getvalue() == "half\n"
+    assert err.getvalue() == "[kernel] note\n"
