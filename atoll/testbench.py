@@ -15,11 +15,14 @@ needs to drive and observe it:
   `debug_lines`.
 - Fault injection: `kill`, `fault`, `restart`, `corrupt`, `raise_interrupt`
   (spurious or stuck), `override_read` (a register that reads a wrong value).
-- `reset` boots the same image again from scratch.
+- `reset` boots the same image again from scratch; `snapshot` and `restore` put the
+  whole device (CPU, memory, peripherals, kernel, the UART buffers and cursors) back
+  to an earlier moment, much faster than a boot, to fork one booted system into many
+  tests (docs/testbenches.md shows the pytest pattern).
 
 Durations are seconds (int or float) or strings such as "500ms" (the syntax of
 `atoll boot --for`). Nothing here needs pytest; `atoll.pytest_plugin` builds the
-`dut` fixture on it. Snapshots of a running system are not implemented.
+`dut` fixture on it.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from kernel import Kernel, load_any
 from kernel.process import State
 from machine import BufferBackend, Fault, FaultKind, Machine, Stop, load_board
 
-__all__ = ["BenchError", "BenchTimeout", "Component", "Device", "Edge", "ExpectTimeout", "GpioPort",
-           "PeriodCheck", "UartPort", "seconds"]
+__all__ = ["BenchError", "BenchTimeout", "Component", "Device", "DeviceSnapshot", "Edge", "ExpectTimeout",
+           "GpioPort", "PeriodCheck", "UartPort", "seconds"]
 
 #: characters of UART output shown when an expectation fails
 TAIL_CHARS = 500
@@ -290,6 +293,19 @@ class Component:
 # -- the device ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, eq=False)
+class DeviceSnapshot:
+    """A device at one moment (see `Device.snapshot`); restore it any number of times."""
+
+    device: "Device"
+    system: object                 # a KernelSnapshot, or a MachineSnapshot for bare metal
+    uarts: dict                    # name -> (output, timestamps, queued input, cursor)
+    debug_lines: tuple
+    history: tuple
+    time: float
+
+
+
 class Device:
     """A booted board, driven from Python in virtual time.
 
@@ -343,6 +359,42 @@ class Device:
         self._overrides: dict[tuple[str, str], object] = {}
         if self.kernel is not None:
             self.kernel.boot(self.system)
+
+    # -- snapshots
+
+    def snapshot(self) -> DeviceSnapshot:
+        """The whole device now: CPU, memory, peripherals, the kernel's objects, the UART
+        buffers with their cursors, and the debug lines. `restore` returns to it exactly:
+        the same output at the same virtual times follows.
+
+        Fault-injection wiring (`raise_interrupt(stuck=True)`, `override_read`) is the
+        host's, not the device's: restoring neither adds nor removes it.
+        """
+        system = self.kernel.snapshot() if self.kernel is not None else self.machine.snapshot()
+        uarts = {name: (bytes(port.backend.output), tuple(port.backend.timestamps),
+                        bytes(port.backend._input), port.cursor) for name, port in self.uarts.items()}
+        return DeviceSnapshot(self, system, uarts, tuple(self.debug_lines), tuple(self.history), self.now)
+
+    def restore(self, snap: DeviceSnapshot) -> None:
+        """Put the device back to `snap` (taken from this device, since its last `reset`)."""
+        if snap.device is not self:
+            raise BenchError("a snapshot can only be restored into the device it was taken from")
+        if self.kernel is not None:
+            if snap.system.machine.board != self.board or snap.system.shared[0] is not self.kernel:
+                raise BenchError("this snapshot was taken before the device was reset")
+            self.kernel.restore(snap.system)
+        else:
+            if snap.system.board != self.board or snap.system.space is not self.machine.bare_space:
+                raise BenchError("this snapshot was taken before the device was reset")
+            self.machine.restore(snap.system)
+        for name, (output, timestamps, queued, cursor) in snap.uarts.items():
+            backend = self.uarts[name].backend
+            backend.output[:] = output
+            backend.timestamps[:] = timestamps
+            backend._input[:] = queued
+            self.uarts[name].cursor = cursor
+        self.debug_lines[:] = snap.debug_lines
+        self.history[:] = snap.history
 
     def _debug_line(self, component: str, line: str) -> None:
         self.debug_lines.append((self.now, component, line))

@@ -7,6 +7,11 @@
   it never reaches again (a Unicorn code hook on that address only, as the GDB stub sets
   it), next to the same run without it, in the same run; goal: at least 50% of the speed.
   The stub's socket polling between slices is not part of this measurement.
+- Restoring a snapshot versus booting (test benches): the demo image booted to its shell
+  prompt (a new `Device`, then `expect("atoll> ")`) next to `Device.restore` of a snapshot
+  taken at that prompt, after the device ran on; wall milliseconds, best of `--repeat`
+  (the first restore, which also touches the snapshot's memory pages, is not counted).
+  Both are reported; the time to take the snapshot is shown too.
 
 Prints a table per board and writes build/bench/tools.json.
 """
@@ -88,8 +93,32 @@ def debug_cost(board: str, elves: dict, instructions: int, repeat: int) -> dict:
     return {"plain_mips": plain, "breakpoint_mips": watched, "ratio": watched / plain}
 
 
+def restore_vs_boot(board: str, repeat: int) -> dict:
+    from atoll.testbench import Device
+    image = REPO / "firmware" / "images" / f"demo-{board}.toml"
+    boots = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        dut = Device(image)
+        dut.expect("atoll> ")
+        boots.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    snap = dut.snapshot()
+    taking = time.perf_counter() - start
+    restores = []
+    for _ in range(repeat + 1):
+        dut.command("echo a command to undo")
+        start = time.perf_counter()
+        dut.restore(snap)
+        restores.append(time.perf_counter() - start)
+    return {"boot_ms": min(boots) * 1e3, "restore_ms": min(restores[1:]) * 1e3,
+            "first_restore_ms": restores[0] * 1e3, "snapshot_ms": taking * 1e3,
+            "virtual_s_at_prompt": snap.time}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Atoll tool benchmarks (idle fast-forward, debugging cost).")
+    parser = argparse.ArgumentParser(description="Atoll tool benchmarks (idle fast-forward, debugging cost, "
+                                                 "restoring a snapshot versus booting).")
     parser.add_argument("--board", action="append", choices=BOARDS, help="only this board (repeatable)")
     parser.add_argument("--hours", type=float, default=1.0, help="virtual hours to fast-forward (default 1)")
     parser.add_argument("--instructions", type=float, default=30e6, help="compute instructions per run")
@@ -101,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     for board in args.board or BOARDS:
         ff = fast_forward(board, elves, args.hours * 3600)
         dc = debug_cost(board, elves, int(args.instructions), max(1, args.repeat))
-        results[board] = {"fast_forward": ff, "debug": dc}
+        rb = restore_vs_boot(board, max(1, args.repeat))
+        results[board] = {"fast_forward": ff, "debug": dc, "restore_vs_boot": rb}
         print(f"\n== {board}: tools")
         print(f"idle fast-forward: {ff['virtual_s']:.0f} s virtual ({ff['wakes']} wakes, {ff['instructions']:,} "
               f"instructions) in {ff['wall_s']:.2f} s wall: {ff['ratio']:,.0f}x  "
@@ -109,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"compute with a breakpoint set elsewhere: {dc['breakpoint_mips']:.1f} MIPS vs {dc['plain_mips']:.1f} "
               f"without: {dc['ratio']:.1%}  goal >= {DEBUG_GOAL:.0%}: "
               f"{'meets goal' if dc['ratio'] >= DEBUG_GOAL else 'below goal'}")
+        print(f"demo to its prompt ({rb['virtual_s_at_prompt'] * 1e3:.2f} ms virtual): "
+              f"boot {rb['boot_ms']:.2f} ms wall, restore of a snapshot {rb['restore_ms']:.2f} ms wall "
+              f"({rb['boot_ms'] / rb['restore_ms']:.1f}x faster; "
+              f"first restore {rb['first_restore_ms']:.2f} ms, taking the snapshot {rb['snapshot_ms']:.2f} ms)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")

@@ -7,14 +7,14 @@ imports `atoll`. Its public names are below.
 from .abi import Error, FaultCode, Label, Right, Sys
 from .caps import Capability, CapKind, CapTable, SyscallError
 from .image import ComponentSpec, EndpointSpec, ImageError, NotificationSpec, SystemSpec, load_system
-from .kernel import IpcEvent, Kernel, Stats
+from .kernel import IpcEvent, Kernel, KernelSnapshot, Stats
 from .loader import LoadError
 from .package import load_any, open_image, pack, unpacked, verify
 from .process import Endpoint, Process, State, Thread
 
 __all__ = [
     "CapKind", "CapTable", "Capability", "ComponentSpec", "Endpoint", "EndpointSpec", "Error", "FaultCode",
-    "ImageError", "IpcEvent", "Kernel", "Label", "LoadError", "NotificationSpec", "Process", "Right", "State",
-    "Stats", "Sys", "SyscallError", "SystemSpec", "Thread", "load_any", "load_system", "open_image", "pack",
-    "unpacked", "verify",
+    "ImageError", "IpcEvent", "Kernel", "KernelSnapshot", "Label", "LoadError", "NotificationSpec",
+    "Process", "Right", "State", "Stats", "Sys", "SyscallError", "SystemSpec", "Thread", "load_any",
+    "load_system", "open_image", "pack", "unpacked", "verify",
 ]

@@ -16,12 +16,17 @@ Paths through this module (DESIGN.md section 2):
   supervisor gets a FAULT message; everything else keeps running.
 - Time: sleeps, timers and time slices are clock events; with no thread ready
   the machine idles and time jumps to the next event.
+- Snapshots: `snapshot()` copies the kernel's whole object graph together with the
+  machine's state (machine/snapshot.py); `restore()` puts a fresh copy of it back into
+  this same Kernel. Clock callbacks are bound methods or partials of them, never
+  closures, so that the copy's events call the copy's threads.
 """
 
 from __future__ import annotations
 
 import collections
 import ctypes
+import functools
 import logging
 import pickle
 from dataclasses import dataclass, field
@@ -115,6 +120,9 @@ class IpcEvent(NamedTuple):
     destination: str
     label: int = 0
 
+    def __deepcopy__(self, memo) -> "IpcEvent":
+        return self   # immutable: a snapshot shares it
+
 
 @dataclass
 class _Component:
@@ -126,6 +134,22 @@ class _Component:
     priority: int
     grants: list[tuple[int, Capability]] = field(default_factory=list)
     start: bool = True
+
+
+class KernelSnapshot:
+    """A snapshot of a machine and the kernel on it (see `Kernel.snapshot`)."""
+
+    def __init__(self, machine) -> None:
+        self.machine = machine
+
+    @property
+    def shared(self) -> tuple:
+        """The objects the copy shares with the live system: the kernel, spaces, images."""
+        return self.machine.shared
+
+    @property
+    def cycle(self) -> int:
+        return self.machine.cycle
 
 
 class Kernel:
@@ -168,6 +192,43 @@ class Kernel:
         machine.interrupt_handler = self._interrupts
         machine.enter_user_mode()
         self._template = machine.uc.context_save()
+
+    # -- snapshots --------------------------------------------------------------------
+
+    #: attributes that are wiring to the machine and the host, not state: a snapshot
+    #: neither copies nor restores them (observers set by tools stay as they are)
+    _HOST_ATTRIBUTES = frozenset({
+        "machine", "clock", "cpu", "isa", "on_debug_line", "on_switch", "on_syscall",
+        "_number_reg", "_arg_ids", "_arg_names", "_syscall_regs", "_slice_cycles"})
+
+    def _shared_objects(self) -> list:
+        """What a snapshot shares instead of copying: the kernel itself, the address
+        spaces (fixed once built; the machine checks they did not change) and the
+        components' images (immutable)."""
+        return [self, *(p.space for p in self.processes),
+                *(c.image for c in self._components.values())]
+
+    def snapshot(self) -> "KernelSnapshot":
+        """The whole system's state now (machine and kernel), to `restore` later.
+
+        Take it between runs. Every process, thread and saved context, capability,
+        endpoint queue, timer, sleep, time slice, counter and log is copied.
+        """
+        if self._in_hook:
+            raise RuntimeError("a snapshot cannot be taken from inside a syscall")
+        state = {k: v for k, v in self.__dict__.items() if k not in self._HOST_ATTRIBUTES}
+        return KernelSnapshot(self.machine.snapshot(state, self._shared_objects()))
+
+    def restore(self, snap: "KernelSnapshot") -> None:
+        """Put the system back exactly as it was at `snap` (it can be restored again)."""
+        if self._in_hook:
+            raise RuntimeError("a snapshot cannot be restored from inside a syscall")
+        if snap.shared[0] is not self:
+            raise ValueError("a snapshot can only be restored into the kernel it was taken from")
+        state = self.machine.restore(snap.machine)
+        for key in [k for k in self.__dict__ if k not in self._HOST_ATTRIBUTES]:
+            del self.__dict__[key]
+        self.__dict__.update(state)
 
     # -- building the system ---------------------------------------------------------
 
@@ -596,7 +657,8 @@ class Kernel:
     def sleep(self, t: Thread, microseconds: int) -> None:
         t.state = State.SLEEPING
         cycles = microseconds * self.clock.frequency_hz // 1_000_000
-        t.wake_event = self.clock.after(max(cycles, 1), lambda: self._wake_sleeper(t))
+        # a partial of a bound method, not a closure: a snapshot's copy rebinds it (machine/snapshot.py)
+        t.wake_event = self.clock.after(max(cycles, 1), functools.partial(self._wake_sleeper, t))
 
     def _wake_sleeper(self, t: Thread) -> None:
         t.wake_event = None
@@ -608,7 +670,7 @@ class Kernel:
         if old is not None:
             old.cancel()
         when = deadline_us * self.clock.frequency_hz // 1_000_000
-        self._timers[t] = self.clock.schedule(when, lambda: self._timer_fired(t, bits))
+        self._timers[t] = self.clock.schedule(when, functools.partial(self._timer_fired, t, bits))
 
     def _timer_fired(self, t: Thread, bits: int) -> None:
         self._timers.pop(t, None)

@@ -26,14 +26,15 @@ from .memory import (
 from .peripheral import Peripheral
 from .peripherals import PERIPHERAL_TYPES
 from .regs import Access, Field, Register, RegisterMap, RegisterMapError
+from .snapshot import MachineSnapshot, SnapshotError
 from .tomlcheck import TomlChecker, kind_name, read_toml
 
 __all__ = [
-    "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS",
-    "Access", "AccessKind", "AddressSpace", "BoardError", "BoardSpec", "BufferBackend", "Clock", "Cpu",
-    "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field",
-    "InterruptController", "IrqLine", "Machine", "MachineDebug", "Mapping", "MemoryMapError", "Peripheral",
-    "PeripheralSpec", "Perm", "Region", "Register", "RegisterMap", "RegisterMapError", "Segment",
-    "StdioBackend", "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards",
-    "load_board", "read_elf", "read_toml", "symbols",
+    "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS", "Access", "AccessKind", "AddressSpace", "BoardError",
+    "BoardSpec", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
+    "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
+    "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "Peripheral", "PeripheralSpec", "Perm",
+    "Region", "Register", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
+    "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards", "load_board",
+    "read_elf", "read_toml", "symbols",
 ]

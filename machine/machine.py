@@ -26,7 +26,7 @@ import logging
 import pathlib
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from unicorn import UcError
 from unicorn.unicorn_const import (
@@ -52,6 +52,9 @@ from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm
 from .peripheral import Peripheral
 from .tlb import NativeTlb
+
+if TYPE_CHECKING:
+    from .snapshot import MachineSnapshot
 
 log = logging.getLogger("atoll.machine")
 
@@ -317,6 +320,23 @@ class Machine:
             if self.cpu.pc != resume:
                 raise RuntimeError(f"entering user mode ended at {self.cpu.pc:#x}, not {resume:#x}")
         self.cpu.enter_user_mode()
+
+    # -- snapshots -------------------------------------------------------------
+
+    def snapshot(self, attached=None, keep=()) -> "MachineSnapshot":
+        """The whole machine's state now, to `restore` later (between runs only).
+
+        `attached` is an object graph of the caller's (a kernel's state) copied along
+        with the clock events it scheduled; `keep` lists objects the copy shares rather
+        than copies (machine/snapshot.py)."""
+        from .snapshot import take
+        return take(self, attached, keep)
+
+    def restore(self, snap: "MachineSnapshot", keep=()):
+        """Put the machine back exactly as it was at `snap`; returns a fresh copy of the
+        graph attached to the snapshot (None if there was none)."""
+        from .snapshot import restore
+        return restore(self, snap, keep)
 
     # -- running ---------------------------------------------------------------
 

@@ -100,7 +100,17 @@ class Clint(Peripheral):
         self._offset = 0
 
     def extra_state(self) -> Any:
-        return {"offset": self._offset}
+        return {"offset": self._offset, "event_at": self._event.when if self._event is not None else None}
 
     def restore_extra_state(self, state: Any) -> None:
         self._offset = state["offset"]
+
+    def restore(self, state: dict[str, Any]) -> None:
+        super().restore(state)   # update_irq: the lines, and an event recomputed from now
+        if "event_at" in state["extra"]:
+            # the event exactly as it was (one due and not yet fired is not recomputed)
+            if self._event is not None:
+                self._event.cancel()
+                self._event = None
+            if state["extra"]["event_at"] is not None:
+                self._event = self.clock.schedule(state["extra"]["event_at"], self.update_irq)

@@ -172,9 +172,17 @@ class CmsdkTimer(Peripheral):
 
     def extra_state(self) -> Any:
         return {"anchor_cycle": self._anchor_cycle, "anchor_value": self._anchor_value,
-                "checked": self._checked, "extin": self.extin}
+                "checked": self._checked, "extin": self.extin,
+                "event_at": self._event.when if self._event is not None else None}
 
     def restore_extra_state(self, state: Any) -> None:
         self._anchor_cycle, self._anchor_value = state["anchor_cycle"], state["anchor_value"]
         self._checked, self.extin = state["checked"], state["extin"]
-        self._reschedule()
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        # the event exactly as it was (recomputing it would miss one due and not yet fired)
+        if state.get("event_at") is not None:
+            self._event = self.clock.schedule(state["event_at"], self._on_zero)
+        elif "event_at" not in state:
+            self._reschedule()

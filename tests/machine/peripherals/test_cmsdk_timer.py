@@ -259,6 +259,18 @@ def test_a_snapshot_restores_the_count_and_the_next_interrupt(timer, clock):
     assert other.irq["timer"].level
 
 
+def test_a_snapshot_taken_with_the_zero_due_but_not_yet_handled_still_interrupts(timer, clock):
+    start(timer, value=50, reload=50)
+    clock._base += 50   # the CPU ran past the deadline; the run loop has not fired it yet
+    snap = timer.snapshot()
+    timer.reset()
+    other = CmsdkTimer("timer1", clock)
+    other.restore(snap)
+    assert clock.next_deadline() == clock.now
+    clock.fire_due()
+    assert other.irq["timer"].level
+
+
 def test_access_to_an_undeclared_offset_is_logged_and_counted(timer, caplog):
     with caplog.at_level(logging.WARNING, logger="atoll.machine"):
         timer.read(0x010, 4)
