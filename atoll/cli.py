@@ -8,6 +8,7 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
     atoll boot ... --trace FILE.json --vcd FILE.vcd   (timeline for ui.perfetto.dev; GPIO waveform)
     atoll build SYSTEM.toml -o IMAGE
+    atoll debug SYSTEM.toml|IMAGE          (interactive stepping; `help` at its prompt)
     atoll boards
 """
 
@@ -90,6 +91,9 @@ def _build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="check a system description and pack it into one image file")
     build.add_argument("description", help="a system description (firmware/images/NAME.toml)")
     build.add_argument("-o", "--output", required=True, help="the packed image to write (NAME.atoll)")
+
+    debug = sub.add_parser("debug", help="step through a system interactively (break, step, disas, ps, ...)")
+    debug.add_argument("image", help="a system description (.toml) or a packed image")
     return parser
 
 
@@ -330,6 +334,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_debug(args: argparse.Namespace) -> int:
+    path = pathlib.Path(args.image)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    with path.open("rb") as f:
+        if f.read(4) == b"\x7fELF":
+            raise UsageError(f"{path}: atoll debug needs a system (a .toml description or a packed image); "
+                             "for a bare-metal ELF use atoll boot --gdb")
+    from .debugger import run_terminal
+    try:
+        return run_terminal(path)
+    except LoadError as e:
+        raise UsageError(f"{path}: {e}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
@@ -337,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_boot(args)
         if args.command == "build":
             return _cmd_build(args)
+        if args.command == "debug":
+            return _cmd_debug(args)
         return _cmd_boards(args)
     except (UsageError, BoardError, ElfError, ImageError) as e:
         print(str(e) if isinstance(e, _ArgumentError) else f"atoll: {e}", file=sys.stderr)

@@ -35,6 +35,8 @@ from typing import Callable
 
 from machine import DebugHit, Machine, MachineDebug, Stop
 
+from . import views
+
 #: the longest packet payload accepted (and announced as PacketSize)
 MAX_PACKET = 0x4000
 #: virtual time run between two polls of the socket while the system runs
@@ -42,12 +44,8 @@ SLICE_SECONDS = 0.002
 
 SIGINT, SIGTRAP, SIGILL, SIGSEGV = 2, 5, 4, 11
 
-_ARM_REGISTERS = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr"]
-_RISCV_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
-                "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
-                "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
-                "t3", "t4", "t5", "t6")
-_RISCV_REGISTERS = list(_RISCV_NAMES) + ["pc"]
+_ARM_REGISTERS = views.ARM_REGISTERS
+_RISCV_REGISTERS = views.RISCV_REGISTERS
 
 
 def target_xml(isa: str) -> str:
@@ -684,23 +682,15 @@ class GdbStub:
         return f"unknown monitor command {word!r}; try 'monitor help'\n"
 
     def _ps(self) -> str:
-        lines = [f"{'ID':>3} {'NAME':12} {'STATE':11} {'PRIO':>4} {'PC':>10}"]
-        for t in self._threads():
-            pc = self._read_reg(t, self._reg_names.index("pc"))
-            state = "running" if t.thread is None else t.thread.state.value
-            prio = "-" if t.thread is None else str(t.thread.priority)
-            lines.append(f"{t.tid:>3} {t.name:12} {state:11} {prio:>4} {pc:#010x}")
-        return "\n".join(lines) + "\n"
+        if self.kernel is not None:
+            return views.ps(self.machine, self.kernel)
+        pc = self._read_reg(self._thread(1), self._reg_names.index("pc"))
+        return f"{'ID':>3} {'NAME':12} {'STATE':11} {'PRIO':>4} {'PC':>10}\n  1 bare-metal   running        - {pc:#010x}\n"
 
     def _ipc(self) -> str:
         if self.kernel is None:
             return "a bare-metal board has no IPC\n"
-        events = list(self.kernel.ipc_log)[-20:]
-        if not events:
-            return "no IPC yet\n"
-        hz = self.machine.clock.frequency_hz
-        return "".join(f"{e.cycle * 1_000_000 // hz:>10} us  {e.kind:6} {e.source} -> {e.destination} "
-                       f"label {e.label}\n" for e in events)
+        return views.ipc(self.kernel, 20)
 
     def _reset(self) -> str:
         self._clear_points()

@@ -1,0 +1,124 @@
+"""Kernel-aware views shared by the debugger (`atoll debug`) and the GDB stub (`monitor`).
+
+Each view is plain text built from the kernel's public state: its processes and
+threads, their saved registers, capability tables, the IPC log, interrupt routes
+and the clock. A thread's registers come from the CPU when it is the one running,
+and from its saved context otherwise.
+"""
+
+from __future__ import annotations
+
+ARM_REGISTERS = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr"]
+RISCV_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
+               "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
+               "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
+               "t3", "t4", "t5", "t6")
+RISCV_REGISTERS = list(RISCV_NAMES) + ["pc"]
+
+
+def register_names(isa: str) -> list[str]:
+    """The registers a debugger shows for `isa`, in GDB's order."""
+    return list(ARM_REGISTERS) if isa == "armv7m" else list(RISCV_REGISTERS)
+
+
+def read_register(machine, kernel, thread, name: str) -> int:
+    """Register `name` of `thread` (None: the CPU's, as on bare metal)."""
+    rid = machine.cpu._id(name)
+    if thread is None or kernel is None or kernel.current is thread:
+        value = machine.uc.reg_read(rid)
+    else:
+        value = thread.context.reg_read(rid)
+    return value & 0xFFFFFFFF
+
+
+def thread_pc(machine, kernel, thread) -> int:
+    pc = read_register(machine, kernel, thread, "pc")
+    return pc & ~1 if machine.isa == "armv7m" else pc
+
+
+def waits_on(kernel, thread) -> str:
+    """What a blocked thread waits for, in a few words ('-' if it does not wait)."""
+    state = thread.state.value
+    if state == "sending" and thread.send_endpoint is not None:
+        return f"send {thread.send_endpoint.name}"
+    if state == "reply-wait":
+        reply = thread.pending_reply
+        for p in kernel.processes:
+            for _, cap in p.caps.filled():
+                if cap.obj is reply:
+                    return f"reply from {p.name}"
+        return "reply"
+    if state == "receiving":
+        if thread.waiting_only or thread.recv_endpoint is None:
+            return f"notify {thread.recv_mask:#x}"
+        return f"recv {thread.recv_endpoint.name}" + (f" | notify {thread.recv_mask:#x}" if thread.recv_mask else "")
+    if state == "sleeping" and thread.wake_event is not None:
+        when = getattr(thread.wake_event, "when", None)
+        if when is not None:
+            return f"until {when * 1_000_000 // kernel.clock.frequency_hz} us"
+        return "timer"
+    if state in ("stopped", "exited"):
+        fault = thread.process.last_fault
+        if state == "exited":
+            return f"exit {thread.process.exit_code}"
+        return f"fault: {fault.kind.name.lower()}" if fault is not None else "stopped"
+    return "-"
+
+
+def ps(machine, kernel) -> str:
+    """Components: id, name, state, priority, pc, what each waits on, faults, generation."""
+    lines = [f"{'ID':>3} {'NAME':12} {'STATE':11} {'PRIO':>4} {'PC':>10}  {'FAULTS':>6} {'GEN':>3}  WAITS ON"]
+    for p in kernel.processes:
+        t = p.thread
+        pc = thread_pc(machine, kernel, t)
+        lines.append(f"{p.index:>3} {p.name:12} {t.state.value:11} {t.priority:>4} {pc:#010x}  "
+                     f"{t.faults:>6} {p.generation:>3}  {waits_on(kernel, t)}")
+    return "\n".join(lines) + "\n"
+
+
+def ipc(kernel, count: int = 20) -> str:
+    """The last `count` IPC, notification, interrupt and fault events, oldest first."""
+    events = list(kernel.ipc_log)[-count:] if count > 0 else []
+    if not events:
+        return "no IPC yet\n"
+    hz = kernel.clock.frequency_hz
+    return "".join(f"{e.cycle * 1_000_000 // hz:>10} us  {e.kind:6} {e.source} -> {e.destination} "
+                   f"label {e.label:#x}\n" for e in events)
+
+
+def caps(process) -> str:
+    """The filled capability slots of one process."""
+    filled = process.caps.filled()
+    if not filled:
+        return f"{process.name} holds no capabilities\n"
+    lines = [f"capabilities of {process.name}:"]
+    for slot, cap in filled:
+        lines.append(f"  slot {slot:>2}: {cap.describe()}")
+    return "\n".join(lines) + "\n"
+
+
+def irqs(machine, kernel) -> str:
+    """Interrupt lines routed to drivers: line, owner, notification bit, enabled, pending."""
+    ctrl = machine.interrupts
+    pending = set(ctrl.pending()) if hasattr(ctrl, "pending") else set()
+    lines = [f"{'LINE':>4} {'DRIVER':12} {'BIT':>3} {'ENABLED':7} PENDING"]
+    for p in kernel.processes:
+        for bit, line in sorted(p.irq_bits.items()):
+            enabled = ctrl.is_enabled(line) if hasattr(ctrl, "is_enabled") else "?"
+            lines.append(f"{line:>4} {p.name:12} {bit:>3} {'yes' if enabled else 'no':7} "
+                         f"{'yes' if line in pending else 'no'}")
+    if len(lines) == 1:
+        return "no interrupt is routed to a component\n"
+    return "\n".join(lines) + f"\n{kernel.stats.interrupts} interrupts taken\n"
+
+
+def time_view(machine, kernel=None) -> str:
+    """Virtual time, instructions executed, and the kernel's counters."""
+    clock = machine.clock
+    text = (f"{clock.now * 1_000_000 // clock.frequency_hz} us virtual ({clock.now} cycles at "
+            f"{clock.frequency_hz} Hz), {machine.counter.executed} instructions\n")
+    if kernel is not None:
+        st = kernel.stats
+        text += (f"{st.syscalls} syscalls, {st.ipc} IPC, {st.switches} context switches, "
+                 f"{st.interrupts} interrupts, {st.faults} faults, {st.restarts} restarts\n")
+    return text
