@@ -24,15 +24,18 @@ a port, so benches run in parallel under pytest-xdist without clashes.
 from __future__ import annotations
 
 import pathlib
+import re
 
 import pytest
 
 from .testbench import Device
+from .trace import TraceRecorder
 
 #: the shipped boards, the default parametrization of a `{board}` image
 BOARDS = ("mps2-an385", "hifive1")
 
 _DEVICE_KEY = pytest.StashKey[Device]()
+_TRACE_KEY = pytest.StashKey[tuple]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,12 +44,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="system description or packed image for `dut` ({board} is replaced by the board)")
     group.addoption("--atoll-board", default=None,
                     help="run `dut` benches on this board only (default: every board the image allows)")
+    group.addoption("--atoll-trace", action="store_true", default=False,
+                    help="record a Chrome/Perfetto trace of each bench and keep it when the bench fails")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "atoll(image=None, board=None, boards=None, uarts=('uart0',), gpio='gpio0'): "
+        "atoll(image=None, board=None, boards=None, uarts=('uart0',), gpio='gpio0', trace=False): "
         "the image and boards the `dut` fixture boots")
 
 
@@ -123,6 +128,8 @@ def dut(request: pytest.FixtureRequest, board: str | None) -> Device:
     options = {k: settings[k] for k in ("uarts", "gpio") if k in settings}
     device = Device(path, board, **options)
     request.node.stash[_DEVICE_KEY] = device
+    if (settings.get("trace") or request.config.getoption("atoll_trace")) and device.kernel is not None:
+        request.node.stash[_TRACE_KEY] = (TraceRecorder(device.kernel), request.node)
     return device
 
 
@@ -138,3 +145,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report.sections.append(
         (f"atoll transcript: {device.image.name} on {device.board}, {device.now:.6f} s virtual",
          device.transcript()))
+    traced = item.stash.get(_TRACE_KEY, None)
+    if traced is not None:
+        recorder, node = traced
+        folder = item.config._tmp_path_factory.mktemp("atoll-trace", numbered=True)
+        path = folder / (re.sub(r"[^\w.-]+", "_", node.name) + ".json")
+        recorder.write(path)
+        report.sections.append(("atoll trace", f"{path} (open it in ui.perfetto.dev)"))

@@ -5,6 +5,7 @@ the plugin's board parametrization and failure report."""
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -136,3 +137,21 @@ def test_a_failing_bench_reports_its_uart_transcript_once_per_board(tmp_path):
     assert "test_fails_after_talking[mps2-an385]" in out and "test_fails_after_talking[hifive1]" in out
     assert out.count("atoll transcript: demo-") == 2
     assert "atoll> echo transcript please" in out
+
+
+def test_a_failing_bench_run_with_atoll_trace_keeps_a_trace_file_and_names_it(tmp_path):
+    import json
+    import re
+
+    (tmp_path / "test_one.py").write_text(BENCH.format(image=ROOT / "firmware/images/demo-{board}.toml"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "atoll.pytest_plugin", "-p", "no:cacheprovider",
+                             "-q", "-p", "no:xdist", "--atoll-trace", "--atoll-board", "hifive1",
+                             "--basetemp", str(tmp_path / "base"), str(tmp_path / "test_one.py")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    paths = re.findall(r"(\S+\.json) \(open it in ui\.perfetto\.dev\)", result.stdout)
+    assert len(paths) == 1, result.stdout
+    trace = json.loads(pathlib.Path(paths[0]).read_text())
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e.get("ph") == "M" and e.get("name") == "thread_name"}
+    assert {"uart", "shell"} <= names
