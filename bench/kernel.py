@@ -30,7 +30,6 @@ components into build/components.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -76,19 +75,8 @@ COMPUTE_GOAL = 0.80
 BOOT_GOAL_SECONDS = 0.020
 
 
-def _load(name: str, path: Path):
-    """Import a sibling script (firmware/components.py, bench/run.py are not in packages)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-components = _load("atoll_firmware_components", REPO / "firmware" / "components.py")
-machine_bench = _load("atoll_bench_run", REPO / "bench" / "run.py")
+from bench import run as machine_bench  # noqa: E402
+from firmware import components  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -519,22 +519,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    return kernel_bench().main([f"--firmware={args.firmware}", *boards]) or _load("tools").main(boards)
-
-
-def _load(name: str):
-    """A sibling benchmark module (bench/<name>.py) by path."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(f"atoll_bench_{name}", REPO / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from bench import tools
+    return kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
 
 
 def kernel_bench():
     """bench/kernel.py (the kernel benchmark), which `make bench` runs after this one."""
-    return _load("kernel")
+    from bench import kernel
+    return kernel
 
 
 if __name__ == "__main__":

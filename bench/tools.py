@@ -31,6 +31,7 @@ if str(REPO) not in sys.path:
 from kernel import Kernel  # noqa: E402
 from machine import Machine, read_elf, symbols  # noqa: E402
 from machine.debug import MachineDebug  # noqa: E402
+from firmware import components  # noqa: E402
 
 BOARDS = ("mps2-an385", "hifive1")
 ISA_OF = {"mps2-an385": "armv7m", "hifive1": "rv32imac"}
@@ -38,17 +39,7 @@ FAST_FORWARD_GOAL = 1000.0
 DEBUG_GOAL = 0.5
 
 
-def _components():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("atoll_bench_components", REPO / "firmware" / "components.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def build_guests(out: Path) -> dict[tuple[str, str], Path]:
-    components = _components()
     return {(isa, name): components.build_component(name, REPO / "bench" / "guest" / name, isa, out)
             for name in ("sensor", "compute") for isa in ISA_OF.values()}
 

@@ -10,7 +10,6 @@ toolchain) is built once per session for every board: `bare_firmware` maps
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import pathlib
 import sys
 
@@ -27,19 +26,7 @@ if not any(ep.value == "atoll.pytest_plugin" for ep in importlib.metadata.entry_
 
 BOARDS = ("mps2-an385", "hifive1")
 
-
-def load_by_path(name: str, path: pathlib.Path):
-    """Import a helper module from its file (firmware/build.py is not in a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-firmware_build = load_by_path("atoll_firmware_build", ROOT / "firmware" / "build.py")
+from firmware import build as firmware_build  # noqa: E402  (after the path is set)
 
 
 @pytest.fixture(scope="session")

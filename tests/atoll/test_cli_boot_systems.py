@@ -11,10 +11,10 @@ import zipfile
 
 import pytest
 
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 
 
 @pytest.fixture(scope="module")

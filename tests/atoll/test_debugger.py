@@ -17,9 +17,9 @@ import pytest
 
 from atoll.debugger import Debugger
 from machine import Fault, FaultKind
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
-components = load_by_path("atoll_firmware_components_debugger", ROOT / "firmware" / "components.py")
 BOARDS = ["mps2-an385", "hifive1"]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 

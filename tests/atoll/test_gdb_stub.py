@@ -20,10 +20,10 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 GDB = shutil.which("gdb-multiarch")
 ISA = {"mps2-an385": "armv7m", "hifive1": "rv32imac"}
 GDB_ARCH = {"mps2-an385": "armv7", "hifive1": "riscv:rv32"}

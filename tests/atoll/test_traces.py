@@ -23,10 +23,10 @@ from atoll.trace import TraceRecorder
 from atoll.vcd import VcdRecorder
 from kernel import Kernel, load_any
 from machine import Machine, load_board
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 
 BOARDS = ("mps2-an385", "hifive1")
 COMPONENTS = ("supervisor", "uart", "gpio", "console", "shell", "blinky", "hello")

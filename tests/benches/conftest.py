@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 IMAGES = ROOT / "tests" / "benches" / "images"
 
 

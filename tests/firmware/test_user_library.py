@@ -24,9 +24,9 @@ from elftools.elf.elffile import ELFFile
 
 from atoll.toolchain import ToolchainError
 from kernel import abi
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 LIB = ROOT / "firmware" / "lib"
 PAGE = 4096
 PF_X, PF_W = 1, 2

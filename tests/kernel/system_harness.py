@@ -15,14 +15,13 @@ from kernel.abi import Right
 from kernel.caps import CapKind
 from kernel.kernel import Kernel
 from machine import Machine
-from tests.conftest import firmware_build, load_by_path  # noqa: F401  (shared loader)
+from firmware import components
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GUEST = pathlib.Path(__file__).resolve().parent / "guest"
 BOARDS = ("mps2-an385", "hifive1")
 ISA_OF = {"mps2-an385": "armv7m", "hifive1": "rv32imac"}
 
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,13 @@ import pytest
 from kernel import Kernel, load_system
 from kernel.process import State
 from machine import BufferBackend, Machine, Perm
-from tests.conftest import ROOT, load_by_path
+from firmware import components
+from tests.conftest import ROOT
 
 BOARDS = ("mps2-an385", "hifive1")
 BLINKY_PIN = {"mps2-an385": 0, "hifive1": 19}
 SHELL_LED_PIN = {"mps2-an385": 1, "hifive1": 21}
 
-components = load_by_path("atoll_firmware_components", ROOT / "firmware" / "components.py")
 
 
 @pytest.fixture(scope="session")

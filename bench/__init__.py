@@ -1,0 +1,1 @@
+"""bench: the speed benchmarks `make bench` runs (machine, kernel, tools), side by side as ratios."""
