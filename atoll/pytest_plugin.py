@@ -28,13 +28,15 @@ import re
 
 import pytest
 
-from .testbench import Device
-from .trace import TraceRecorder
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the plugin loads with pytest; the machine and kernel only when a bench runs,
+    from .testbench import Device  # so coverage (started after plugins load) sees them import
 
 #: the shipped boards, the default parametrization of a `{board}` image
 BOARDS = ("mps2-an385", "hifive1")
 
-_DEVICE_KEY = pytest.StashKey[Device]()
+_DEVICE_KEY = pytest.StashKey[object]()
 _TRACE_KEY = pytest.StashKey[tuple]()
 
 
@@ -126,6 +128,9 @@ def dut(request: pytest.FixtureRequest, board: str | None) -> Device:
     if not path.is_absolute():
         path = request.config.rootpath / path
     options = {k: settings[k] for k in ("uarts", "gpio") if k in settings}
+    from .testbench import Device
+    from .trace import TraceRecorder
+
     device = Device(path, board, **options)
     request.node.stash[_DEVICE_KEY] = device
     if (settings.get("trace") or request.config.getoption("atoll_trace")) and device.kernel is not None:
