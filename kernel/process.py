@@ -14,7 +14,7 @@ once and then works again (it "reconnects").
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from machine import AddressSpace, Cpu, Fault
 
@@ -95,13 +95,6 @@ class Thread:
 
     def __repr__(self) -> str:
         return f"<Thread {self.name} {self.state.value} prio {self.priority}>"
-
-
-@dataclass(frozen=True)
-class Frames:
-    """Physical pages a process owns, by virtual page (so a restart reloads in place)."""
-
-    pages: dict[int, int] = field(default_factory=dict)
 
 
 class Process:

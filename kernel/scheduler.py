@@ -50,6 +50,3 @@ class Scheduler:
         """Whether another thread of the same or a more urgent level is ready."""
         best = self.best()
         return best is not None and best.priority <= thread.priority
-
-    def ready_threads(self) -> list[Thread]:
-        return [t for q in self._queues for t in q if t.state is State.READY]

@@ -9,8 +9,8 @@ address, and two instances of one ELF can run side by side.
 
 Invariants:
 - mappings are page-aligned (PAGE_SIZE) and never overlap within one space;
-- `translate` never raises: it returns the physical page and permissions, or
-  records why it refused (`last_refusal`), which the machine turns into a `Fault`;
+- translation on the CPU's path is done in C (machine/tlb.py) from a copy of the
+  mappings; a refused access becomes a `Refusal`, which the machine turns into a `Fault`;
 - a `Fault` names the address, the access kind, the pc and the space.
 """
 
@@ -134,7 +134,6 @@ class AddressSpace:
         self.name = name
         self._starts: list[int] = []
         self._maps: list[Mapping] = []
-        self.last_refusal: Refusal | None = None
         #: incremented on every change, so a machine knows when to flush its TLB
         self.version = 0
 
@@ -186,17 +185,6 @@ class AddressSpace:
             if vaddr < m.vend:
                 return m
         return None
-
-    def translate(self, vaddr: int, access: AccessKind) -> tuple[int, Perm] | None:
-        """The physical address of `vaddr` and the mapping's permissions, or None if refused."""
-        m = self.lookup(vaddr)
-        if m is None:
-            self.last_refusal = Refusal(vaddr, access, FaultKind.UNMAPPED)
-            return None
-        if not m.perms & access.needs:
-            self.last_refusal = Refusal(vaddr, access, FaultKind.PERMISSION)
-            return None
-        return m.pbase + (vaddr - m.vbase), m.perms
 
     def covers(self, vaddr: int, length: int, perms: Perm) -> bool:
         """Whether every byte of [vaddr, vaddr+length) is mapped with at least `perms`."""

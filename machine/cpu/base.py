@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, ClassVar
 
 from unicorn import Uc, UcError
-from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_ERR_INSN_INVALID
+from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
 from ..memory import Fault, FaultKind
 
@@ -107,9 +107,6 @@ class Cpu:
 
     def restore_context(self, ctx) -> None:
         self.uc.context_restore(ctx)
-
-    def flush_tlb(self) -> None:
-        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
 
     # -- per ISA -----------------------------------------------------------------
 
