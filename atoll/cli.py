@@ -4,10 +4,12 @@ Every user error (a missing file, a bad board, a bad ELF, a bad argument) is one
 line on stderr and exit status 2, never a traceback. Subcommands:
 
     atoll boot SYSTEM.toml|IMAGE [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
+    atoll boot IMAGE --trust NAME.pub      (boots only an image signed by that key)
     atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart ...]
     atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
     atoll boot ... --trace FILE.json --vcd FILE.vcd   (timeline for ui.perfetto.dev; GPIO waveform)
-    atoll build SYSTEM.toml -o IMAGE
+    atoll build SYSTEM.toml -o IMAGE [--sign NAME.key]
+    atoll keygen NAME                      (writes NAME.key, private, and NAME.pub)
     atoll debug SYSTEM.toml|IMAGE          (interactive stepping; `help` at its prompt)
     atoll boards
 """
@@ -21,7 +23,7 @@ import re
 import sys
 from typing import Sequence
 
-from kernel import ImageError, Kernel, LoadError, load_any, pack
+from kernel import ImageError, Kernel, LoadError, generate_keys, load_any, load_public_key, pack
 from machine import (
     BoardError,
     BufferBackend,
@@ -85,12 +87,19 @@ def _build_parser() -> argparse.ArgumentParser:
                            "(open in ui.perfetto.dev) when the run ends")
     boot.add_argument("--vcd", metavar="FILE.vcd", default=None,
                       help="write every GPIO pin as a VCD waveform (open in GTKWave or Surfer) when the run ends")
+    boot.add_argument("--trust", metavar="NAME.pub", default=None,
+                      help="boot only a packed image signed by this public key (see atoll keygen)")
 
     sub.add_parser("boards", help="list the known boards")
 
     build = sub.add_parser("build", help="check a system description and pack it into one image file")
     build.add_argument("description", help="a system description (firmware/images/NAME.toml)")
     build.add_argument("-o", "--output", required=True, help="the packed image to write (NAME.atoll)")
+    build.add_argument("--sign", metavar="NAME.key", default=None,
+                       help="sign the image with this private key (see atoll keygen)")
+
+    keygen = sub.add_parser("keygen", help="make an Ed25519 key pair for signing images")
+    keygen.add_argument("name", help="writes NAME.key (private; keep it secret) and NAME.pub (public)")
 
     debug = sub.add_parser("debug", help="step through a system interactively (break, step, disas, ps, ...)")
     debug.add_argument("image", help="a system description (.toml) or a packed image")
@@ -148,6 +157,11 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     if args.trace is not None and args.board is not None:
         raise UsageError("--trace needs a system (a .toml description or a packed image); "
                          "a bare-metal ELF has no components to trace (--vcd works)")
+    trusted = None
+    if args.trust is not None:
+        if is_elf or args.board is not None:
+            raise UsageError("--trust needs a packed image; a bare-metal ELF is not signed")
+        trusted = load_public_key(args.trust)
     if args.vcd is not None:
         try:  # pyvcd is imported only when a waveform is wanted
             from .vcd import VcdRecorder
@@ -163,7 +177,7 @@ def _cmd_boot(args: argparse.Namespace) -> int:
             if "vcd" in outputs:
                 vcd = VcdRecorder(machine)
         else:                       # a system: a description or a packed image names its board
-            system = load_any(path)
+            system = load_any(path, trusted_key=trusted)
             machine = Machine(system.board)
             kernel = Kernel(machine)
             kernel.on_debug_line = _print_debug_line
@@ -328,9 +342,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if not description.is_file():
         raise UsageError(f"{description}: no such file")
     output = pathlib.Path(args.output)
-    system = pack(description, output)
+    system = pack(description, output, signing_key=args.sign)
     n = len(system.components)
-    print(f"packed {n} component{'' if n == 1 else 's'} into {output} ({output.stat().st_size} bytes)")
+    signed = "" if args.sign is None else f", signed with {args.sign}"
+    print(f"packed {n} component{'' if n == 1 else 's'} into {output} ({output.stat().st_size} bytes{signed})")
+    return 0
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    if args.name.endswith((".key", ".pub")):
+        stem = args.name[:-4]
+        raise UsageError(f"keygen: give the name without .key or .pub (atoll keygen {stem} writes "
+                         f"{stem}.key and {stem}.pub)")
+    private, public, fp = generate_keys(args.name)
+    print(f"wrote {private} (private: keep it secret) and {public} (public; SHA256:{fp[:16]})")
     return 0
 
 
@@ -358,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         if args.command == "debug":
             return _cmd_debug(args)
+        if args.command == "keygen":
+            return _cmd_keygen(args)
         return _cmd_boards(args)
     except (UsageError, BoardError, ElfError, ImageError) as e:
         print(str(e) if isinstance(e, _ArgumentError) else f"atoll: {e}", file=sys.stderr)

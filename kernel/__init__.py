@@ -9,12 +9,14 @@ from .caps import Capability, CapKind, CapTable, SyscallError
 from .image import ComponentSpec, EndpointSpec, ImageError, NotificationSpec, SystemSpec, load_system
 from .kernel import IpcEvent, Kernel, KernelSnapshot, Stats
 from .loader import LoadError
-from .package import load_any, open_image, pack, unpacked, verify
+from .package import (fingerprint, generate_keys, load_any, load_private_key, load_public_key, open_image, pack,
+                      unpacked, verify)
 from .process import Endpoint, Process, State, Thread
 
 __all__ = [
     "CapKind", "CapTable", "Capability", "ComponentSpec", "Endpoint", "EndpointSpec", "Error", "FaultCode",
     "ImageError", "IpcEvent", "Kernel", "KernelSnapshot", "Label", "LoadError", "NotificationSpec",
-    "Process", "Right", "State", "Stats", "Sys", "SyscallError", "SystemSpec", "Thread", "load_any",
-    "load_system", "open_image", "pack", "unpacked", "verify",
+    "Process", "Right", "State", "Stats", "Sys", "SyscallError", "SystemSpec", "Thread", "fingerprint",
+    "generate_keys", "load_any", "load_private_key", "load_public_key", "load_system", "open_image", "pack",
+    "unpacked", "verify",
 ]

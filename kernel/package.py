@@ -17,6 +17,17 @@ to the image's own entries. The kernel boots from the returned `SystemSpec`, who
 ELF paths point into a private folder that lives as long as the process
 (`unpacked` gives one that is removed on leaving a `with`).
 
+Signed images. `pack(..., signing_key=KEY)` adds one more entry, `signature.ed25519`, that the
+manifest does not list: `{"algorithm": "ed25519", "key": FINGERPRINT, "signature": HEX}`, an
+Ed25519 signature over the exact bytes of `manifest.json` (which holds every other entry's
+SHA-256, so the signature covers every byte) and the SHA-256 of the signer's raw public key.
+Given `trusted_key=`, `open_image` (and `verify`, `unpacked`, `load_any`) checks the signature
+right after reading the manifest, before anything else of it is believed, and refuses an image
+that is not signed, signed by another key, or whose signature does not match. Without a trusted
+key the signature entry is ignored and unsigned images open as before. Keys are PEM files
+(`generate_keys` writes NAME.key, PKCS#8, mode 0600, and NAME.pub, SubjectPublicKeyInfo), so
+`openssl pkey` reads them too.
+
 Errors are `ImageError`s in one line naming the image file and the entry.
 """
 
@@ -32,7 +43,11 @@ import re
 import tempfile
 import zipfile
 import zlib
-from typing import Iterator
+from typing import Iterator, Union
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from machine import known_boards, load_board
 
@@ -44,6 +59,11 @@ FORMAT = "atoll-image"
 VERSION = 1
 MANIFEST = "manifest.json"
 DESCRIPTION = "system.toml"
+SIGNATURE = "signature.ed25519"
+#: the largest signature entry accepted
+MAX_SIGNATURE_BYTES = 4096
+#: the largest key file accepted
+MAX_KEY_BYTES = 16 * 1024
 #: the largest entry accepted, unpacked
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 #: entry names an image may hold (besides the manifest)
@@ -53,12 +73,143 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 _unpacked_dirs: list[tempfile.TemporaryDirectory] = []
 
+#: a public key, or the path of a public key file
+TrustedKey = Union[Ed25519PublicKey, str, pathlib.Path]
+#: a private key, or the path of a private key file
+SigningKey = Union[Ed25519PrivateKey, str, pathlib.Path]
+
+
+# -- keys ------------------------------------------------------------------------------------------
+
+
+def fingerprint(key: Ed25519PublicKey | Ed25519PrivateKey) -> str:
+    """The SHA-256 of the raw 32-byte public key, in 64 lowercase hex digits."""
+    if isinstance(key, Ed25519PrivateKey):
+        key = key.public_key()
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _short(fp: str) -> str:
+    return f"SHA256:{fp[:16]}"
+
+
+def generate_keys(name: str | pathlib.Path) -> tuple[pathlib.Path, pathlib.Path, str]:
+    """Write a new key pair, NAME.key (private, mode 0600) and NAME.pub; never overwrite a file.
+
+    Returns the two paths and the public key's fingerprint."""
+    base = pathlib.Path(name)
+    private, public = base.with_name(base.name + ".key"), base.with_name(base.name + ".pub")
+    for path in (private, public):
+        if path.exists() or path.is_symlink():
+            raise ImageError(f"{path}: already exists; not overwriting a key file")
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    _write_new(private, private_pem, 0o600)
+    try:
+        _write_new(public, public_pem, 0o644)
+    except BaseException:
+        private.unlink()
+        raise
+    return private, public, fingerprint(key)
+
+
+def _write_new(path: pathlib.Path, data: bytes, mode: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        raise ImageError(f"{path}: already exists; not overwriting a key file") from None
+    except OSError as e:
+        raise ImageError(f"{path}: cannot write: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)  # whatever the umask
+    except OSError as e:
+        path.unlink()
+        raise ImageError(f"{path}: cannot write: {e.strerror}") from None
+
+
+def _read_key_file(path: pathlib.Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_KEY_BYTES + 1)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: cannot read: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path}: cannot read: a directory, not a key file") from None
+    except OSError as e:
+        raise ImageError(f"{path}: cannot read: {e.strerror}") from None
+    if len(data) > MAX_KEY_BYTES:
+        raise ImageError(f"{path.name}: more than {MAX_KEY_BYTES} bytes; not a key file")
+    return data
+
+
+def load_public_key(path: str | pathlib.Path) -> Ed25519PublicKey:
+    """The Ed25519 public key in a PEM file (NAME.pub, as `generate_keys` writes it)."""
+    path = pathlib.Path(path)
+    data = _read_key_file(path)
+    if b"PRIVATE KEY-----" in data:
+        raise ImageError(f"{path.name}: a private key; trust the public key (the .pub file) instead")
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ImageError(f"{path.name}: not a PEM public key (make a key pair with atoll keygen)") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ImageError(f"{path.name}: not an Ed25519 public key (make a key pair with atoll keygen)")
+    return key
+
+
+def load_private_key(path: str | pathlib.Path) -> Ed25519PrivateKey:
+    """The Ed25519 private key in an unencrypted PEM file (NAME.key, as `generate_keys` writes it)."""
+    path = pathlib.Path(path)
+    data = _read_key_file(path)
+    if b"PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:
+        raise ImageError(f"{path.name}: a public key; signing needs the private key (the .key file)")
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        raise ImageError(f"{path.name}: an encrypted private key; atoll needs an unencrypted one") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ImageError(f"{path.name}: not a PEM private key (make a key pair with atoll keygen)") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImageError(f"{path.name}: not an Ed25519 private key (make a key pair with atoll keygen)")
+    return key
+
+
+def _as_public_key(key: TrustedKey) -> Ed25519PublicKey:
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    if isinstance(key, (str, pathlib.Path)):
+        return load_public_key(key)
+    raise TypeError(f"trusted_key must be an Ed25519PublicKey or a key file's path, not {type(key).__name__}")
+
+
+def _as_private_key(key: SigningKey) -> Ed25519PrivateKey:
+    if isinstance(key, Ed25519PrivateKey):
+        return key
+    if isinstance(key, (str, pathlib.Path)):
+        return load_private_key(key)
+    raise TypeError(f"signing_key must be an Ed25519PrivateKey or a key file's path, not {type(key).__name__}")
+
+
+def signature_entry(manifest: bytes, key: Ed25519PrivateKey) -> bytes:
+    """The `signature.ed25519` entry signing `manifest` (the exact bytes of manifest.json)."""
+    record = {"algorithm": "ed25519", "key": fingerprint(key), "signature": key.sign(manifest).hex()}
+    return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
+
 
 # -- packing ---------------------------------------------------------------------------------------
 
 
-def pack(description: str | pathlib.Path, output: str | pathlib.Path) -> SystemSpec:
-    """Check `description` and write it, with its ELF files (and board file), to `output`."""
+def pack(description: str | pathlib.Path, output: str | pathlib.Path,
+         signing_key: SigningKey | None = None) -> SystemSpec:
+    """Check `description` and write it, with its ELF files (and board file), to `output`;
+    signed when `signing_key` (a private key or its file) is given."""
+    key = None if signing_key is None else _as_private_key(signing_key)
     system = load_system(description)
     output = pathlib.Path(output)
     files: dict[str, bytes] = {}
@@ -71,7 +222,10 @@ def pack(description: str | pathlib.Path, output: str | pathlib.Path) -> SystemS
     files[DESCRIPTION] = describe(system, board_ref).encode()
     manifest = {"format": FORMAT, "version": VERSION, "system": system.name,
                 "entries": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}}
-    entries = {MANIFEST: (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), **dict(sorted(files.items()))}
+    manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    entries = {MANIFEST: manifest_bytes, **dict(sorted(files.items()))}
+    if key is not None:
+        entries[SIGNATURE] = signature_entry(manifest_bytes, key)
     _write_atomically(output, entries)
     return system
 
@@ -152,9 +306,13 @@ def describe(system: SystemSpec, board: str) -> str:
 # -- verifying and unpacking -------------------------------------------------------------------------
 
 
-def verify(path: str | pathlib.Path) -> tuple[dict, dict[str, bytes]]:
-    """The manifest and every entry's bytes, each entry checked against the manifest's SHA-256."""
+def verify(path: str | pathlib.Path, trusted_key: TrustedKey | None = None) -> tuple[dict, dict[str, bytes]]:
+    """The manifest and every entry's bytes, each entry checked against the manifest's SHA-256.
+
+    With `trusted_key` (a public key or its file), the image must carry a signature by that key
+    over the manifest; it is checked before the manifest is parsed."""
     path = pathlib.Path(path)
+    trusted = None if trusted_key is None else _as_public_key(trusted_key)
     image = path.name
 
     def fail(problem: str) -> ImageError:
@@ -184,6 +342,9 @@ def verify(path: str | pathlib.Path) -> tuple[dict, dict[str, bytes]]:
         raw = _read_entry(archive, infos.pop(MANIFEST), fail)
         if raw is None:
             raise fail(f"entry {MANIFEST}: damaged in the archive")
+        signature = infos.pop(SIGNATURE, None)
+        if trusted is not None:
+            _check_signature(archive, signature, raw, trusted, fail)
         manifest = _parse_manifest(raw, fail)
         expected: dict[str, str] = manifest["entries"]
         for name in expected:
@@ -201,6 +362,45 @@ def verify(path: str | pathlib.Path) -> tuple[dict, dict[str, bytes]]:
                 raise fail(f"entry {name}: SHA-256 does not match the manifest")
             contents[name] = data
     return manifest, contents
+
+
+def _check_signature(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, manifest: bytes,
+                     trusted: Ed25519PublicKey, fail) -> None:
+    if info is None:
+        raise fail(f"not signed (no {SIGNATURE}), but a trusted key was given; sign it with atoll build --sign")
+    if info.file_size > MAX_SIGNATURE_BYTES:
+        raise fail(f"{SIGNATURE}: {info.file_size} bytes, more than the {MAX_SIGNATURE_BYTES} accepted")
+    raw = _read_entry(archive, info, fail)
+    if raw is None:
+        raise fail(f"entry {SIGNATURE}: damaged in the archive")
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise fail(f"{SIGNATURE}: not valid JSON: {e}") from None
+    if not isinstance(record, dict):
+        raise fail(f"{SIGNATURE}: must be a JSON object, not {record!r}")
+    allowed = {"algorithm", "key", "signature"}
+    for key in record:
+        if key not in allowed:
+            raise fail(f"{SIGNATURE}: {key}: unknown key; expected one of: {', '.join(sorted(allowed))}")
+    for key in sorted(allowed):
+        if key not in record:
+            raise fail(f"{SIGNATURE}: {key}: missing")
+    if record["algorithm"] != "ed25519":
+        raise fail(f"{SIGNATURE}: algorithm: must be 'ed25519', not {record['algorithm']!r}")
+    signer = record["key"]
+    if not (isinstance(signer, str) and re.fullmatch(r"[0-9a-f]{64}", signer)):
+        raise fail(f"{SIGNATURE}: key: must be a SHA-256 fingerprint in 64 lowercase hex digits, not {signer!r}")
+    sig = record["signature"]
+    if not (isinstance(sig, str) and re.fullmatch(r"[0-9a-f]{128}", sig)):
+        raise fail(f"{SIGNATURE}: signature: must be 128 lowercase hex digits (64 bytes), not {sig!r}")
+    expected = fingerprint(trusted)
+    if not hmac.compare_digest(signer, expected):
+        raise fail(f"signed by another key ({_short(signer)}), not the trusted key ({_short(expected)})")
+    try:
+        trusted.verify(bytes.fromhex(sig), manifest)
+    except InvalidSignature:
+        raise fail(f"{SIGNATURE}: signature does not match {MANIFEST} (changed after signing?)") from None
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, fail) -> bytes | None:
@@ -247,8 +447,8 @@ def _parse_manifest(raw: bytes, fail) -> dict:
     return manifest
 
 
-def _unpack_into(path: pathlib.Path, folder: pathlib.Path) -> SystemSpec:
-    manifest, contents = verify(path)
+def _unpack_into(path: pathlib.Path, folder: pathlib.Path, trusted_key: TrustedKey | None) -> SystemSpec:
+    manifest, contents = verify(path, trusted_key)
     for name, data in contents.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -269,11 +469,13 @@ def _unpack_into(path: pathlib.Path, folder: pathlib.Path) -> SystemSpec:
     return system
 
 
-def open_image(path: str | pathlib.Path) -> SystemSpec:
-    """Verify and unpack a packed image; its files stay until the process exits."""
+def open_image(path: str | pathlib.Path, trusted_key: TrustedKey | None = None) -> SystemSpec:
+    """Verify and unpack a packed image; its files stay until the process exits.
+
+    With `trusted_key`, only an image signed by that key opens."""
     holder = tempfile.TemporaryDirectory(prefix="atoll-image-")
     try:
-        system = _unpack_into(pathlib.Path(path), pathlib.Path(holder.name))
+        system = _unpack_into(pathlib.Path(path), pathlib.Path(holder.name), trusted_key)
     except BaseException:
         holder.cleanup()
         raise
@@ -282,15 +484,22 @@ def open_image(path: str | pathlib.Path) -> SystemSpec:
 
 
 @contextlib.contextmanager
-def unpacked(path: str | pathlib.Path) -> Iterator[SystemSpec]:
+def unpacked(path: str | pathlib.Path, trusted_key: TrustedKey | None = None) -> Iterator[SystemSpec]:
     """Like `open_image`, with the unpacked files removed on leaving the `with`."""
     with tempfile.TemporaryDirectory(prefix="atoll-image-") as folder:
-        yield _unpack_into(pathlib.Path(path), pathlib.Path(folder))
+        yield _unpack_into(pathlib.Path(path), pathlib.Path(folder), trusted_key)
 
 
-def load_any(path: str | pathlib.Path) -> SystemSpec:
-    """A description (a `.toml` file) or a packed image (anything else)."""
+def load_any(path: str | pathlib.Path, trusted_key: TrustedKey | None = None) -> SystemSpec:
+    """A description (a `.toml` file) or a packed image (anything else).
+
+    With `trusted_key`, only a packed image signed by that key is accepted: a description
+    cannot be signed, so it is refused."""
     path = pathlib.Path(path)
     if path.suffix == ".toml":
+        if trusted_key is not None:
+            _as_public_key(trusted_key)  # a bad key file is reported as such
+            raise ImageError(f"{path.name}: a description cannot be signed; with a trusted key "
+                             "only a signed packed image boots (atoll build --sign)")
         return load_system(path)
-    return open_image(path)
+    return open_image(path, trusted_key)
