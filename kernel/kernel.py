@@ -342,33 +342,35 @@ class Kernel:
         end = self.clock.now + cycles
         while True:
             stop = self.machine.run(max(0, end - self.clock.now))
-            if stop.reason == "fault" and self.current is not None:
-                self._fault(self.current, stop.fault)
-                continue
-            if stop.reason == "trap" and stop.trap is not None and self.current is not None:
-                # a breakpoint with no debugger attached: a fault of the component
-                self._fault(self.current, Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.current.name))
-                continue
-            return stop
+            if not self._component_stopped(stop):
+                return stop
 
     def run_until(self, condition: Callable[[], bool], timeout: float) -> Stop:
         end = self.clock.now + self.clock.cycles(timeout)
         while True:
             stop = self.machine.run_until(condition, (end - self.clock.now) / self.clock.frequency_hz)
-            if stop.reason == "fault" and self.current is not None:
-                self._fault(self.current, stop.fault)
-                continue
-            if stop.reason == "trap" and self.current is not None:
-                self._fault(self.current, Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.current.name))
-                continue
-            return stop
+            if not self._component_stopped(stop):
+                return stop
+
+    def _component_stopped(self, stop: Stop) -> bool:
+        """Whether `stop` was the running component's fault (now handled) rather than the run's end.
+        A breakpoint with no debugger to take it is a fault of the component."""
+        if self.current is None:
+            return False
+        if stop.reason == "fault":
+            self._fault(self.current, stop.fault)
+            return True
+        if stop.reason == "trap" and stop.trap is not None:
+            self._fault(self.current, Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.current.name))
+            return True
+        return False
 
     def all_exited(self) -> bool:
         """Whether every component has exited (a stopped one may still be restarted)."""
         return bool(self.processes) and all(p.thread.state is State.EXITED for p in self.processes)
 
     def now_us(self) -> int:
-        return self.clock.now * 1_000_000 // self.clock.frequency_hz
+        return self.clock.us(self.clock.now)
 
     # -- the trap path ------------------------------------------------------------------
 
