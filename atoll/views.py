@@ -55,7 +55,7 @@ def waits_on(kernel, thread) -> str:
     if state == "sleeping" and thread.wake_event is not None:
         when = getattr(thread.wake_event, "when", None)
         if when is not None:
-            return f"until {when * 1_000_000 // kernel.clock.frequency_hz} us"
+            return f"until {kernel.clock.us(when)} us"
         return "timer"
     if state in ("stopped", "exited"):
         fault = thread.process.last_fault
@@ -81,8 +81,8 @@ def ipc(kernel, count: int = 20) -> str:
     events = list(kernel.ipc_log)[-count:] if count > 0 else []
     if not events:
         return "no IPC yet\n"
-    hz = kernel.clock.frequency_hz
-    return "".join(f"{e.cycle * 1_000_000 // hz:>10} us  {e.kind:6} {e.source} -> {e.destination} "
+    us = kernel.clock.us
+    return "".join(f"{us(e.cycle):>10} us  {e.kind:6} {e.source} -> {e.destination} "
                    f"label {e.label:#x}\n" for e in events)
 
 
@@ -115,7 +115,7 @@ def irqs(machine, kernel) -> str:
 def time_view(machine, kernel=None) -> str:
     """Virtual time, instructions executed, and the kernel's counters."""
     clock = machine.clock
-    text = (f"{clock.now * 1_000_000 // clock.frequency_hz} us virtual ({clock.now} cycles at "
+    text = (f"{clock.us(clock.now)} us virtual ({clock.now} cycles at "
             f"{clock.frequency_hz} Hz), {machine.counter.executed} instructions\n")
     if kernel is not None:
         st = kernel.stats

@@ -72,6 +72,10 @@ class Clock:
         """Nanoseconds since reset, rounded down (exact integer arithmetic)."""
         return self.now * 1_000_000_000 // self.frequency_hz
 
+    def us(self, cycle: int) -> int:
+        """A cycle count as whole microseconds, rounded down (exact integer arithmetic)."""
+        return cycle * 1_000_000 // self.frequency_hz
+
     def cycles(self, seconds: float) -> int:
         """A duration in seconds as whole cycles (rounded to nearest)."""
         return round(seconds * self.frequency_hz)

@@ -300,3 +300,11 @@ def test_two_clocks_given_the_same_schedule_fire_at_the_same_cycles():
         clock.advance(1000)
         runs.append(fired)
     assert runs[0] == runs[1] == [("1", 3), ("4", 3), ("0", 7), ("2", 7), ("5", 50), ("3", 100)]
+
+
+def test_cycles_convert_to_whole_microseconds_rounded_down():
+    from machine.clock import Clock
+
+    clock = Clock(16_000_000)
+
+    assert [clock.us(c) for c in (0, 15, 16, 16_000_000, 24_000_015)] == [0, 0, 1, 1_000_000, 1_500_000]
