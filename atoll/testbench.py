@@ -527,14 +527,12 @@ class Device:
         kind = FaultKind(kind)
         pc = self.machine.cpu.pc if self.kernel.current is process.thread else \
             process.thread.context.reg_read(self.machine.cpu.PC)
-        self.kernel._fault(process.thread, Fault(kind, pc, process.space.name, address,
-                                                 detail="injected by a test bench"))
+        self.kernel.fault(process, Fault(kind, pc, process.space.name, address,
+                                         detail="injected by a test bench"))
 
     def kill(self, component: str) -> None:
         """Stop `component` for good: nobody is told, so no supervisor restarts it."""
-        process = self.process(component)
-        if process.thread.state not in (State.STOPPED, State.EXITED):
-            self.kernel._stop(process, None)
+        self.kernel.stop(self.process(component))
 
     def restart(self, component: str) -> None:
         """Restart `component` as its supervisor would (a new generation)."""
@@ -599,19 +597,15 @@ class Device:
             raise BenchError(f"{peripheral} has no register {register!r}") from None
         key = (peripheral, name)
         if key not in self._overrides:
-            self._overrides[key] = dev._readers.get(name)
-        dev._readers[name] = value if callable(value) else (lambda: value)
+            self._overrides[key] = dev.read_handler(name)
+        dev.on_read(name, value if callable(value) else (lambda: value))
 
     def clear_override(self, peripheral: str, register: str) -> None:
         dev = self.machine.peripheral(peripheral)
         name = dev.REGISTERS[register].name
         key = (peripheral, name)
         if key in self._overrides:
-            old = self._overrides.pop(key)
-            if old is None:
-                dev._readers.pop(name, None)
-            else:
-                dev._readers[name] = old
+            dev.on_read(name, self._overrides.pop(key))
 
     def __repr__(self) -> str:
         return f"<Device {self.image.name} on {self.board} at {self.now:.6f} s>"

@@ -702,6 +702,15 @@ class Kernel:
         log.info("%s stopped: %s", process.name, fault)
         self._stop(process, Message(Label.FAULT, (process.index, code, fault.address or 0, fault.pc)))
 
+    def fault(self, process: Process, fault: Fault) -> None:
+        """Fault `process` as if it had faulted itself (its supervisor hears of it)."""
+        self._fault(process.thread, fault)
+
+    def stop(self, process: Process) -> None:
+        """Stop `process` and tell nobody: no supervisor restarts it."""
+        if process.thread.state not in (State.STOPPED, State.EXITED):
+            self._stop(process, None)
+
     def exit(self, process: Process, code: int) -> None:
         process.exit_code = code
         self._stop(process, Message(Label.FAULT, (process.index, FaultCode.EXITED, code, 0)), exited=True)

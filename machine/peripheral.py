@@ -55,8 +55,17 @@ class Peripheral:
 
     # -- behaviour hooks ---------------------------------------------------------
 
-    def on_read(self, register: str, handler: ReadHandler) -> None:
-        self._readers[self.REGISTERS[register].name] = handler
+    def on_read(self, register: str, handler: ReadHandler | None) -> None:
+        """Answer reads of `register` with `handler()`; None drops the handler (stored value)."""
+        name = self.REGISTERS[register].name
+        if handler is None:
+            self._readers.pop(name, None)
+        else:
+            self._readers[name] = handler
+
+    def read_handler(self, register: str) -> ReadHandler | None:
+        """The handler answering reads of `register`, if any (to put it back after replacing it)."""
+        return self._readers.get(self.REGISTERS[register].name)
 
     def on_write(self, register: str, handler: WriteHandler) -> None:
         self._writers[self.REGISTERS[register].name] = handler

@@ -169,7 +169,7 @@ def test_ps_after_a_fault_shows_the_component_stopped_with_a_fault_count(debugge
     debugger.execute("continue 100ms")
     blinky = debugger.kernel.process("blinky")
     pc = debugger._pc(blinky)
-    debugger.kernel._fault(blinky.thread, Fault(FaultKind.UNDEFINED_INSTRUCTION, pc, "blinky"))
+    debugger.kernel.fault(blinky, Fault(FaultKind.UNDEFINED_INSTRUCTION, pc, "blinky"))
     ps = debugger.execute("ps")
     assert re.search(r"^\s+6 blinky\s+stopped\s+5 0x[0-9a-f]{8}\s+1\s+0  fault: undefined_instruction$", ps,
                      re.M), ps
