@@ -4,7 +4,8 @@ Run as ``python firmware/components.py --out build/components [--isa armv7m|rv32
 each component becomes ``<out>/<isa>/<name>.elf`` and one line per ELF is printed. A component is
 a folder's *.c files (a folder without any is skipped) linked with firmware/lib: crt0, printf,
 the string functions and ``component.ld``. The ABI header is generated from kernel/abi.py into
-``<out>/include/atoll/abi.h`` (never committed) and that directory is put on the include path,
+``<out>/include/atoll/abi.h``, and each server's interface file (``<name>.idl.toml``) into
+``<out>/include/idl/<name>.h`` (never committed); that directory is put on the include path,
 next to ``firmware/lib/include`` and the component's own folder. Each component learns its name
 as ``ATL_COMPONENT``. Tests import ``build_component`` and ``build_all``.
 """
@@ -32,7 +33,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from atoll.toolchain import ToolchainError, build, compiler_command  # noqa: E402
-from kernel import abi  # noqa: E402
+from kernel import abi, interface  # noqa: E402
 
 
 def library_sources() -> list[Path]:
@@ -40,10 +41,21 @@ def library_sources() -> list[Path]:
     return sorted((LIB / "src").glob("*.c"))
 
 
+def interface_files() -> list[Path]:
+    """Every interface file of a component folder (``<name>.idl.toml``)."""
+    return sorted(f for root in COMPONENT_ROOTS for f in root.glob("*/*.idl.toml"))
+
+
 def generate_header(out_dir: Path) -> Path:
-    """Write the ABI header into ``out_dir/include/atoll/abi.h``; return the include directory."""
+    """Write the ABI header into ``out_dir/include/atoll/abi.h`` and one ``idl/<name>.h`` per
+    interface file; return the include directory."""
     include = Path(out_dir) / "include"
     abi.main(["--header", str(include / "atoll" / "abi.h")])
+    for path in interface_files():
+        try:
+            interface.write_header(interface.load_interface(path), include)
+        except interface.InterfaceError as e:
+            raise ToolchainError(str(e)) from None
     return include
 
 

@@ -9,9 +9,10 @@
 
 #include <atoll/atoll.h>
 
-/* LOG: lease 0 readable = the text; lease 1 readable (optional) = the tag to print in
- * brackets, at most CONSOLE_MAX_TAG bytes. Reply label = status, mr0 = text bytes taken. */
-#define CONSOLE_LOG 1u
+/* CONSOLE_LOG (generated from console.idl.toml): lease 0 readable = the text; lease 1
+ * readable (optional) = the tag to print in brackets, at most CONSOLE_MAX_TAG bytes.
+ * Reply label = status, mr0 = text bytes taken. */
+#include <idl/console.h>
 
 #define CONSOLE_MAX_TAG 16u
 /* Longest line console_printf formats (longer output is cut). */

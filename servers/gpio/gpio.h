@@ -10,12 +10,9 @@
 
 #include <atoll/atoll.h>
 
-/* operations: the request label */
-#define GPIO_CONFIGURE 1u  /* mr0 pin, mr1 direction (GPIO_INPUT/GPIO_OUTPUT) -> status */
-#define GPIO_WRITE 2u      /* mr0 pin, mr1 level (0 low, nonzero high) -> status */
-#define GPIO_TOGGLE 3u     /* mr0 pin -> status */
-#define GPIO_READ 4u       /* mr0 pin -> status, mr0 pad level (0/1) */
-#define GPIO_WAIT_EDGE 5u  /* mr0 pin, mr1 edges (GPIO_EDGE_*) -> status, mr0 level after the edge */
+/* operations, the request labels GPIO_CONFIGURE, GPIO_WRITE, GPIO_TOGGLE, GPIO_READ and
+ * GPIO_WAIT_EDGE: generated from gpio.idl.toml (interface << 16 | method) */
+#include <idl/gpio.h>
 
 #define GPIO_INPUT 0u
 #define GPIO_OUTPUT 1u

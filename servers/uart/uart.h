@@ -8,10 +8,9 @@
 
 #include <atoll/atoll.h>
 
-/* Labels of requests. */
-#define UART_WRITE 1u   /* lease 0 readable: the bytes to send; reply mr0 = bytes accepted */
-#define UART_READ 2u    /* lease 0 writable: filled with received bytes; reply mr0 = count */
-#define UART_STATS 3u   /* no lease; reply mr0 rx bytes, mr1 rx dropped, mr2 overruns, mr3 tx bytes */
+/* Labels of requests, UART_WRITE, UART_READ and UART_STATS: generated from uart.idl.toml
+ * (interface << 16 | method). */
+#include <idl/uart.h>
 
 /* Reply labels: UART_OK, a kernel status passed through from a lease copy (ATL_E_*), or: */
 #define UART_OK 0
