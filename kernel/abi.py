@@ -88,7 +88,8 @@ class Label(enum.IntEnum):
     so a FAULT message always comes from the kernel."""
 
     NOTIFICATION = 0xFFFF_FF00   # RECV returned notification bits (MR0), not a message
-    FAULT = 0xFFFF_FF01          # to a supervisor: MR0 component, MR1 kind, MR2 address, MR3 pc
+    FAULT = 0xFFFF_FF01          # to a supervisor: MR0 component, MR1 kind (| FAULT_RESTART_AT_ONCE),
+                                 # MR2 address (exit code), MR3 pc
 
 
 class FaultCode(enum.IntEnum):
@@ -104,6 +105,11 @@ class FaultCode(enum.IntEnum):
     BAD_SYSCALL = 8
     CPU_ERROR = 9
     EXITED = 10              # the component called EXIT (MR2 = exit code)
+
+
+#: set in MR1 of a FAULT message when the component's restart policy is "restart" (at once,
+#: no backoff); the fault kind is MR1's low 16 bits
+FAULT_RESTART_AT_ONCE = 0x1_0000
 
 
 class ComponentState(enum.IntEnum):
@@ -188,6 +194,7 @@ def c_header() -> str:
     out += [f"#define ATL_FAULT_{f.name} {f.value}" for f in FaultCode]
     out += [
         "",
+        f"#define ATL_FAULT_RESTART_AT_ONCE 0x{FAULT_RESTART_AT_ONCE:X}u",
         f"#define ATL_MESSAGE_REGISTERS {MESSAGE_REGISTERS}",
         f"#define ATL_REPLY_SLOT {REPLY_SLOT}",
         f"#define ATL_MAX_LEASES {MAX_LEASES}",

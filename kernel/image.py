@@ -19,6 +19,7 @@ Only the existence of each ELF file is checked here; its contents are the loader
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 import re
@@ -28,6 +29,8 @@ from typing import Any
 from machine import PAGE_SIZE, BoardError, BoardSpec, TomlChecker, load_board, read_toml
 
 from .abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
+from .interface import Interface, InterfaceError, load_interface
+from .policy import Policy, PolicyError, load_policy
 
 ADDRESS_LIMIT = 1 << 32
 #: priorities: 0 is the most urgent
@@ -46,6 +49,30 @@ class ImageError(ValueError):
     """A system description or packed image that cannot be used; one line naming file, key and problem."""
 
 
+#: what happens when a component faults (or exits with a nonzero code)
+RESTART_ACTIONS = ("restart", "backoff", "hold", "reboot")
+#: what happens when a component fails more often than its limit allows
+LIMIT_ACTIONS = ("hold", "reboot")
+MAX_RESTART_LIMIT = 1000
+MAX_RESTART_WINDOW_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """A component's restart policy (`restart`, `restart_limit`, `restart_window_ms`, `restart_then`).
+
+    restart: restarted at once; backoff: restarted after a delay that doubles with each
+    fault (its supervisor's); hold: stays stopped for inspection; reboot: every component
+    is restarted. With a limit, a component failing more than `limit` times within
+    `window_ms` gets `then` (hold or reboot) instead.
+    """
+
+    action: str
+    limit: int | None = None
+    window_ms: int = 60_000
+    then: str = "hold"
+
+
 @dataclass(frozen=True)
 class ComponentSpec:
     name: str
@@ -57,6 +84,7 @@ class ComponentSpec:
     supervisor: str | None
     start: bool
     index: int                                 # 1-based position: the badge of its send capabilities
+    restart: RestartPolicy = RestartPolicy("hold")
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,7 @@ class EndpointSpec:
     server: str
     server_slot: int
     clients: dict[str, int]                    # component -> slot in its table
+    interface: Interface | None = None         # what its requests must look like (the monitor checks)
 
 
 @dataclass(frozen=True)
@@ -83,6 +112,12 @@ class SystemSpec:
     components: tuple[ComponentSpec, ...]
     endpoints: tuple[EndpointSpec, ...]
     notifications: tuple[NotificationSpec, ...]
+    policy: Policy | None = None               # None: no monitor, every request is delivered
+
+    @property
+    def interfaces(self) -> dict[str, Interface]:
+        """The interfaces the endpoints declare, by name."""
+        return {e.interface.name: e.interface for e in self.endpoints if e.interface is not None}
 
     def component(self, name: str) -> ComponentSpec:
         for c in self.components:
@@ -178,7 +213,7 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
     paths may name (the unpacked entries of a packed image)."""
     c = _Checker(path)
     c.only(data, None, {"system", "component", "endpoint", "notification"})
-    system = c.table(data, "system", {"name", "board"})
+    system = c.table(data, "system", {"name", "board", "policy"})
     name = c.get(system, "name", "system", str)
     if not _SYSTEM_NAME.match(name):
         raise c.fail("system.name", f"must be letters, digits, '_', '-' and '.', starting with a letter or "
@@ -199,7 +234,7 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
 
     endpoints: list[EndpointSpec] = []
     for i, t in enumerate(c.array(data, "endpoint")):
-        endpoint = _parse_endpoint(c, t, i, names)
+        endpoint = _parse_endpoint(c, t, i, names, entries)
         if any(other.name == endpoint.name for other in endpoints):
             raise c.fail(f"endpoint {endpoint.name!r}.name", "is used twice")
         endpoints.append(endpoint)
@@ -207,8 +242,30 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
     _check_slots(c, endpoints, notifications)
     _check_notification_bits(c, components, notifications)
     _check_supervisors(c, components, endpoints)
+    _check_interfaces(c, endpoints)
     _check_elves(c, components, entries)
-    return SystemSpec(name, path, board, tuple(components), tuple(endpoints), tuple(notifications))
+    spec = SystemSpec(name, path, board, tuple(components), tuple(endpoints), tuple(notifications))
+    policy_text = c.get(system, "policy", "system", str, required=False)
+    if policy_text is not None:
+        file = _entry_file(c, policy_text, "system.policy", "a policy file", entries)
+        try:
+            policy = load_policy(file, names, spec.interfaces)
+        except PolicyError as e:
+            raise c.fail("system.policy", str(e)) from None
+        spec = dataclasses.replace(spec, policy=policy)
+    return spec
+
+
+def _entry_file(c: _Checker, text: str, key: str, what: str, entries: set[pathlib.Path] | None) -> pathlib.Path:
+    """A file the description names, relative to its folder (an entry, in a packed image)."""
+    if not text:
+        raise c.fail(key, f"must be the path of {what}, not ''")
+    file = c.path.parent / text
+    if entries is not None and file not in entries:
+        raise c.fail(key, f"must name {what} among the image's entries, not {text!r}")
+    if not file.is_file():
+        raise c.fail(key, f"no such file: {text} (paths are relative to the folder of {c.path.name})")
+    return file
 
 
 def _load_board(c: _Checker, board: str, entries: set[pathlib.Path] | None) -> BoardSpec:
@@ -235,7 +292,8 @@ def _parse_component(c: _Checker, t: dict, i: int, board: BoardSpec, entries: se
                      index: int) -> ComponentSpec:
     name = c.identifier(t, "name", f"component[{i}]")
     where = f"component {name!r}"
-    c.only(t, where, {"name", "elf", "priority", "stack", "uses", "interrupts", "supervisor", "start"})
+    c.only(t, where, {"name", "elf", "priority", "stack", "uses", "interrupts", "supervisor", "start",
+                      "restart", "restart_limit", "restart_window_ms", "restart_then"})
     elf_text = c.get(t, "elf", where, str)
     if not elf_text:
         raise c.fail(f"{where}.elf", "must be the path of an ELF file, not ''")
@@ -248,8 +306,33 @@ def _parse_component(c: _Checker, t: dict, i: int, board: BoardSpec, entries: se
     interrupts = _parse_interrupts(c, t.get("interrupts"), where, board, uses)
     supervisor = c.get(t, "supervisor", where, str, required=False)
     start = c.get(t, "start", where, bool, required=False, default=True)
+    restart = _parse_restart(c, t, where, supervisor is not None)
     return ComponentSpec(name, c.path.parent / elf_text, priority, stack, uses, interrupts, supervisor, start,
-                         index)
+                         index, restart)
+
+
+def _parse_restart(c: _Checker, t: dict, where: str, supervised: bool) -> RestartPolicy:
+    action = c.get(t, "restart", where, str, required=False, default="backoff" if supervised else "hold")
+    if action not in RESTART_ACTIONS:
+        raise c.fail(f"{where}.restart", f"must be one of {', '.join(RESTART_ACTIONS)}, not {action!r}")
+    if action == "backoff" and not supervised:
+        raise c.fail(f"{where}.restart", "backoff is its supervisor's; a component without one can restart, "
+                                         "hold or reboot")
+    limit = t.get("restart_limit")
+    if limit is None:
+        for key in ("restart_window_ms", "restart_then"):
+            if key in t:
+                raise c.fail(f"{where}.{key}", "needs restart_limit")
+        return RestartPolicy(action)
+    if action not in ("restart", "backoff"):
+        raise c.fail(f"{where}.restart_limit", f"limits restarts; restart = {action!r} restarts nothing")
+    limit = c.ranged(limit, f"{where}.restart_limit", 1, MAX_RESTART_LIMIT)
+    window = c.ranged(c.get(t, "restart_window_ms", where, int, required=False, default=60_000),
+                      f"{where}.restart_window_ms", 1, MAX_RESTART_WINDOW_MS)
+    then = c.get(t, "restart_then", where, str, required=False, default="hold")
+    if then not in LIMIT_ACTIONS:
+        raise c.fail(f"{where}.restart_then", f"must be one of {', '.join(LIMIT_ACTIONS)}, not {then!r}")
+    return RestartPolicy(action, limit, window, then)
 
 
 def _check_elves(c: _Checker, components: list[ComponentSpec], entries: set[pathlib.Path] | None) -> None:
@@ -378,10 +461,11 @@ def _component_name(c: _Checker, value: Any, key: str, names: list[str]) -> str:
     return value
 
 
-def _parse_endpoint(c: _Checker, t: dict, i: int, names: list[str]) -> EndpointSpec:
+def _parse_endpoint(c: _Checker, t: dict, i: int, names: list[str],
+                    entries: set[pathlib.Path] | None) -> EndpointSpec:
     name = c.identifier(t, "name", f"endpoint[{i}]")
     where = f"endpoint {name!r}"
-    c.only(t, where, {"name", "server", "server_slot", "clients"})
+    c.only(t, where, {"name", "server", "server_slot", "clients", "interface"})
     server = _component_name(c, c.get(t, "server", where, str), f"{where}.server", names)
     server_slot = c.slot(c.get(t, "server_slot", where, int), f"{where}.server_slot")
     raw = c.get(t, "clients", where, dict, required=False, default={})
@@ -393,7 +477,33 @@ def _parse_endpoint(c: _Checker, t: dict, i: int, names: list[str]) -> EndpointS
         if client == server:
             raise c.fail(key, "is the server of this endpoint")
         clients[client] = c.slot(slot, key)
-    return EndpointSpec(name, server, server_slot, clients)
+    interface = None
+    text = c.get(t, "interface", where, str, required=False)
+    if text is not None:
+        file = _entry_file(c, text, f"{where}.interface", "an interface file", entries)
+        try:
+            interface = load_interface(file)
+        except InterfaceError as e:
+            raise c.fail(f"{where}.interface", str(e)) from None
+    return EndpointSpec(name, server, server_slot, clients, interface)
+
+
+def _check_interfaces(c: _Checker, endpoints: list[EndpointSpec]) -> None:
+    """One interface per name and per id: the monitor tells them apart by both."""
+    seen: dict[str, tuple[str, Interface]] = {}
+    for e in endpoints:
+        iface = e.interface
+        if iface is None:
+            continue
+        key = f"endpoint {e.name!r}.interface"
+        for endpoint, other in seen.values():
+            if other.path == iface.path:
+                continue
+            if other.name == iface.name:
+                raise c.fail(key, f"interface {iface.name!r} is endpoint {endpoint!r}'s, from another file")
+            if other.id == iface.id:
+                raise c.fail(key, f"interface id {iface.id} is {other.name!r}'s already (endpoint {endpoint!r})")
+        seen[e.name] = (e.name, iface)
 
 
 def _parse_notification(c: _Checker, t: dict, i: int, names: list[str]) -> NotificationSpec:

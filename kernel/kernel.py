@@ -37,8 +37,10 @@ from unicorn import UcError
 from machine import PAGE_SIZE, AccessKind, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
 
 from . import syscalls
-from .abi import REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right
+from .abi import FAULT_RESTART_AT_ONCE, REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right
 from .caps import Capability, CapKind, SyscallError
+from .image import RestartPolicy
+from .monitor import Monitor
 from .loader import FrameAllocator, LoadError, build_space, check_component, load_image
 from .process import Endpoint, Message, Process, Reply, State, Thread
 from .scheduler import Scheduler
@@ -108,6 +110,7 @@ class Stats:
     switches: int = 0
     faults: int = 0
     restarts: int = 0
+    reboots: int = 0
     interrupts: int = 0
 
 
@@ -134,6 +137,8 @@ class _Component:
     priority: int
     grants: list[tuple[int, Capability]] = field(default_factory=list)
     start: bool = True
+    restart: RestartPolicy | None = None      # None: backoff when supervised, else hold
+    failures: list[int] = field(default_factory=list)   # cycles of recent faults, for the limit
 
 
 class KernelSnapshot:
@@ -164,6 +169,8 @@ class Kernel:
         self.scheduler = Scheduler()
         self.frames = FrameAllocator(machine.board)
         self.stats = Stats()
+        #: the policy monitor (kernel.monitor), when the system has a policy
+        self.monitor: Monitor | None = None
         self.ipc_log: collections.deque[IpcEvent] = collections.deque(maxlen=4096)
         #: complete lines written with DEBUG_PUTC: (cycle, component, text)
         self.debug_log: list[tuple[int, str, str]] = []
@@ -174,6 +181,8 @@ class Kernel:
         self.on_switch: Callable[[int, str | None, str | None], None] | None = None
         #: on_syscall(cycle, component, number)
         self.on_syscall: Callable[[int, str, int], None] | None = None
+        #: on_audit(record): each audit record of the policy monitor (kernel.monitor)
+        self.on_audit: Callable[[dict], None] | None = None
         self._debug_partial: dict[str, bytearray] = {}
         self._irq_owner: dict[int, tuple[Process, int]] = {}
         self._components: dict[str, _Component] = {}
@@ -198,7 +207,7 @@ class Kernel:
     #: attributes that are wiring to the machine and the host, not state: a snapshot
     #: neither copies nor restores them (observers set by tools stay as they are)
     _HOST_ATTRIBUTES = frozenset({
-        "machine", "clock", "cpu", "isa", "on_debug_line", "on_switch", "on_syscall",
+        "machine", "clock", "cpu", "isa", "on_debug_line", "on_switch", "on_syscall", "on_audit",
         "_number_reg", "_arg_ids", "_arg_names", "_syscall_regs", "_slice_cycles"})
 
     def _shared_objects(self) -> list:
@@ -233,7 +242,8 @@ class Kernel:
     # -- building the system ---------------------------------------------------------
 
     def create_process(self, name: str, elf, priority: int = 4, stack: int = 4096,
-                       uses: dict[str, int] | None = None, start: bool = True) -> Process:
+                       uses: dict[str, int] | None = None, start: bool = True,
+                       restart: RestartPolicy | None = None) -> Process:
         """Load one component; it runs once `start()` is called (if `start`)."""
         image, pages = check_component(elf, self.isa)
         space, frames = build_space(self.machine, name, image, pages, stack, self.frames)
@@ -245,7 +255,7 @@ class Kernel:
         thread.state = State.STOPPED
         process.threads.append(thread)
         self.processes.append(process)
-        self._components[name] = _Component(image, frames, stack, priority, start=start)
+        self._components[name] = _Component(image, frames, stack, priority, start=start, restart=restart)
         return process
 
     def create_endpoint(self, name: str, server: Process) -> Endpoint:
@@ -288,11 +298,15 @@ class Kernel:
         by_name: dict[str, Process] = {}
         for c in system.components:
             try:
-                by_name[c.name] = self.create_process(c.name, c.elf, c.priority, c.stack, dict(c.uses), c.start)
+                by_name[c.name] = self.create_process(c.name, c.elf, c.priority, c.stack, dict(c.uses), c.start,
+                                                      c.restart)
             except LoadError as e:
                 raise LoadError(f"component {c.name!r}: {e}") from None
         for ep in system.endpoints:
             self.create_endpoint(ep.name, by_name[ep.server])
+        if system.policy is not None:
+            self.monitor = Monitor(system.policy, {e.name: e.interface for e in system.endpoints}, self.now_us,
+                                   self._audit)
         kinds = {"endpoint-recv": CapKind.ENDPOINT, "endpoint-send": CapKind.ENDPOINT,
                  "notification": CapKind.NOTIFICATION}
         for c in system.components:
@@ -371,6 +385,10 @@ class Kernel:
 
     def now_us(self) -> int:
         return self.clock.us(self.clock.now)
+
+    def _audit(self, record: dict) -> None:
+        if self.on_audit is not None:
+            self.on_audit(record)
 
     # -- the trap path ------------------------------------------------------------------
 
@@ -501,6 +519,11 @@ class Kernel:
         if msg.label >= KERNEL_LABELS:
             raise SyscallError(Error.BAD_ARGUMENT, f"label {msg.label:#x} is reserved for the kernel")
         ep: Endpoint = cap.obj
+        if self.monitor is not None:
+            deliver, method = self.monitor.request(t.name, ep, msg)
+            if not deliver:
+                raise SyscallError(Error.DENIED, f"the policy denies {t.name} label {msg.label:#x} on {ep.name}")
+            msg.checked = (ep, method)
         self.stats.ipc += 1
         self.ipc_log.append(IpcEvent(self.clock.now, "call" if msg.is_call else "send", t.name,
                                      ep.server.name if ep.server else ep.name, msg.label))
@@ -546,7 +569,7 @@ class Kernel:
     def _deliver(self, r: Thread, msg: Message, sender: Thread | None) -> None:
         """Hand `msg` to receiver `r`; the sender waits for a reply or goes on."""
         if msg.is_call and sender is not None:
-            reply = Reply(sender, sender.process.generation, msg.leases)
+            reply = Reply(sender, sender.process.generation, msg.leases, msg.label, msg.checked)
             self._install_reply(r.process, reply)
             sender.state = State.REPLY_WAIT
             sender.pending_reply = reply
@@ -572,6 +595,11 @@ class Kernel:
             return Error.DEAD_PEER
         reply.used = True
         caller.pending_reply = None
+        if reply.checked is not None and not self.monitor.reply(t.name, caller.name, reply.checked[0], reply.label,
+                                                                  reply.checked[1], msg):
+            self.ret(caller, Error.DENIED)   # the caller is answered, never left waiting
+            self._wake(caller)
+            return Error.DENIED
         self.ipc_log.append(IpcEvent(self.clock.now, "reply", t.name, caller.name, msg.label))
         self.ret(caller, Error.OK, msg.label, *msg.mrs)
         self._wake(caller)
@@ -723,18 +751,69 @@ class Kernel:
         if report is not None:
             self.ipc_log.append(IpcEvent(self.clock.now, "fault", process.name,
                                          process.supervisor.name if process.supervisor else "-", report.mrs[1]))
-        sup = process.supervisor
-        if sup is not None and report is not None:
-            ep = process.fault_endpoint or next((e for e in self.endpoints.values() if e.server is sup), None)
-            if ep is not None:
-                receiver = next((r for r in ep.receivers if r.state is State.RECEIVING and r.recv_endpoint is ep), None)
-                if receiver is not None:
-                    ep.receivers.remove(receiver)
-                    self._deliver(receiver, report, None)
-                else:
-                    ep.kernel_messages.append(report)
+            self._failed(process, report)
         if self.current is t:
             self._schedule()
+
+    def _failed(self, process: Process, report: Message) -> None:
+        """A fault or an exit: the component's restart policy says what follows."""
+        comp = self._components[process.name]
+        policy = comp.restart or RestartPolicy("backoff" if process.supervisor else "hold")
+        action = policy.action
+        clean_exit = report.mrs[1] == FaultCode.EXITED and report.mrs[2] == 0
+        if not clean_exit and policy.limit is not None:
+            window = self.clock.cycles(policy.window_ms / 1000)
+            comp.failures = [c for c in comp.failures if self.clock.now - c < window] + [self.clock.now]
+            if len(comp.failures) > policy.limit:
+                log.warning("%s failed %d times in %d ms: %s", process.name, len(comp.failures),
+                            policy.window_ms, policy.then)
+                action = policy.then
+        if action == "hold" and not clean_exit:
+            log.warning("%s held (stopped) for inspection", process.name)
+            return
+        if action == "reboot" and not clean_exit:
+            # a clock event, not now: the stopping thread may be the one running in this trap
+            self.clock.after(1, self.reboot)
+            return
+        sup = process.supervisor
+        if sup is None:
+            if action == "restart" and not clean_exit:
+                self.clock.after(1, functools.partial(self._restart_stopped, process))
+            return
+        if action == "restart":
+            report = Message(report.label, (report.mrs[0], report.mrs[1] | FAULT_RESTART_AT_ONCE, *report.mrs[2:]))
+        ep = process.fault_endpoint or next((e for e in self.endpoints.values() if e.server is sup), None)
+        if ep is None:
+            return
+        receiver = next((r for r in ep.receivers if r.state is State.RECEIVING and r.recv_endpoint is ep), None)
+        if receiver is not None:
+            ep.receivers.remove(receiver)
+            self._deliver(receiver, report, None)
+        else:
+            ep.kernel_messages.append(report)
+
+    def _restart_stopped(self, process: Process) -> None:
+        if process.thread.state in (State.STOPPED, State.EXITED):
+            self.restart(process)
+
+    def reboot(self) -> None:
+        """Restart every component from its image, as at boot (the machine's peripherals keep
+        their state); every endpoint starts empty."""
+        self.stats.reboots += 1
+        log.warning("rebooting: every component restarts")
+        for p in self.processes:
+            if p.thread.state not in (State.STOPPED, State.EXITED):
+                p.thread.state = State.STOPPED
+                self._forget(p)
+        self._switch(None)   # the running thread's registers are dropped with the rest
+        for ep in self.endpoints.values():
+            ep.kernel_messages.clear()
+            ep.senders.clear()
+            ep.receivers.clear()
+        for p in self.processes:
+            comp = self._components[p.name]
+            comp.failures.clear()
+            self.restart(p, run=comp.start)
 
     def _forget(self, process: Process) -> None:
         """Nobody is left waiting on a stopped process; it waits on nobody."""
@@ -763,8 +842,9 @@ class Kernel:
         if timer is not None:
             timer.cancel()
 
-    def restart(self, process: Process) -> None:
-        """Reload the component's image, re-grant its capabilities, run it as a new generation."""
+    def restart(self, process: Process, run: bool = True) -> None:
+        """Reload the component's image, re-grant its capabilities, run it as a new generation
+        (or leave it stopped, reloaded, when not `run`)."""
         t = process.thread
         if t.state not in (State.STOPPED, State.EXITED):
             self._stop(process, None)  # restarted while running: nothing to report
@@ -788,6 +868,7 @@ class Kernel:
         t.notifications = 0
         t.recv_endpoint = t.send_endpoint = None
         t.outgoing = None
-        self.scheduler.make_ready(t)
+        if run:
+            self.scheduler.make_ready(t)
         if not self._in_hook:
             self._schedule()

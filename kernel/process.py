@@ -39,6 +39,8 @@ class Message:
     badge: int = 0
     leases: tuple = ()
     is_call: bool = False
+    #: set when the policy monitor passed it: (endpoint, method or None), for checking its reply
+    checked: tuple | None = None
 
 
 class Endpoint:
@@ -60,12 +62,15 @@ class Endpoint:
 class Reply:
     """A one-shot right to answer one CALL (lives in the receiver's slot 0)."""
 
-    __slots__ = ("caller", "generation", "leases", "name", "used")
+    __slots__ = ("caller", "generation", "leases", "name", "used", "label", "checked")
 
-    def __init__(self, caller: "Thread", generation: int, leases: tuple) -> None:
+    def __init__(self, caller: "Thread", generation: int, leases: tuple, label: int = 0,
+                 checked: tuple | None = None) -> None:
         self.caller = caller
         self.generation = generation
         self.leases = leases
+        self.label = label          # the request's
+        self.checked = checked      # the request's monitor check: (endpoint, method), or None
         self.name = f"reply-to-{caller.process.name}"
         self.used = False
 

@@ -3,6 +3,8 @@
  * Serves the fault endpoint in slot 1, where the kernel sends FAULT messages. A fault or
  * a nonzero exit schedules a restart after the component's backoff (10 ms, doubling to
  * 1 s; back to 10 ms once it ran 5 s without faulting); an exit with code 0 is final.
+ * A component whose restart policy is "restart" (ATL_FAULT_RESTART_AT_ONCE in MR1) is
+ * restarted at once. Components held or rebooting by their policy never reach here.
  * All pending restarts share the one kernel timer, set to the earliest deadline, so a
  * component in backoff never holds up the faults of the others. Only messages with
  * badge 0 (the kernel's) count as faults: a client cannot forge one. */
@@ -35,10 +37,12 @@ static void arm_timer(void)
         atl_timer_set(first, TIMER_BIT);
 }
 
-/* A FAULT message: MR0 component, MR1 kind, MR2 address (exit code), MR3 pc. */
+/* A FAULT message: MR0 component, MR1 kind (| ATL_FAULT_RESTART_AT_ONCE), MR2 address
+ * (exit code), MR3 pc. */
 static void fault(const struct atl_msg *m)
 {
-    uint32_t index = m->mr[0], kind = m->mr[1];
+    uint32_t index = m->mr[0], kind = m->mr[1] & 0xFFFFu;
+    int at_once = (m->mr[1] & ATL_FAULT_RESTART_AT_ONCE) != 0;
     if (kind == ATL_FAULT_EXITED && m->mr[2] == 0) {
         atl_printf("supervisor: component %u exited with code 0, not restarting\n", (unsigned)index);
         return;
@@ -51,14 +55,22 @@ static void fault(const struct atl_msg *m)
     uint64_t now = atl_time_now_us();
     if (c->backoff_us == 0 || now - c->started_us >= HEALTHY_US)
         c->backoff_us = BACKOFF_MIN_US;
-    uint32_t delay = c->backoff_us;
-    c->backoff_us = delay * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay * 2;
+    uint32_t delay = at_once ? 0 : c->backoff_us;
+    if (!at_once)
+        c->backoff_us = delay * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay * 2;
     if (kind == ATL_FAULT_EXITED)
         atl_printf("supervisor: component %u exited with code %d, restarting in %u ms\n", (unsigned)index,
                    (int)m->mr[2], (unsigned)(delay / 1000));
     else
         atl_printf("supervisor: component %u fault %u at pc 0x%x, restarting in %u ms\n", (unsigned)index,
                    (unsigned)kind, (unsigned)m->mr[3], (unsigned)(delay / 1000));
+    if (at_once) {
+        c->started_us = now;
+        int r = atl_restart(index);
+        if (r != ATL_OK)
+            atl_printf("supervisor: restarting component %u failed %d\n", (unsigned)index, r);
+        return;
+    }
     c->pending = 1;
     c->due_us = now + delay;
     arm_timer();

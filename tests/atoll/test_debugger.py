@@ -185,7 +185,7 @@ def test_kernel_views_show_capabilities_ipc_interrupts_and_time(debugger):
     stop_in_tx_pump_loop(debugger)
     caps = debugger.execute("caps uart")
     assert "slot  1: endpoint uart [r]" in caps, caps
-    assert re.search(r"^\s+\d+ us  call\s+console -> uart label 0x1$", debugger.execute("ipc 5"), re.M)
+    assert re.search(r"^\s+\d+ us  call\s+console -> uart label 0x10001$", debugger.execute("ipc 5"), re.M)
     assert re.search(r"^\s+\d+ uart\s+0 yes", debugger.execute("irq"), re.M)
     assert re.search(r"^\d+ us virtual \(\d+ cycles at \d+ Hz\), \d+ instructions$", debugger.execute("time"), re.M)
     assert "console      reply-wait" in debugger.execute("ps")

@@ -98,7 +98,8 @@ EXPECTED = {
         'component: must be an array of tables, written [[component]], not a single [component] table',
     "component_unknown_key":
         'component_unknown_key.toml: '
-        "component 'uart'.heap: unknown key; expected one of: elf, interrupts, name, priority, stack, start, supervisor, uses",
+        "component 'uart'.heap: unknown key; expected one of: elf, interrupts, name, priority, restart, "
+        "restart_limit, restart_then, restart_window_ms, stack, start, supervisor, uses",
     "elf_empty":
         "elf_empty.toml: component 'uart'.elf: must be the path of an ELF file, not ''",
     "elf_file_missing":
@@ -147,7 +148,7 @@ EXPECTED = {
         "endpoint 'uart'.server: must name a component (uart, supervisor, console), not 'display'",
     "endpoint_unknown_key":
         'endpoint_unknown_key.toml: '
-        "endpoint 'uart'.label: unknown key; expected one of: clients, name, server, server_slot",
+        "endpoint 'uart'.label: unknown key; expected one of: clients, interface, name, server, server_slot",
     "interrupt_bit_not_an_integer":
         'interrupt_bit_not_an_integer.toml: '
         'component \'uart\'.interrupts."uart0.tx": must be an integer, not \'1\'',
@@ -256,7 +257,7 @@ EXPECTED = {
     "system_not_a_table":
         "system_not_a_table.toml: system: must be a table, not 'tiny'",
     "system_unknown_key":
-        'system_unknown_key.toml: system.policy: unknown key; expected one of: board, name',
+        'system_unknown_key.toml: system.firmware: unknown key; expected one of: board, name, policy',
     "unknown_top_level_key":
         'unknown_top_level_key.toml: '
         'channel: unknown key; expected one of: component, endpoint, notification, system',

@@ -1,0 +1,167 @@
+"""The policy monitor: every IPC request and reply checked before any byte is delivered.
+
+The kernel asks the monitor about each SEND/CALL (`request`) and each REPLY (`reply`)
+on an endpoint. A request is allowed when the policy's first matching rule allows
+(source component, destination component, interface method) and the message has the
+method's shape: its label names a method of the endpoint's interface, message
+registers past the method's `args` are 0, and the leases are those the method
+declares (count, rights, lengths). A reply is allowed when its request was and the
+reply's registers past the method's `reply` are 0. Messages the kernel itself sends
+(FAULT) and notifications are not IPC requests and are not checked.
+
+Decisions are cached per (source, endpoint, label), so the rules run once per kind
+of request; the shape is checked on every message. In permissive mode a denial is
+recorded as "would-deny" and the message is delivered.
+
+Audit: each decision the policy's `audit` level selects ("denied" or "all") becomes
+a record `{"time_us", "source", "destination", "endpoint", "kind", "method",
+"decision", "rule", "reason"}`, kept in `records` (the last `RECORDS` of them) and
+passed to `sink` (the kernel's `on_audit`, e.g. a `JsonLinesSink`, which writes one JSON
+object per line).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from typing import IO, Callable
+
+from .policy import Policy
+from .process import Endpoint, Message
+
+#: audit records kept in memory
+RECORDS = 10_000
+
+Sink = Callable[[dict], None]
+
+
+class JsonLinesSink:
+    """Writes each audit record to a text stream as one JSON line, flushed."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def __call__(self, record: dict) -> None:
+        self.stream.write(json.dumps(record, separators=(", ", ": ")) + "\n")
+        self.stream.flush()
+
+
+class _Verdict:
+    """The rules' word on one kind of request (cached): the method, if the label names one."""
+
+    __slots__ = ("allowed", "rule", "method", "name")
+
+    def __init__(self, allowed: bool, rule: str, method, name: str) -> None:
+        self.allowed, self.rule, self.method, self.name = allowed, rule, method, name
+
+
+class Monitor:
+    def __init__(self, policy: Policy, interfaces: dict[str, object], now_us: Callable[[], int],
+                 sink: Sink | None = None) -> None:
+        """`interfaces`: endpoint name -> its Interface (or None); `now_us` gives the audit's time;
+        `sink` gets every audit record as it is made."""
+        self.policy = policy
+        self.interfaces = interfaces
+        self.now_us = now_us
+        self.permissive = policy.permissive
+        self.audit_all = policy.audit == "all"
+        self.audit_denied = policy.audit != "none"
+        self.records: collections.deque[dict] = collections.deque(maxlen=RECORDS)
+        self.sink = sink
+        self.allowed = 0
+        self.denied = 0
+        self._cache: dict[tuple[str, str, int], _Verdict] = {}
+
+    # -- the checks the kernel calls ----------------------------------------------------
+
+    def request(self, source: str, ep: Endpoint, msg: Message) -> tuple[bool, object]:
+        """(deliver?, the request's method or None) for a SEND/CALL from `source` on `ep`."""
+        key = (source, ep.name, msg.label)
+        verdict = self._cache.get(key)
+        if verdict is None:
+            verdict = self._cache[key] = self._decide(source, ep, msg.label)
+        destination = ep.server.name if ep.server is not None else ep.name
+        if not verdict.allowed:
+            return self._denied("request", source, destination, ep, verdict, verdict_reason(verdict)), None
+        method = verdict.method
+        if method is not None:
+            problem = _request_shape(method, msg)
+            if problem:
+                return self._denied("request", source, destination, ep, verdict, problem), None
+        if self.audit_all:
+            self._record("request", source, destination, ep, verdict.name, "allow", verdict.rule, "")
+        self.allowed += 1
+        return True, method
+
+    def reply(self, source: str, destination: str, ep: Endpoint, label: int, method, msg: Message) -> bool:
+        """Deliver the reply `msg` from server `source` to the caller `destination`?"""
+        name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
+        if method is not None:
+            for i in range(method.reply, len(msg.mrs)):
+                if msg.mrs[i]:
+                    verdict = _Verdict(False, "shape", method, name)
+                    return self._denied("reply", source, destination, ep, verdict,
+                                        f"mr{i} is {msg.mrs[i]:#x}; {name} replies with {method.reply} register(s)")
+        if self.audit_all:
+            self._record("reply", source, destination, ep, name, "allow", "reply to an allowed request", "")
+        self.allowed += 1
+        return True
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    def _decide(self, source: str, ep: Endpoint, label: int) -> _Verdict:
+        destination = ep.server.name if ep.server is not None else ep.name
+        iface = self.interfaces.get(ep.name)
+        if iface is None:
+            allowed, rule = self.policy.decide(source, destination, None)
+            return _Verdict(allowed, rule, None, f"label {label:#x}")
+        method = iface.by_label(label)
+        if method is None:
+            return _Verdict(False, "shape", None, f"label {label:#x}")
+        name = f"{iface.name}.{method.name}"
+        allowed, rule = self.policy.decide(source, destination, name)
+        return _Verdict(allowed, rule, method, name)
+
+    def _denied(self, kind: str, source: str, destination: str, ep: Endpoint, verdict: _Verdict,
+                reason: str) -> bool:
+        self.denied += 1
+        decision = "would-deny" if self.permissive else "deny"
+        if self.audit_denied:
+            self._record(kind, source, destination, ep, verdict.name, decision, verdict.rule, reason)
+        return self.permissive
+
+    def _record(self, kind: str, source: str, destination: str, ep: Endpoint, method: str,
+                decision: str, rule: str, reason: str) -> None:
+        record = {"time_us": self.now_us(), "source": source, "destination": destination,
+                  "endpoint": ep.name, "kind": kind, "method": method, "decision": decision,
+                  "rule": rule, "reason": reason}
+        self.records.append(record)
+        if self.sink is not None:
+            self.sink(record)
+
+
+def verdict_reason(verdict: _Verdict) -> str:
+    if verdict.rule == "shape":
+        return f"{verdict.name} is no method of the endpoint's interface"
+    return ""
+
+
+def _request_shape(method, msg: Message) -> str:
+    """What is wrong with a request's shape for `method`, or ''."""
+    for i in range(method.args, len(msg.mrs)):
+        if msg.mrs[i]:
+            return f"mr{i} is {msg.mrs[i]:#x}; the method takes {method.args} argument register(s)"
+    leases, declared = msg.leases, method.leases
+    if len(leases) > len(declared):
+        return f"{len(leases)} lease(s); the method takes at most {len(declared)}"
+    for j, spec in enumerate(declared):
+        if j >= len(leases):
+            if not spec.optional:
+                return f"lease {j} is missing"
+            break
+        lease = leases[j]
+        if lease.rights != spec.rights:
+            return f"lease {j} has rights {lease.rights:#x}; the method's are {spec.rights:#x}"
+        if lease.length > spec.max:
+            return f"lease {j} is {lease.length} bytes; the method's limit is {spec.max}"
+    return ""
