@@ -769,7 +769,9 @@ class Kernel:
                             policy.window_ms, policy.then)
                 action = policy.then
         if action == "hold" and not clean_exit:
-            log.warning("%s held (stopped) for inspection", process.name)
+            # said aloud only when the image asked for it; unsupervised components stop quietly
+            (log.warning if comp.restart is not None else log.info)("%s held (stopped) for inspection",
+                                                                     process.name)
             return
         if action == "reboot" and not clean_exit:
             # a clock event, not now: the stopping thread may be the one running in this trap
