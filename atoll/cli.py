@@ -8,6 +8,8 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart ...]
     atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
     atoll boot ... --trace FILE.json --vcd FILE.vcd   (timeline for ui.perfetto.dev; GPIO waveform)
+    atoll boot ... --audit FILE.jsonl [--permissive]   (the policy monitor's decisions, one JSON per line)
+    atoll policy check SYSTEM.toml|IMAGE [--dot FILE.dot] [--strict]   (reachability, unused rules)
     atoll build SYSTEM.toml -o IMAGE [--sign NAME.key]
     atoll keygen NAME                      (writes NAME.key, private, and NAME.pub)
     atoll debug SYSTEM.toml|IMAGE          (interactive stepping; `help` at its prompt)
@@ -23,7 +25,8 @@ import re
 import sys
 from typing import Sequence
 
-from kernel import ImageError, Kernel, LoadError, generate_keys, load_any, load_public_key, pack
+from kernel import (ImageError, JsonLinesSink, Kernel, LoadError, SystemPolicy, generate_keys, load_any,
+                    load_public_key, pack)
 from machine import (
     BoardError,
     BufferBackend,
@@ -89,6 +92,19 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="write every GPIO pin as a VCD waveform (open in GTKWave or Surfer) when the run ends")
     boot.add_argument("--trust", metavar="NAME.pub", default=None,
                       help="boot only a packed image signed by this public key (see atoll keygen)")
+    boot.add_argument("--audit", metavar="FILE.jsonl", default=None,
+                      help="write the policy monitor's audit records (what the policy's audit level selects) "
+                           "to FILE, one JSON object per line, as they are made")
+    boot.add_argument("--permissive", action="store_true",
+                      help="run the policy in permissive mode: record would-deny, deliver anyway")
+
+    policy = sub.add_parser("policy", help="questions about a system's security policy")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
+    check = policy_sub.add_parser("check", help="who can reach whom, and rules that decide nothing")
+    check.add_argument("image", help="a system description (.toml) or a packed image")
+    check.add_argument("--dot", metavar="FILE.dot", default=None,
+                       help="also write the reachability graph for Graphviz (dot -Tsvg FILE.dot)")
+    check.add_argument("--strict", action="store_true", help="exit with status 1 when a rule is never used")
 
     sub.add_parser("boards", help="list the known boards")
 
@@ -154,6 +170,8 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         raise UsageError("--wait needs --gdb PORT")
     if is_elf and args.board is None:
         raise UsageError(f"{path}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
+    if (args.audit is not None or args.permissive) and (is_elf or args.board is not None):
+        raise UsageError("--audit and --permissive need a system with a policy; a bare-metal ELF has none")
     if args.trace is not None and args.board is not None:
         raise UsageError("--trace needs a system (a .toml description or a packed image); "
                          "a bare-metal ELF has no components to trace (--vcd works)")
@@ -178,6 +196,9 @@ def _cmd_boot(args: argparse.Namespace) -> int:
                 vcd = VcdRecorder(machine)
         else:                       # a system: a description or a packed image names its board
             system = load_any(path, trusted_key=trusted)
+            if (args.audit is not None or args.permissive) and system.policy is None:
+                flag = "--audit" if args.audit is not None else "--permissive"
+                raise UsageError(f"{flag}: {path.name} has no policy (add [system] policy = \"NAME.policy.toml\")")
             machine = Machine(system.board)
             kernel = Kernel(machine)
             kernel.on_debug_line = _print_debug_line
@@ -189,6 +210,11 @@ def _cmd_boot(args: argparse.Namespace) -> int:
                 kernel.boot(system)
             except LoadError as e:
                 raise UsageError(f"{path}: {e}") from None
+            if kernel.monitor is not None:
+                if args.permissive:
+                    kernel.monitor.permissive = True
+                if "audit" in outputs:
+                    kernel.on_audit = JsonLinesSink(outputs["audit"])
         backend = _uart_backend(args.uart)
         machine.attach_uart(_first_uart(machine), backend)
         if kernel is not None and isinstance(backend, StdioBackend):
@@ -215,9 +241,9 @@ def _cmd_boot(args: argparse.Namespace) -> int:
 
 
 def _open_outputs(args: argparse.Namespace) -> dict:
-    """The --trace and --vcd files, opened (so a bad path is reported before the run)."""
+    """The --trace, --vcd and --audit files, opened (so a bad path is reported before the run)."""
     outputs = {}
-    for key, flag in (("trace", "--trace"), ("vcd", "--vcd")):
+    for key, flag in (("trace", "--trace"), ("vcd", "--vcd"), ("audit", "--audit")):
         name = getattr(args, key)
         if name is None:
             continue
@@ -231,7 +257,12 @@ def _open_outputs(args: argparse.Namespace) -> dict:
 
 
 def _write_outputs(outputs: dict, trace: "TraceRecorder | None", vcd) -> None:
-    """Write the recordings into the files opened for them (also after Ctrl-C)."""
+    """Write the recordings into the files opened for them (also after Ctrl-C); the audit
+    log was written as the run went."""
+    audit = outputs.get("audit")
+    if audit is not None:
+        audit.close()
+        print(f"atoll: wrote {audit.name}", file=sys.stderr)
     for key, recorder in (("trace", trace), ("vcd", vcd)):
         f = outputs.get(key)
         if f is None:
@@ -313,6 +344,11 @@ def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
         st = kernel.stats
         summary += (f", {st.switches} context switches, {st.ipc} IPC, {st.faults} faults, "
                     f"{st.restarts} restarts")
+        if kernel.monitor is not None:
+            verb = "would deny" if kernel.monitor.permissive else "denied"
+            summary += f", {kernel.monitor.denied} {verb}"
+        if st.reboots:
+            summary += f", {st.reboots} reboot{'s' if st.reboots != 1 else ''}"
     if kernel is None and stop is not None and stop.reason == "fault":
         print(f"{summary}; stopped by {stop.fault}", file=sys.stderr)
         return 1
@@ -359,6 +395,63 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_policy(args: argparse.Namespace) -> int:
+    path = pathlib.Path(args.image)
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    system = load_any(path)
+    report = SystemPolicy(system)
+    edges = report.reachability()
+    dot = None
+    if args.dot is not None:   # opened once the system is known good: a bad one leaves the file alone
+        try:
+            dot = open(args.dot, "w", encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"--dot: cannot write {args.dot}: {e.strerror}") from None
+        with dot:
+            dot.write(_dot(system.name, edges))
+    policy = system.policy
+    if policy is None:
+        print(f"{system.name}: no policy: the monitor is off and every request is delivered")
+    else:
+        print(f"{system.name}: policy {policy.path.name} ({policy.mode}, audit {policy.audit}), "
+              f"{len(policy.rules)} rule{'s' if len(policy.rules) != 1 else ''}, default deny")
+    print("\ncalls each component can make (its capabilities, then the policy):")
+    width = max((len(f"{e.source} -> {e.destination}") for e in edges), default=0)
+    for e in edges:
+        pair = f"{e.source} -> {e.destination}".ljust(width)
+        if e.kind == "notify":
+            print(f"  {pair}  notify ({e.endpoint})")
+            continue
+        allowed = ", ".join(e.allowed) or "nothing"
+        denied = f"; denied: {', '.join(e.denied)}" if e.denied else ""
+        print(f"  {pair}  {allowed}{denied}  [endpoint {e.endpoint}]")
+    print("\nwhom each component can reach, directly or through the servers it calls:")
+    for name, reached in report.reach().items():
+        print(f"  {name}: {', '.join(reached) if reached else 'nobody'}")
+    unused = report.unused_rules()
+    print("\nunused rules:" + ("" if unused else " none"))
+    for name, why in unused:
+        print(f"  {name!r}: {why}")
+    if dot is not None:
+        print(f"atoll: wrote {args.dot}", file=sys.stderr)
+    return 1 if args.strict and unused else 0
+
+
+def _dot(name: str, edges) -> str:
+    lines = [f'digraph "{name}" {{', "  rankdir=LR;", "  node [shape=box];"]
+    for e in edges:
+        if e.kind == "notify":
+            lines.append(f'  "{e.source}" -> "{e.destination}" [style=dashed, label="notify"];')
+        elif e.allowed:
+            label = "\\n".join(e.allowed)
+            lines.append(f'  "{e.source}" -> "{e.destination}" [label="{label}"];')
+        else:
+            lines.append(f'  "{e.source}" -> "{e.destination}" [color=gray, style=dotted, label="denied"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def _cmd_debug(args: argparse.Namespace) -> int:
     path = pathlib.Path(args.image)
     if not path.exists():
@@ -385,6 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_debug(args)
         if args.command == "keygen":
             return _cmd_keygen(args)
+        if args.command == "policy":
+            return _cmd_policy(args)
         return _cmd_boards(args)
     except (UsageError, BoardError, ElfError, ImageError) as e:
         print(str(e) if isinstance(e, _ArgumentError) else f"atoll: {e}", file=sys.stderr)

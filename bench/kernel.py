@@ -11,6 +11,9 @@ Run as ``python bench/kernel.py`` from the repository root (``python bench/run.p
    down, loop) and server (trap, count up, loop), whose Python interrupt hook does nothing but
    swap two saved contexts (``context_update`` + ``context_restore``) and flush the TLB — two
    empty traps and two context switches per round trip. Goal: Atoll >= 50% of the floor's rate.
+   The same round trips again with the policy monitor on (an interface for the endpoint and a
+   policy allowing the client's method; audit of denials only, so nothing is recorded): the
+   monitor's cost is the extra time per round trip. Goal: at most 20%.
 2. Compute with preemption on. Two copies of bench/guest/compute (the loop of
    firmware/bare/compute.c, forever, no syscalls) at the same priority, so time slices rotate
    and the slice timer's events fire; instructions per wall second over a fixed span of virtual
@@ -61,6 +64,9 @@ from kernel.abi import Right  # noqa: E402
 from kernel.caps import CapKind  # noqa: E402
 from kernel.image import load_system  # noqa: E402
 from kernel.kernel import Kernel  # noqa: E402
+from kernel.interface import parse_interface  # noqa: E402
+from kernel.monitor import Monitor  # noqa: E402
+from kernel.policy import parse_policy  # noqa: E402
 from machine.elf import read_elf, symbols  # noqa: E402
 from machine.host.uart import BufferBackend  # noqa: E402
 from machine.machine import Machine  # noqa: E402
@@ -71,6 +77,8 @@ GUEST = REPO / "bench" / "guest"
 GUESTS = ("ipc_client", "ipc_server", "compute")
 
 IPC_GOAL = 0.50
+#: the policy monitor's share of a round trip, at most
+MONITOR_COST_GOAL = 0.20
 COMPUTE_GOAL = 0.80
 BOOT_GOAL_SECONDS = 0.020
 
@@ -181,7 +189,21 @@ class IpcRun:
     instructions: int
 
 
-def run_ipc(board: str, elves: dict, rounds: int) -> IpcRun:
+#: the bench endpoint's interface and the policy the monitor checks it against
+BENCH_INTERFACE = {"interface": {"name": "bench", "id": 1},
+                   "method": [{"name": "ping", "number": 1, "args": 1, "reply": 1}]}
+BENCH_POLICY = {"policy": {"mode": "enforce", "audit": "denied"},
+                "rule": [{"name": "the client pings the server", "action": "allow", "from": "ipc_client",
+                          "to": "ipc_server", "methods": ["bench.ping"]}]}
+
+
+def _monitor(kernel: Kernel) -> Monitor:
+    iface = parse_interface(BENCH_INTERFACE, Path("bench.idl.toml"))
+    policy = parse_policy(BENCH_POLICY, Path("bench.policy.toml"), ["ipc_client", "ipc_server"], {"bench": iface})
+    return Monitor(policy, {"bench": iface}, kernel.now_us)
+
+
+def run_ipc(board: str, elves: dict, rounds: int, monitor: bool = False) -> IpcRun:
     """A client calling a server `rounds` times; timed between its "go" and "done" lines."""
     isa = ISA_OF[board]
     kernel = Kernel(Machine(board))
@@ -190,6 +212,8 @@ def run_ipc(board: str, elves: dict, rounds: int) -> IpcRun:
     ep = kernel.create_endpoint("bench", server)
     kernel.grant(server, 1, CapKind.ENDPOINT, ep, Right.RECV | Right.SEND)
     kernel.grant(client, 2, CapKind.ENDPOINT, ep, Right.SEND, badge=client.index)
+    if monitor:
+        kernel.monitor = _monitor(kernel)
     address = _symbol(elves[isa, "ipc_client"], isa, "rounds")
     kernel.machine.write_virtual(client.space, address, rounds.to_bytes(4, "little"))
     marks: dict[str, tuple] = {}
@@ -206,20 +230,24 @@ def run_ipc(board: str, elves: dict, rounds: int) -> IpcRun:
     go, done = marks["go"], marks["done"]
     if done[4] != f"done {rounds}":
         raise SystemExit(f"ipc on {board}: the client printed {done[4]!r}")
+    if monitor and (kernel.monitor.allowed != 2 * rounds or kernel.monitor.denied):
+        raise SystemExit(f"ipc on {board}: the monitor passed {kernel.monitor.allowed} and denied "
+                         f"{kernel.monitor.denied} messages, not {2 * rounds} and 0")
     took = Took(done[0][0] - go[0][0], done[0][1] - go[0][1])
     return IpcRun(took, done[1] - go[1], done[2] - go[2], done[3] - go[3])
 
 
 def bench_ipc(board: str, elves: dict, rounds: int, repeat: int) -> dict:
     isa = ISA_OF[board]
-    run_floor(isa, 100), run_ipc(board, elves, 100)  # warm up (untimed)
-    floor_runs, atoll_runs = [], []
+    run_floor(isa, 100), run_ipc(board, elves, 100), run_ipc(board, elves, 100, monitor=True)  # warm up
+    floor_runs, atoll_runs, monitored_runs = [], [], []
     atoll = None
     for _ in range(repeat):
         floor_runs.append(run_floor(isa, rounds))
         atoll = run_ipc(board, elves, rounds)
         atoll_runs.append(atoll.took)
-    floor, best = _best(floor_runs), _best(atoll_runs)
+        monitored_runs.append(run_ipc(board, elves, rounds, monitor=True).took)
+    floor, best, monitored = _best(floor_runs), _best(atoll_runs), _best(monitored_runs)
     rows = {
         "floor (bare unicorn)": {"seconds": floor.wall, "cpu_seconds": floor.cpu,
                                  "rate": rounds / floor.wall, "cpu_rate": rounds / floor.cpu if floor.cpu else None,
@@ -227,11 +255,17 @@ def bench_ipc(board: str, elves: dict, rounds: int, repeat: int) -> dict:
         "atoll call/reply": {"seconds": best.wall, "cpu_seconds": best.cpu,
                              "rate": rounds / best.wall, "cpu_rate": rounds / best.cpu if best.cpu else None,
                              "all_seconds": [t.wall for t in atoll_runs]},
+        "atoll, monitor on": {"seconds": monitored.wall, "cpu_seconds": monitored.cpu,
+                              "rate": rounds / monitored.wall,
+                              "cpu_rate": rounds / monitored.cpu if monitored.cpu else None,
+                              "all_seconds": [t.wall for t in monitored_runs]},
     }
+    monitor_cost = monitored.wall / best.wall - 1
     ratio = rows["atoll call/reply"]["rate"] / rows["floor (bare unicorn)"]["rate"]
     cpu_ratio = _ratio(rows["atoll call/reply"]["cpu_rate"], rows["floor (bare unicorn)"]["cpu_rate"])
     return {"rounds": rounds, "rows": rows, "ratio": ratio, "cpu_ratio": cpu_ratio, "goal": IPC_GOAL,
-            "meets_goal": ratio >= IPC_GOAL,
+            "meets_goal": ratio >= IPC_GOAL, "monitor_cost": monitor_cost,
+            "monitor_meets_goal": monitor_cost <= MONITOR_COST_GOAL,
             "per_round": {"syscalls": atoll.syscalls / rounds, "switches": atoll.switches / rounds,
                           "instructions": atoll.instructions / rounds},
             "us_per_round": {"floor": floor.wall / rounds * 1e6, "atoll": best.wall / rounds * 1e6}}
@@ -371,6 +405,8 @@ def print_board(board: str, r: dict) -> None:
               f"{_fmt(x['cpu_rate'], 13, 0)}{x['cpu_seconds']:>9.3f}")
     print(f"atoll / floor           : {_pct(ipc['ratio'])} (cpu time {_pct(ipc['cpu_ratio'])})  "
           f"goal >= {IPC_GOAL:.0%}: {'meets goal' if ipc['meets_goal'] else 'below goal'}")
+    print(f"monitor on / off        : +{ipc['monitor_cost']:.1%} per round trip  goal <= "
+          f"{MONITOR_COST_GOAL:.0%}: {'meets goal' if ipc['monitor_meets_goal'] else 'over goal'}")
 
     print(f"compute with preemption: 2 processes of one priority, {comp['switches']} switches, "
           f"rounds done {comp['rounds_done'][0]:,} + {comp['rounds_done'][1]:,}")
@@ -407,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs; best of {args.repeat}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     print(f"host load average (1 min): {load:.2f}" + (" -- busy host, expect noisy times" if load > 0.5 else ""))
-    print(f"goals: IPC >= {IPC_GOAL:.0%} of the floor's round trips/s; compute with preemption >= "
+    print(f"goals: IPC >= {IPC_GOAL:.0%} of the floor's round trips/s, the policy monitor <= "
+          f"{MONITOR_COST_GOAL:.0%} of a round trip; compute with preemption >= "
           f"{COMPUTE_GOAL:.0%} of the bare machine's MIPS; demo boot to the first UART byte <= "
           f"{BOOT_GOAL_SECONDS * 1e3:.0f} ms")
     elves = build_guests(REPO / "build" / "bench" / "guest")
@@ -425,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "unicorn": unicorn.__version__, "python": platform.python_version(), "cpus": os.cpu_count(),
-        "repeat": repeat, "goals": {"ipc": IPC_GOAL, "compute": COMPUTE_GOAL, "boot_seconds": BOOT_GOAL_SECONDS},
+        "repeat": repeat, "goals": {"ipc": IPC_GOAL, "monitor_cost": MONITOR_COST_GOAL, "compute": COMPUTE_GOAL, "boot_seconds": BOOT_GOAL_SECONDS},
         "boards": results,
     }, indent=2) + "\n")
     print(f"\nresults: {_rel(args.out)}")

@@ -10,7 +10,8 @@ reply's registers past the method's `reply` are 0. Messages the kernel itself se
 (FAULT) and notifications are not IPC requests and are not checked.
 
 Decisions are cached per (source, endpoint, label), so the rules run once per kind
-of request; the shape is checked on every message. In permissive mode a denial is
+of request (a restarted server keeps its endpoint and so the cache); the shape is
+checked on every message. In permissive mode a denial is
 recorded as "would-deny" and the message is delivered.
 
 Audit: each decision the policy's `audit` level selects ("denied" or "all") becomes
@@ -76,33 +77,32 @@ class Monitor:
 
     def request(self, source: str, ep: Endpoint, msg: Message) -> tuple[bool, object]:
         """(deliver?, the request's method or None) for a SEND/CALL from `source` on `ep`."""
-        key = (source, ep.name, msg.label)
+        key = (source, ep, msg.label)
         verdict = self._cache.get(key)
         if verdict is None:
             verdict = self._cache[key] = self._decide(source, ep, msg.label)
-        destination = ep.server.name if ep.server is not None else ep.name
         if not verdict.allowed:
-            return self._denied("request", source, destination, ep, verdict, verdict_reason(verdict)), None
+            return self._denied("request", source, _server(ep), ep, verdict, verdict_reason(verdict)), None
         method = verdict.method
-        if method is not None:
+        # the common case costs two tests: no stray registers, no leases either side
+        if method is not None and (any(msg.mrs[method.args:]) or msg.leases or method.leases):
             problem = _request_shape(method, msg)
             if problem:
-                return self._denied("request", source, destination, ep, verdict, problem), None
+                return self._denied("request", source, _server(ep), ep, verdict, problem), None
         if self.audit_all:
-            self._record("request", source, destination, ep, verdict.name, "allow", verdict.rule, "")
+            self._record("request", source, _server(ep), ep, verdict.name, "allow", verdict.rule, "")
         self.allowed += 1
         return True, method
 
     def reply(self, source: str, destination: str, ep: Endpoint, label: int, method, msg: Message) -> bool:
         """Deliver the reply `msg` from server `source` to the caller `destination`?"""
-        name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
-        if method is not None:
-            for i in range(method.reply, len(msg.mrs)):
-                if msg.mrs[i]:
-                    verdict = _Verdict(False, "shape", method, name)
-                    return self._denied("reply", source, destination, ep, verdict,
-                                        f"mr{i} is {msg.mrs[i]:#x}; {name} replies with {method.reply} register(s)")
+        if method is not None and any(msg.mrs[method.reply:]):
+            name = f"{self.interfaces[ep.name].name}.{method.name}"
+            i = next(i for i in range(method.reply, len(msg.mrs)) if msg.mrs[i])
+            return self._denied("reply", source, destination, ep, _Verdict(False, "shape", method, name),
+                                f"mr{i} is {msg.mrs[i]:#x}; {name} replies with {method.reply} register(s)")
         if self.audit_all:
+            name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
             self._record("reply", source, destination, ep, name, "allow", "reply to an allowed request", "")
         self.allowed += 1
         return True
@@ -110,7 +110,7 @@ class Monitor:
     # -- deciding ---------------------------------------------------------------------------
 
     def _decide(self, source: str, ep: Endpoint, label: int) -> _Verdict:
-        destination = ep.server.name if ep.server is not None else ep.name
+        destination = _server(ep)
         iface = self.interfaces.get(ep.name)
         if iface is None:
             allowed, rule = self.policy.decide(source, destination, None)
@@ -138,6 +138,10 @@ class Monitor:
         self.records.append(record)
         if self.sink is not None:
             self.sink(record)
+
+
+def _server(ep: Endpoint) -> str:
+    return ep.server.name if ep.server is not None else ep.name
 
 
 def verdict_reason(verdict: _Verdict) -> str:

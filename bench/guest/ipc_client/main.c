@@ -11,7 +11,7 @@ volatile uint32_t rounds = 1000;
 int main(void)
 {
     uint32_t n = rounds;
-    struct atl_msg req = {.label = 1}, rep;
+    struct atl_msg req = {.label = 0x00010001u}, rep;   /* bench.ping (interface 1, method 1) */
     atl_printf("go\n");
     for (uint32_t i = 0; i < n; i++) {
         req.mr[0] = i;
