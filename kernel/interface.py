@@ -111,6 +111,14 @@ class _Checker(TomlChecker):
             raise self.fail(key, f"must be an integer from {low} to {high}, not {value}")
         return value
 
+    def doc(self, table: dict, where: str) -> str:
+        """A doc string; the C header puts it in a /* comment */, which it must not end."""
+        doc = self.get(table, "doc", where, str, required=False, default="")
+        if "*/" in doc:
+            raise self.fail(f"{where}.doc", "must not contain '*/' (the generated C header quotes it in a "
+                                            "comment)")
+        return doc
+
     def name(self, table: dict, where: str) -> str:
         name = self.get(table, "name", where, str)
         if not (name.isascii() and name.isidentifier()):
@@ -130,12 +138,21 @@ def parse_interface(data: dict, path: pathlib.Path) -> Interface:
     head = c.table(data, "interface", {"name", "id", "doc"})
     name = c.name(head, "interface")
     ident = c.ranged(c.get(head, "id", "interface", int), "interface.id", 1, MAX_INTERFACE_ID)
-    doc = c.get(head, "doc", "interface", str, required=False, default="")
+    doc = c.doc(head, "interface")
     raw = data.get("method")
     if raw is None:
         raise c.fail("method", "missing; an interface needs at least one [[method]]")
-    if not isinstance(raw, list) or not raw or not all(isinstance(t, dict) for t in raw):
+    if raw == []:
+        raise c.fail("method", "is empty; an interface needs at least one [[method]]")
+    if isinstance(raw, dict):
+        raise c.fail("method", "must be an array of tables, written [[method]], not a single [method] table")
+    if not isinstance(raw, list):
         raise c.fail("method", f"must be an array of tables, written [[method]], not {raw!r}")
+    for i, t in enumerate(raw):
+        c.value(t, f"method[{i}]", dict)
+    up = name.upper()
+    # the header's names (c_header): one method's must not be another's, nor the interface's
+    constants = {f"ATOLL_IDL_{up}_H": "the header's include guard", f"{up}_INTERFACE": "the interface id"}
     methods: list[Method] = []
     for i, t in enumerate(raw):
         m = _parse_method(c, t, i)
@@ -143,9 +160,22 @@ def parse_interface(data: dict, path: pathlib.Path) -> Interface:
             if other.name == m.name:
                 raise c.fail(f"method {m.name!r}.name", "is used twice")
             if other.number == m.number:
-                raise c.fail(f"method {m.name!r}.number", f"{m.number} is method {other.name!r}'s already")
+                raise c.fail(f"method {m.name!r}.number",
+                             f"{m.number} is already the number of method {other.name!r}")
+        for constant in _c_constants(up, m):
+            if constant in constants:
+                raise c.fail(f"method {m.name!r}.name", f"its C constant {constant} is also defined for "
+                                                        f"{constants[constant]}")
+            constants[constant] = f"method {m.name!r}"
         methods.append(m)
     return Interface(name, ident, doc, tuple(methods), path)
+
+
+def _c_constants(up: str, m: Method) -> list[str]:
+    """The names c_header defines for method `m` of interface `up` (upper case)."""
+    name = f"{up}_{m.name.upper()}"
+    return [name, f"{name}_ARGS", f"{name}_REPLY", f"{name}_LEASES",
+            *(f"{name}_LEASE{j}_MAX" for j in range(len(m.leases)))]
 
 
 def _parse_method(c: _Checker, t: dict, i: int) -> Method:
@@ -157,7 +187,7 @@ def _parse_method(c: _Checker, t: dict, i: int) -> Method:
                     0, MESSAGE_REGISTERS)
     reply = c.ranged(c.get(t, "reply", where, int, required=False, default=0), f"{where}.reply",
                      0, MESSAGE_REGISTERS)
-    doc = c.get(t, "doc", where, str, required=False, default="")
+    doc = c.doc(t, where)
     raw = c.array(t, "leases", f"{where}.leases")
     if len(raw) > MAX_LEASES:
         raise c.fail(f"{where}.leases", f"{len(raw)} leases, at most {MAX_LEASES}")

@@ -44,6 +44,9 @@ AUDIT_LEVELS = ("none", "denied", "all")
 ACTIONS = ("allow", "deny")
 #: the name the audit log gives a decision no rule made
 DEFAULT_RULE = "default deny"
+#: names the monitor's audit log and `SystemPolicy` give decisions no rule made; no rule may take one
+RESERVED_RULE_NAMES = (DEFAULT_RULE, "shape", "reply to an allowed request", "no capability", "no such method",
+                       "no policy")
 
 
 class PolicyError(ValueError):
@@ -141,17 +144,26 @@ def parse_policy(data: dict, path: pathlib.Path, components: list[str],
     if audit not in AUDIT_LEVELS:
         raise c.fail("policy.audit", f"must be one of {', '.join(AUDIT_LEVELS)}, not {audit!r}")
     raw = data.get("rule", [])
-    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+    if isinstance(raw, dict):
+        raise c.fail("rule", "must be an array of tables, written [[rule]], not a single [rule] table")
+    if not isinstance(raw, list):
         raise c.fail("rule", f"must be an array of tables, written [[rule]], not {raw!r}")
+    for i, t in enumerate(raw):
+        c.value(t, f"rule[{i}]", dict)
     rules: list[Rule] = []
     for i, t in enumerate(raw):
         where = f"rule[{i}]"
         c.only(t, where, {"name", "action", "from", "to", "methods"})
+        named = "name" in t
         name = c.get(t, "name", where, str, required=False, default=f"rule {i + 1}")
         if not name.strip():
             raise c.fail(f"{where}.name", "must not be empty")
+        if name in RESERVED_RULE_NAMES:
+            raise c.fail(f"{where}.name", f"{name!r} is what the audit log calls a decision no rule made; "
+                                          f"choose another name")
         if any(r.name == name for r in rules):
-            raise c.fail(f"{where}.name", f"{name!r} is the name of an earlier rule")
+            problem = f"{name!r} is the name of an earlier rule"
+            raise c.fail(f"{where}.name", problem if named else f"missing, and the default name {problem}")
         action = c.get(t, "action", where, str)
         if action not in ACTIONS:
             raise c.fail(f"{where}.action", f"must be allow or deny, not {action!r}")
