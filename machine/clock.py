@@ -18,6 +18,10 @@ import itertools
 from typing import Callable, Protocol
 
 
+#: the smallest queue length at which cancelled events are swept out
+_MIN_SWEEP = 64
+
+
 class InstructionSource(Protocol):
     @property
     def executed(self) -> int: ...
@@ -52,6 +56,8 @@ class Clock:
         self._base = 0
         self._queue: list[tuple[int, int, Event]] = []
         self._seq = itertools.count()
+        #: the queue's length at which cancelled events are swept out (see `schedule`)
+        self._sweep_at = _MIN_SWEEP
         #: called with the cycle of each newly scheduled event, so that a CPU slice
         #: already running can end early enough for it
         self.on_schedule: Callable[[int], None] | None = None
@@ -116,7 +122,15 @@ class Clock:
         if not isinstance(when, int):
             raise ValueError(f"cannot schedule an event at {when!r}: not a whole number of cycles")
         ev = Event(max(when, self.now), callback)
-        heapq.heappush(self._queue, (ev.when, next(self._seq), ev))
+        q = self._queue
+        if len(q) >= self._sweep_at:
+            # A cancelled event leaves the heap only when it reaches the top, and one far in
+            # the future may never get there (a timer set again and again): sweep them out
+            # whenever the queue has doubled, so it stays within twice the live events.
+            q[:] = [entry for entry in q if not entry[2].cancelled]
+            heapq.heapify(q)
+            self._sweep_at = max(_MIN_SWEEP, 2 * len(q))
+        heapq.heappush(q, (ev.when, next(self._seq), ev))
         if self.on_schedule is not None:
             self.on_schedule(ev.when)
         return ev

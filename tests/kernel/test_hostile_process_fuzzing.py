@@ -360,11 +360,6 @@ def _events_calling(kernel) -> int:
     return sum(1 for o in gc.get_objects() if type(o) is Event and target(o.callback) is kernel)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kernel.set_timer cancels the thread's earlier timer Event and schedules a new one; "
-    "Clock drops a cancelled Event only when it reaches the top of its heap, so a deadline far "
-    "ahead stays there: every TIMER_SET (and every stop of a component with a timer) leaves "
-    "one behind, and a component can grow the host's memory without bound"))
 @pytest.mark.parametrize("board", BOARDS)
 def test_a_component_that_keeps_resetting_its_timer_leaves_no_clock_events_behind(board, guests):
     system = System(board, guests)
@@ -373,5 +368,6 @@ def test_a_component_that_keeps_resetting_its_timer_leaves_no_clock_events_behin
     system.kernel.run_until(lambda: timers.thread.state is State.EXITED, 1.0)
     assert timers.exit_code == 0
     assert system.kernel.stats.syscalls > TIMER_RESETS   # as many TIMER_SETs, and finding its name
-    # its one timer at most, and the kernel's time slice
-    assert _events_calling(system.kernel) < 10
+    # bounded, not one per reset: the clock sweeps cancelled events out as its queue grows
+    # (its one timer, the kernel's time slice, and cancelled ones not yet swept)
+    assert _events_calling(system.kernel) < 100

@@ -308,3 +308,21 @@ def test_cycles_convert_to_whole_microseconds_rounded_down():
     clock = Clock(16_000_000)
 
     assert [clock.us(c) for c in (0, 15, 16, 16_000_000, 24_000_015)] == [0, 0, 1, 1_000_000, 1_500_000]
+
+
+def test_an_event_cancelled_and_scheduled_again_many_times_leaves_a_bounded_queue():
+    # a timer far in the future, replaced 10,000 times, behind a live event that comes first
+    # (as the kernel's time slice does): the cancelled ones never reach the top of the heap,
+    # so only a sweep removes them
+    clock = Clock(1_000_000)
+    fired, at = recorder()
+    clock.schedule(10**8, at(clock, "slice"))
+    timer = clock.schedule(10**9, at(clock, "far"))
+    for i in range(10_000):
+        timer.cancel()
+        timer = clock.schedule(10**9 + i, at(clock, "far"))
+        clock.advance(1)
+
+    assert len(clock._queue) < 200
+    clock.advance(10**9)
+    assert fired.count(("far", 10**9 + 9_999)) == 1 and [f for f in fired if f[0] == "far"] == [("far", 10**9 + 9_999)]
