@@ -250,6 +250,26 @@ class SystemPolicy:
             edges.append(Edge(n.source, n.target, f"notification bits {n.bits:#x}", "notify"))
         return sorted(edges, key=lambda edge: (edge.source, edge.destination, edge.endpoint))
 
+    def reach(self) -> dict[str, list[str]]:
+        """{component: the components it can reach through allowed calls and notifications,
+        directly or through servers that call on} (the transitive closure of `reachability`)."""
+        direct: dict[str, set[str]] = {c.name: set() for c in self.system.components}
+        for e in self.reachability():
+            if e.kind == "notify" or e.allowed:
+                direct[e.source].add(e.destination)
+        reach: dict[str, list[str]] = {}
+        for name in direct:
+            seen: set[str] = set()
+            todo = list(direct[name])
+            while todo:
+                other = todo.pop()
+                if other not in seen:
+                    seen.add(other)
+                    todo.extend(direct[other])
+            seen.discard(name)
+            reach[name] = sorted(seen)
+        return reach
+
     def unused_rules(self) -> list[tuple[str, str]]:
         """Rules that decide no request the capabilities make possible: (name, why)."""
         if self.policy is None:
