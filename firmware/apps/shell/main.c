@@ -1,14 +1,17 @@
 /* shell: a line-oriented command shell on UART0, through the uart server.
  *
- * Commands: help, echo TEXT, led on|off, uptime, ps. Slots (given by the image):
- * 2 = the uart server, 4 = the gpio server. The LED it drives is not blinky's:
- * pin 1 on mps2-an385, pin 21 (the blue LED) on hifive1. */
+ * Commands: help, echo TEXT, led on|off, uptime, ps, and lock status|unlock CODE|lock|
+ * code OLD NEW (the door lock's keypad). Slots (given by the image): 2 = the uart server,
+ * 4 = the gpio server, 5 = the lock server (optional: without it, lock answers "no lock").
+ * The LED it drives is not blinky's: pin 1 on mps2-an385, pin 21 (the blue LED) on hifive1. */
 #include <atoll/atoll.h>
 #include <gpio/gpio.h>
+#include <lock/lock.h>
 #include <uart/uart.h>
 
 #define UART_SLOT 2u
 #define GPIO_SLOT 4u
+#define LOCK_SLOT 5u
 #if defined(__arm__)
 #define LED_PIN 1u
 #else
@@ -86,10 +89,97 @@ static void ps(void)
     }
 }
 
+/* A code: 1 to 8 decimal digits ending at a space or the end of the text; advances *text. */
+static int parse_code(const char **text, uint32_t *code)
+{
+    const char *s = *text;
+    uint32_t value = 0;
+    int digits = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++)
+        value = value * 10u + (uint32_t)(*s - '0');
+    if (digits == 0 || digits > 8 || (*s != ' ' && *s != '\0'))
+        return 0;
+    while (*s == ' ')
+        s++;
+    *text = s;
+    *code = value;
+    return 1;
+}
+
+static void lock_failed(int r)
+{
+    if (r == ATL_E_BAD_SLOT)
+        out("no lock\r\n");
+    else if (r == ATL_E_DENIED)
+        out("lock: denied by the policy\r\n");
+    else if (r == ATL_E_DEAD_PEER)
+        out("lock: restarted, try again\r\n");
+    else if (r == LOCK_E_WRONG_CODE)
+        out("wrong code\r\n");
+    else if (r == LOCK_E_LOCKED_OUT)
+        out("locked out: too many wrong codes, try later\r\n");
+    else if (r == LOCK_E_BAD_CODE)
+        out("a code is 1 to 8 digits\r\n");
+    else
+        outf("lock: error %d\r\n", r);
+}
+
+static const char LOCK_USAGE[] = "usage: lock status|unlock CODE|lock|code OLD NEW\r\n";
+
+/* lock status | lock unlock CODE | lock lock | lock code OLD NEW */
+static void lock_command(const char *args)
+{
+    uint32_t code, new_code;
+    int r;
+    if (strcmp(args, "status") == 0) {
+        struct lock_state st;
+        r = lock_status(LOCK_SLOT, &st);
+        if (r == LOCK_OK) {
+            outf("door %s, %u wrong code(s) in a row", st.locked ? "locked" : "unlocked", (unsigned)st.failures);
+            if (st.lockout_ms)
+                outf(", locked out for %u ms", (unsigned)st.lockout_ms);
+            out("\r\n");
+            return;
+        }
+    } else if (strcmp(args, "lock") == 0) {
+        r = lock_lock(LOCK_SLOT);
+        if (r == LOCK_OK) {
+            out("door locked\r\n");
+            return;
+        }
+    } else if (strncmp(args, "unlock ", 7) == 0) {
+        args += 7;
+        if (!parse_code(&args, &code) || *args != '\0') {
+            out(LOCK_USAGE);
+            return;
+        }
+        r = lock_unlock(LOCK_SLOT, code);
+        if (r == LOCK_OK) {
+            out("door unlocked\r\n");
+            return;
+        }
+    } else if (strncmp(args, "code ", 5) == 0) {
+        args += 5;
+        if (!parse_code(&args, &code) || !parse_code(&args, &new_code) || *args != '\0') {
+            out(LOCK_USAGE);
+            return;
+        }
+        r = lock_set_code(LOCK_SLOT, code, new_code);
+        if (r == LOCK_OK) {
+            out("code changed\r\n");
+            return;
+        }
+    } else {
+        out(LOCK_USAGE);
+        return;
+    }
+    lock_failed(r);
+}
+
 static void run(char *line)
 {
     if (strcmp(line, "help") == 0) {
-        out("commands: help, echo TEXT, led on|off, uptime, ps\r\n");
+        out("commands: help, echo TEXT, led on|off, uptime, ps, lock status|unlock CODE|lock|code OLD NEW\r\n");
     } else if (strncmp(line, "echo", 4) == 0 && (line[4] == ' ' || line[4] == '\0')) {
         outf("%s\r\n", line[4] ? line + 5 : "");
     } else if (strcmp(line, "led on") == 0 || strcmp(line, "led off") == 0) {
@@ -103,6 +193,8 @@ static void run(char *line)
         outf("up %u.%06u s\r\n", (unsigned)(us / 1000000u), (unsigned)(us % 1000000u));
     } else if (strcmp(line, "ps") == 0) {
         ps();
+    } else if (strncmp(line, "lock", 4) == 0 && (line[4] == ' ' || line[4] == '\0')) {
+        lock_command(line[4] ? line + 5 : "");
     } else if (line[0] != '\0') {
         outf("unknown command: %s (try help)\r\n", line);
     }
