@@ -51,11 +51,17 @@ def generate_header(out_dir: Path) -> Path:
     interface file; return the include directory."""
     include = Path(out_dir) / "include"
     abi.main(["--header", str(include / "atoll" / "abi.h")])
+    seen: dict[str, Path] = {}
     for path in interface_files():
         try:
-            interface.write_header(interface.load_interface(path), include)
+            iface = interface.load_interface(path)
         except interface.InterfaceError as e:
             raise ToolchainError(str(e)) from None
+        if iface.name in seen:  # both would be <idl/NAME.h>
+            raise ToolchainError(f"interface {iface.name!r} is declared twice: {seen[iface.name].relative_to(REPO)} "
+                                 f"and {path.relative_to(REPO)}")
+        seen[iface.name] = path
+        interface.write_header(iface, include)
     return include
 
 

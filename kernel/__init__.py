@@ -1,26 +1,42 @@
-"""kernel: the microkernel — objects, capabilities, syscalls, IPC, scheduling, faults.
+"""kernel: the microkernel — objects, capabilities, syscalls, IPC, scheduling, faults, the monitor.
 
 It drives a `machine.Machine` through the machine's public names only and never
-imports `atoll`. Its public names are below.
+imports `atoll`. Its public names are below. They are imported on first use
+(PEP 562), so that `python -m kernel.abi` and `python -m kernel.interface` run
+their module once, as the program, without the package having imported it first.
 """
 
-from .abi import Error, FaultCode, Label, Right, Sys
-from .caps import Capability, CapKind, CapTable, SyscallError
-from .image import ComponentSpec, EndpointSpec, ImageError, NotificationSpec, RestartPolicy, SystemSpec, load_system
-from .interface import Interface, InterfaceError, load_interface
-from .kernel import IpcEvent, Kernel, KernelSnapshot, Stats
-from .loader import LoadError
-from .monitor import JsonLinesSink, Monitor
-from .package import (fingerprint, generate_keys, load_any, load_private_key, load_public_key, open_image, pack,
-                      unpacked, verify)
-from .policy import Decision, Policy, PolicyError, SystemPolicy, load_policy
-from .process import Endpoint, Process, State, Thread
+from __future__ import annotations
 
-__all__ = [
-    "CapKind", "CapTable", "Capability", "ComponentSpec", "Decision", "Endpoint", "EndpointSpec", "Error",
-    "FaultCode", "ImageError", "Interface", "InterfaceError", "IpcEvent", "JsonLinesSink", "Kernel",
-    "KernelSnapshot", "Label", "LoadError", "Monitor", "NotificationSpec", "Policy", "PolicyError", "Process",
-    "RestartPolicy", "Right", "State", "Stats", "Sys", "SyscallError", "SystemPolicy", "SystemSpec", "Thread",
-    "fingerprint", "generate_keys", "load_any", "load_interface", "load_policy", "load_private_key",
-    "load_public_key", "load_system", "open_image", "pack", "unpacked", "verify",
-]
+import importlib
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    **dict.fromkeys(("Error", "FaultCode", "Label", "Right", "Sys"), "abi"),
+    **dict.fromkeys(("Capability", "CapKind", "CapTable", "SyscallError"), "caps"),
+    **dict.fromkeys(("ComponentSpec", "EndpointSpec", "ImageError", "NotificationSpec", "RestartPolicy",
+                     "SystemSpec", "load_system"), "image"),
+    **dict.fromkeys(("Interface", "InterfaceError", "load_interface"), "interface"),
+    **dict.fromkeys(("IpcEvent", "Kernel", "KernelSnapshot", "Stats"), "kernel"),
+    "LoadError": "loader",
+    **dict.fromkeys(("JsonLinesSink", "Monitor"), "monitor"),
+    **dict.fromkeys(("fingerprint", "generate_keys", "load_any", "load_private_key", "load_public_key",
+                     "open_image", "pack", "unpacked", "verify"), "package"),
+    **dict.fromkeys(("Decision", "Policy", "PolicyError", "SystemPolicy", "load_policy"), "policy"),
+    **dict.fromkeys(("Endpoint", "Process", "State", "Thread"), "process"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kernel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

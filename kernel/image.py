@@ -243,16 +243,16 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
     _check_notification_bits(c, components, notifications)
     _check_supervisors(c, components, endpoints)
     _check_interfaces(c, endpoints)
-    _check_elves(c, components, entries)
     spec = SystemSpec(name, path, board, tuple(components), tuple(endpoints), tuple(notifications))
     policy_text = c.get(system, "policy", "system", str, required=False)
-    if policy_text is not None:
+    if policy_text is not None:  # before the ELF files: a policy can be checked before a build
         file = _entry_file(c, policy_text, "system.policy", "a policy file", entries)
         try:
             policy = load_policy(file, names, spec.interfaces)
         except PolicyError as e:
             raise c.fail("system.policy", str(e)) from None
         spec = dataclasses.replace(spec, policy=policy)
+    _check_elves(c, components, entries)
     return spec
 
 
@@ -325,6 +325,9 @@ def _parse_restart(c: _Checker, t: dict, where: str, supervised: bool) -> Restar
                 raise c.fail(f"{where}.{key}", "needs restart_limit")
         return RestartPolicy(action)
     if action not in ("restart", "backoff"):
+        if "restart" not in t:
+            raise c.fail(f"{where}.restart_limit", "limits restarts, but a component without a supervisor is "
+                                                   "held by default; set restart = \"restart\"")
         raise c.fail(f"{where}.restart_limit", f"limits restarts; restart = {action!r} restarts nothing")
     limit = c.ranged(limit, f"{where}.restart_limit", 1, MAX_RESTART_LIMIT)
     window = c.ranged(c.get(t, "restart_window_ms", where, int, required=False, default=60_000),
@@ -490,20 +493,22 @@ def _parse_endpoint(c: _Checker, t: dict, i: int, names: list[str],
 
 def _check_interfaces(c: _Checker, endpoints: list[EndpointSpec]) -> None:
     """One interface per name and per id: the monitor tells them apart by both."""
-    seen: dict[str, tuple[str, Interface]] = {}
+    seen: list[tuple[str, Interface]] = []
     for e in endpoints:
         iface = e.interface
         if iface is None:
             continue
         key = f"endpoint {e.name!r}.interface"
-        for endpoint, other in seen.values():
-            if other.path == iface.path:
+        for endpoint, other in seen:
+            if os.path.samefile(other.path, iface.path):
                 continue
             if other.name == iface.name:
-                raise c.fail(key, f"interface {iface.name!r} is endpoint {endpoint!r}'s, from another file")
+                raise c.fail(key, f"endpoint {endpoint!r} declares an interface named {iface.name!r} already, "
+                                  f"from another file")
             if other.id == iface.id:
-                raise c.fail(key, f"interface id {iface.id} is {other.name!r}'s already (endpoint {endpoint!r})")
-        seen[e.name] = (e.name, iface)
+                raise c.fail(key, f"interface id {iface.id} is already that of interface {other.name!r} "
+                                  f"(endpoint {endpoint!r})")
+        seen.append((e.name, iface))
 
 
 def _parse_notification(c: _Checker, t: dict, i: int, names: list[str]) -> NotificationSpec:

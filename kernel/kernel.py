@@ -516,14 +516,16 @@ class Kernel:
         return cap
 
     def send(self, t: Thread, cap: Capability, msg: Message) -> None:
-        if msg.label >= KERNEL_LABELS:
-            raise SyscallError(Error.BAD_ARGUMENT, f"label {msg.label:#x} is reserved for the kernel")
         ep: Endpoint = cap.obj
+        if msg.label >= KERNEL_LABELS:
+            if self.monitor is not None:
+                self.monitor.kernel_label(t.name, ep, msg.label)
+            raise SyscallError(Error.BAD_ARGUMENT, f"label {msg.label:#x} is reserved for the kernel")
         if self.monitor is not None:
-            deliver, method = self.monitor.request(t.name, ep, msg)
+            deliver, method, allowed = self.monitor.request(t.name, ep, msg)
             if not deliver:
                 raise SyscallError(Error.DENIED, f"the policy denies {t.name} label {msg.label:#x} on {ep.name}")
-            msg.checked = (ep, method)
+            msg.checked = (ep, method, allowed)
         self.stats.ipc += 1
         self.ipc_log.append(IpcEvent(self.clock.now, "call" if msg.is_call else "send", t.name,
                                      ep.server.name if ep.server else ep.name, msg.label))
@@ -596,7 +598,7 @@ class Kernel:
         reply.used = True
         caller.pending_reply = None
         if reply.checked is not None and not self.monitor.reply(t.name, caller.name, reply.checked[0], reply.label,
-                                                                  reply.checked[1], msg):
+                                                                  reply.checked[1], reply.checked[2], msg):
             self.ret(caller, Error.DENIED)   # the caller is answered, never left waiting
             self._wake(caller)
             return Error.DENIED

@@ -9,6 +9,10 @@ declares (count, rights, lengths). A reply is allowed when its request was and t
 reply's registers past the method's `reply` are 0. Messages the kernel itself sends
 (FAULT) and notifications are not IPC requests and are not checked.
 
+A request the policy allows but whose shape is wrong is denied with rule "shape" (the
+reason says what was wrong). A label of the kernel's own, refused by the kernel before
+the monitor is asked, is recorded too (rule "kernel label").
+
 Decisions are cached per (source, endpoint, label), so the rules run once per kind
 of request (a restarted server keeps its endpoint and so the cache); the shape is
 checked on every message. In permissive mode a denial is
@@ -75,37 +79,51 @@ class Monitor:
 
     # -- the checks the kernel calls ----------------------------------------------------
 
-    def request(self, source: str, ep: Endpoint, msg: Message) -> tuple[bool, object]:
-        """(deliver?, the request's method or None) for a SEND/CALL from `source` on `ep`."""
+    def request(self, source: str, ep: Endpoint, msg: Message) -> tuple[bool, object, bool]:
+        """(deliver?, the request's method or None, allowed?) for a SEND/CALL from `source` on
+        `ep`. In permissive mode a request is delivered without being allowed."""
         key = (source, ep, msg.label)
         verdict = self._cache.get(key)
         if verdict is None:
             verdict = self._cache[key] = self._decide(source, ep, msg.label)
-        if not verdict.allowed:
-            return self._denied("request", source, _server(ep), ep, verdict, verdict_reason(verdict)), None
         method = verdict.method
+        if not verdict.allowed:
+            return self._denied("request", source, _server(ep), ep, verdict.name, verdict.rule,
+                                verdict_reason(verdict)), method, False
         # the common case costs two tests: no stray registers, no leases either side
         if method is not None and (any(msg.mrs[method.args:]) or msg.leases or method.leases):
             problem = _request_shape(method, msg)
             if problem:
-                return self._denied("request", source, _server(ep), ep, verdict, problem), None
+                return self._denied("request", source, _server(ep), ep, verdict.name, "shape", problem), method, False
         if self.audit_all:
             self._record("request", source, _server(ep), ep, verdict.name, "allow", verdict.rule, "")
         self.allowed += 1
-        return True, method
+        return True, method, True
 
-    def reply(self, source: str, destination: str, ep: Endpoint, label: int, method, msg: Message) -> bool:
-        """Deliver the reply `msg` from server `source` to the caller `destination`?"""
+    def reply(self, source: str, destination: str, ep: Endpoint, label: int, method, allowed: bool,
+              msg: Message) -> bool:
+        """Deliver the reply `msg` from server `source` to the caller `destination`? `allowed`
+        says whether its request was (in permissive mode a denied one is delivered too)."""
         if method is not None and any(msg.mrs[method.reply:]):
             name = f"{self.interfaces[ep.name].name}.{method.name}"
             i = next(i for i in range(method.reply, len(msg.mrs)) if msg.mrs[i])
-            return self._denied("reply", source, destination, ep, _Verdict(False, "shape", method, name),
+            return self._denied("reply", source, destination, ep, name, "shape",
                                 f"mr{i} is {msg.mrs[i]:#x}; {name} replies with {method.reply} register(s)")
+        if not allowed:
+            name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
+            return self._denied("reply", source, destination, ep, name, "reply to a denied request", "")
         if self.audit_all:
             name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
             self._record("reply", source, destination, ep, name, "allow", "reply to an allowed request", "")
         self.allowed += 1
         return True
+
+    def kernel_label(self, source: str, ep: Endpoint, label: int) -> None:
+        """Record a request the kernel refused before asking the monitor: a label of its own."""
+        self.denied += 1
+        if self.audit_denied:
+            self._record("request", source, _server(ep), ep, f"label {label:#x}", "deny", "kernel label",
+                         "labels from 0xffffff00 up are the kernel's")
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -122,12 +140,12 @@ class Monitor:
         allowed, rule = self.policy.decide(source, destination, name)
         return _Verdict(allowed, rule, method, name)
 
-    def _denied(self, kind: str, source: str, destination: str, ep: Endpoint, verdict: _Verdict,
+    def _denied(self, kind: str, source: str, destination: str, ep: Endpoint, method: str, rule: str,
                 reason: str) -> bool:
         self.denied += 1
         decision = "would-deny" if self.permissive else "deny"
         if self.audit_denied:
-            self._record(kind, source, destination, ep, verdict.name, decision, verdict.rule, reason)
+            self._record(kind, source, destination, ep, method, decision, rule, reason)
         return self.permissive
 
     def _record(self, kind: str, source: str, destination: str, ep: Endpoint, method: str,

@@ -39,7 +39,7 @@ class Message:
     badge: int = 0
     leases: tuple = ()
     is_call: bool = False
-    #: set when the policy monitor passed it: (endpoint, method or None), for checking its reply
+    #: set when the policy monitor passed it: (endpoint, method or None, allowed), for checking its reply
     checked: tuple | None = None
 
 
@@ -70,7 +70,7 @@ class Reply:
         self.generation = generation
         self.leases = leases
         self.label = label          # the request's
-        self.checked = checked      # the request's monitor check: (endpoint, method), or None
+        self.checked = checked      # the request's monitor check: (endpoint, method, allowed), or None
         self.name = f"reply-to-{caller.process.name}"
         self.used = False
 

@@ -53,7 +53,7 @@ def test_booting_the_demo_description_prints_the_shell_banner_and_a_summary(boar
     assert b"Atoll shell ready; type help\r\natoll> " in out
     summary = err.strip().splitlines()[-1]
     assert re.fullmatch(rf"atoll: {board}: 0\.300000 s virtual, \d+ instructions, \d+ context switches, "
-                        r"\d+ IPC, 0 faults, 0 restarts", summary), summary
+                        r"\d+ IPC, 0 faults, 0 restarts, 0 denied", summary), summary
     assert "[hello] hello from a component" in err
 
 

@@ -128,10 +128,14 @@ def test_boot_permissive_delivers_and_records_would_deny(tmp_path, built):
 
     assert code == 0, err
     records = [json.loads(line) for line in audit.read_text().splitlines()]
-    # configure, the first toggle, and the one at 500 ms: delivered, so no retries
-    assert [r["method"] for r in records] == ["gpio.configure", "gpio.toggle", "gpio.toggle"]
+    # configure, the first toggle, and the one at 500 ms: delivered, so no retries; each reply
+    # is recorded as the reply to a request the policy would deny
+    assert [(r["kind"], r["method"]) for r in records] == [
+        ("request", "gpio.configure"), ("reply", "gpio.configure"), ("request", "gpio.toggle"),
+        ("reply", "gpio.toggle"), ("request", "gpio.toggle"), ("reply", "gpio.toggle")]
     assert {r["decision"] for r in records} == {"would-deny"}
-    assert "configured 0" in err and ", 3 would deny\n" in err
+    assert {r["rule"] for r in records if r["kind"] == "reply"} == {"reply to a denied request"}
+    assert "configured 0" in err and ", 6 would deny\n" in err
 
 
 def test_a_packed_image_keeps_its_policy_and_interfaces(tmp_path, built):

@@ -162,10 +162,10 @@ EXPECTED = {
         "endpoint 'uart'.interface: no such file: uart.idl.toml (paths are relative to the folder of interface_file_missing.toml)",
     "interface_id_used_twice":
         'interface_id_used_twice.toml: '
-        "endpoint 'uart'.interface: interface id 1 is 'serial''s already (endpoint 'faults')",
+        "endpoint 'uart'.interface: interface id 1 is already that of interface 'serial' (endpoint 'faults')",
     "interface_name_from_two_files":
         'interface_name_from_two_files.toml: '
-        "endpoint 'uart'.interface: interface 'uart' is endpoint 'faults''s, from another file",
+        "endpoint 'uart'.interface: endpoint 'faults' declares an interface named 'uart' already, from another file",
     "interface_not_a_string":
         "interface_not_a_string.toml: endpoint 'uart'.interface: must be a string, not 1",
     "interrupt_bit_not_an_integer":
@@ -255,6 +255,10 @@ EXPECTED = {
         "component 'console'.restart: backoff is its supervisor's; a component without one can restart, hold or reboot",
     "restart_limit_not_an_integer":
         "restart_limit_not_an_integer.toml: component 'uart'.restart_limit: must be an integer, not '3'",
+    "restart_limit_on_default_hold":
+        'restart_limit_on_default_hold.toml: '
+        "component 'uart'.restart_limit: limits restarts, but a component without a supervisor is held by "
+        'default; set restart = "restart"',
     "restart_limit_too_large":
         'restart_limit_too_large.toml: '
         "component 'uart'.restart_limit: must be an integer from 1 to 1000, not 1001",
@@ -603,9 +607,6 @@ def test_two_endpoints_may_declare_different_interfaces(tmp_path):
     assert sorted(system.interfaces) == ["gpio", "uart"]
 
 
-@pytest.mark.xfail(strict=True, reason="kernel/image.py _check_interfaces compares interface paths as written "
-                                       "(other.path == iface.path); the same file named two ways is taken "
-                                       "for another file. Compare resolved paths (os.path.samefile).")
 def test_two_endpoints_naming_one_interface_file_in_two_ways_is_one_interface(tmp_path):
     text = with_interfaces(tmp_path, "uart", "uart").replace('interface = "uart.idl.toml"',
                                                              'interface = "sub/../uart.idl.toml"', 1)
@@ -624,9 +625,6 @@ def test_a_policy_is_read_against_the_description_it_belongs_to(tmp_path):
         tmp_path / "tiny.policy.toml", "permissive", ["the console may use the uart"])
 
 
-@pytest.mark.xfail(strict=True, reason="kernel/image.py parse_system reads system.policy after _check_elves, "
-                                       "so a policy cannot be checked before the components are built; read it "
-                                       "before _check_elves, with the other structural checks.")
 def test_a_bad_policy_is_reported_before_missing_elf_files(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(MINIMAL.replace('board = "mps2-an385"\n', 'board = "mps2-an385"\npolicy = ""\n'))

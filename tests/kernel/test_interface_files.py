@@ -428,9 +428,6 @@ def test_the_module_given_a_bad_file_exits_2_with_its_message_as_the_last_line(t
     assert not (tmp_path / "include").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="runpy warns that 'kernel.interface' was imported by the package "
-                                       "kernel (kernel/__init__.py imports image, which imports interface) "
-                                       "before it ran as __main__, so stderr has a second line")
 def test_the_module_given_a_bad_file_prints_only_its_one_line_message(tmp_path):
     proc = run_module(fixture_path("interface_id_zero"), tmp_path / "include")
     assert proc.stderr == f"error: {EXPECTED['interface_id_zero']}\n"

@@ -170,14 +170,14 @@ def test_each_denial_is_an_audit_record_naming_source_destination_method_and_rul
     assert [(r["kind"], r["method"], r["rule"]) for r in records] == [
         ("request", "gpio.toggle", "nobody toggles"),
         ("request", "gpio.read", "default deny"),
-        ("request", "gpio.write", "the client sets up and writes pins"),
+        ("request", "gpio.write", "shape"),
         ("request", "label 0x20009", "shape"),
         ("request", "label 0x400001", "shape"),
         ("reply", "shaper.echo", "shape"),
-        ("request", "shaper.take", "the client uses the shaper"),
-        ("request", "shaper.take", "the client uses the shaper"),
-        ("request", "shaper.take", "the client uses the shaper"),
-        ("request", "shaper.take", "the client uses the shaper"),
+        ("request", "shaper.take", "shape"),
+        ("request", "shaper.take", "shape"),
+        ("request", "shaper.take", "shape"),
+        ("request", "shaper.take", "shape"),
     ]
     toggle = records[0]
     assert set(toggle) == {"time_us", "source", "destination", "endpoint", "kind", "method", "decision", "rule",
@@ -223,7 +223,16 @@ def test_permissive_mode_delivers_everything_and_records_would_deny(tmp_path, bo
 
     assert statuses(run, "client", "policy") == PERMISSIVE
     records = list(run.kernel.monitor.records)
-    assert len(records) == 10 and {r["decision"] for r in records} == {"would-deny"}
+    assert {r["decision"] for r in records} == {"would-deny"}
+    requests = [r for r in records if r["kind"] == "request"]
+    replies = [(r["method"], r["rule"]) for r in records if r["kind"] == "reply"]
+    assert len(requests) == 9
+    # each would-denied request's reply is recorded under the request's method, and the reply
+    # to echo-3 for its own shape
+    assert replies == [("gpio.toggle", "reply to a denied request"), ("gpio.read", "reply to a denied request"),
+                       ("gpio.write", "reply to a denied request"), ("label 0x20009", "reply to a denied request"),
+                       ("label 0x400001", "reply to a denied request"), ("shaper.echo", "shape"),
+                       *[("shaper.take", "reply to a denied request")] * 4]
     gpio0 = run.machine.peripheral("gpio0")
     # the toggle went through, and so did the write with a stray register
     assert [level for _, pin, level in gpio0.edges if pin == 6] == [True, False, True]
