@@ -228,7 +228,7 @@ def test_the_monitor_decides_each_demo_request_as_decide_says(demo):
                 leases = tuple(SimpleNamespace(rights=spec.rights, length=1) for spec in method.leases
                                if not spec.optional)
                 message = Message(e.interface.label(method.name), (0,) * MESSAGE_REGISTERS, leases=leases)
-                delivered, _ = monitor.request(client, endpoint, message)
+                delivered, _, _ = monitor.request(client, endpoint, message)
                 assert delivered == demo.decide(client, e.server, f"{e.interface.name}.{method.name}").allowed
                 checked += 1
     assert checked == 5 + 5 + 3 + 3 + 1 + 1
