@@ -351,3 +351,14 @@ def test_a_star_rule_from_every_component_still_needs_a_capability(tmp_path):
     assert system.decide("app", "gpio", "gpio.toggle") == Decision(True, "everything")
     assert system.decide("idle", "gpio", "gpio.toggle") == Decision(
         False, "no capability", "idle holds no capability to an endpoint of gpio serving gpio")
+
+
+def test_reach_follows_allowed_calls_through_the_servers_they_reach():
+    from kernel import SystemPolicy, load_system
+
+    reach = SystemPolicy(load_system(ROOT / "firmware" / "images" / "demo-hifive1.toml")).reach()
+
+    assert reach["shell"] == ["console", "gpio", "uart"]
+    assert reach["blinky"] == ["console", "gpio", "uart"]   # the uart only through the console
+    assert reach["console"] == ["uart"]
+    assert reach["hello"] == [] and reach["uart"] == [] and reach["supervisor"] == []

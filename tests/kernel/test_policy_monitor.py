@@ -245,3 +245,25 @@ def test_components_the_policy_does_not_concern_run_undisturbed(tmp_path, board,
     run = boot(tmp_path, board, guests)
 
     assert bystander_intact(run)
+
+
+def test_the_json_lines_sink_writes_one_flushed_object_per_record():
+    import io
+
+    from kernel import JsonLinesSink
+
+    class Stream(io.StringIO):
+        flushes = 0
+
+        def flush(self):
+            self.flushes += 1
+            super().flush()
+
+    stream = Stream()
+    sink = JsonLinesSink(stream)
+    records = [{"time_us": 5, "source": "a", "decision": "deny"}, {"time_us": 9, "source": "b", "decision": "allow"}]
+    for record in records:
+        sink(record)
+
+    assert [json.loads(line) for line in stream.getvalue().splitlines()] == records
+    assert stream.getvalue().count("\n") == 2 and stream.flushes == 2
