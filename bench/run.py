@@ -1,8 +1,9 @@
 """Machine speed, side by side in one run: Atoll against bare Unicorn (and QEMU) on one ELF.
 
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
-into build/firmware first); it then runs the kernel benchmark, bench/kernel.py (``--no-kernel``
-skips it). For each board the bare-metal program ``compute`` (a CPU-bound loop
+into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
+benchmarks, bench/tools.py, and the fault-injection campaign, bench/campaign.py (``--no-kernel``
+skips the three). For each board the bare-metal program ``compute`` (a CPU-bound loop
 with no I/O until it prints its checksum and parks) runs
 
 - on the Atoll machine: ``Machine(board)``, ``load_elf``, ``run_until`` the done line appears
@@ -490,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="instructions of QEMU's shorter run; the longer runs twice as many (default 300e6)")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each kind; the best counts (default 5)")
     parser.add_argument("--no-qemu", action="store_true", help="skip QEMU")
-    parser.add_argument("--no-kernel", action="store_true", help="skip the kernel benchmark (bench/kernel.py)")
+    parser.add_argument("--no-kernel", action="store_true",
+                        help="skip the kernel and tool benchmarks and the fault-injection campaign")
     args = parser.parse_args(argv)
 
     print(f"Atoll machine benchmark: unicorn {unicorn.__version__}, Python {platform.python_version()}, "
@@ -519,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    from bench import tools
-    return kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
+    from bench import campaign, tools
+    return (kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
+            or campaign.main(boards))
 
 
 def kernel_bench():

@@ -1,0 +1,150 @@
+"""Fault injection into the uart driver of the demo, 250 seeded runs per board (bench/campaign.py;
+with test_fault_campaign_gpio.py, 1,000 runs per `make test`).
+
+Each run restores one booted demo, types an empty line, injects one fault into the uart driver (a
+flipped bit in its code, data, live stack or saved registers, a fault through the kernel, a kill
+nobody is told of, or its interrupt line stuck high for up to 2 ms) and probes the shell with
+``echo`` until it answers or 30 ms of virtual time pass. docs/fault-injection.md has the figures.
+
+What holds in every run: the kernel never crashes; a driver that crashed is restarted by the
+supervisor and the shell answers again; no other component is left stopped; and the gpio side
+(blinky toggling its LED through the gpio driver) keeps working in every run where the uart
+driver crashed or shrugged the fault off. Where it failed silently (killed with nobody told, a
+corrupted ring pointer, a loop) blinky can starve: a spinning uart driver (priority 1), or the
+shell retrying reads of a dead driver (priority 4), runs ahead of it (priority 5); the last test
+here shows the kill case.
+
+Recovered fractions measured with seed 1 (250 runs a board): 88.8% on mps2-an385 and 89.2% on
+hifive1; kills (8% of the runs, by construction never recovered) aside, 96.1% and 97.4%. The
+thresholds below keep about 3 points (8 runs) of margin, for changes of the drivers' code (a
+rebuild moves which instructions the seeded flips hit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+
+from atoll.pytest_plugin import BOARDS
+from atoll.testbench import Device
+from bench.campaign import BLINKY_PIN, Campaign, Outcome, Settings, run_campaign
+from tests.conftest import ROOT
+
+TARGET = "uart"
+RUNS = 250
+SEED = 1
+MIN_RECOVERED = 0.85                 # measured 0.888 and 0.892
+MIN_RECOVERED_BUT_KILLS = 0.93       # measured 0.961 and 0.974
+
+
+@pytest.fixture(scope="module", params=BOARDS)
+def campaign(request):
+    """One board's campaign: the booted Campaign and the results of its runs."""
+    booted = Campaign(request.param)
+    return booted, run_campaign(request.param, RUNS, SEED, targets=(TARGET,), campaign=booted)
+
+
+def _describe(runs) -> str:
+    return "\n".join(f"run {r.index} {r.kind}: {r.injection} -> {r.outcome}; {r.detail}; {r.bystander_detail}"
+                     for r in runs[:10])
+
+
+def test_no_injection_into_the_uart_driver_crashes_or_hangs_the_kernel(campaign):
+    _, result = campaign
+    crashes = [r for r in result.results if r.outcome == Outcome.KERNEL_CRASH]
+
+    assert len(result.results) == RUNS
+    assert not crashes, _describe(crashes)
+
+
+def test_every_crash_of_the_uart_driver_ends_with_a_restart_and_the_shell_answering(campaign):
+    _, result = campaign
+    crashed = [r for r in result.results if r.crashed]
+    unrestarted = [r for r in crashed if not r.restarted or not r.recovered]
+
+    assert len(crashed) >= 20                          # the campaign does crash the driver
+    assert not unrestarted, _describe(unrestarted)
+    assert all(0 < r.recovery_ms <= Settings().recovery_bound * 1e3 for r in crashed)
+
+
+def test_the_gpio_side_keeps_working_whenever_the_uart_driver_crashed_or_shrugged_the_fault_off(campaign):
+    _, result = campaign
+    contained = [r for r in result.results
+                 if r.outcome in (Outcome.NO_EFFECT, Outcome.DISTURBED, Outcome.RECOVERED)]
+    starved = [r for r in contained if not r.bystander_check]
+
+    assert len(contained) >= 0.8 * RUNS
+    assert not starved, _describe(starved)
+
+
+def test_no_other_component_is_left_stopped_by_a_uart_fault(campaign):
+    _, result = campaign
+    down = [r for r in result.results if r.bystanders_down]
+
+    assert not down, _describe(down)
+
+
+def test_a_killed_uart_driver_is_never_restarted_and_counts_as_a_silent_failure(campaign):
+    _, result = campaign
+    kills = [r for r in result.results if r.kind == "kill"]
+
+    assert kills
+    assert all(r.outcome == Outcome.SILENT and not r.restarted and r.detail.startswith("uart stopped")
+               for r in kills), _describe(kills)
+
+
+def test_the_shell_answers_again_in_most_runs(campaign):
+    _, result = campaign
+    recovered = sum(r.recovered for r in result.results) / len(result.results)
+    others = [r for r in result.results if r.kind != "kill"]
+    recovered_but_kills = sum(r.recovered for r in others) / len(others)
+
+    assert recovered >= MIN_RECOVERED, f"{recovered:.3f}"
+    assert recovered_but_kills >= MIN_RECOVERED_BUT_KILLS, f"{recovered_but_kills:.3f}"
+
+
+def test_the_campaign_replays_identically_from_its_seed_in_any_order(campaign):
+    booted, result = campaign
+    firsts = {r.outcome: r for r in reversed(result.results)}    # the first run of each outcome
+    chosen = list(firsts.values()) + result.results[:2]
+
+    again = [booted.run(TARGET, r.index, SEED) for r in reversed(chosen)]
+
+    assert [asdict(r) for r in reversed(again)] == [asdict(r) for r in chosen]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the shell retries a read of a dead uart driver without pause at priority 4: "
+                          "blinky (priority 5) does not run again while the driver stays dead")
+def test_blinky_keeps_toggling_after_the_uart_driver_was_killed():
+    dut = Device(ROOT / "firmware" / "images" / "demo-hifive1.toml")
+    dut.expect("atoll> ")
+    dut.run_until(lambda: dut.now >= 0.45, timeout=1)
+    toggles = len(dut.gpio.edges(BLINKY_PIN["hifive1"]))
+
+    dut.kill("uart")
+    dut.run_for("100ms")                   # blinky's toggle was due at 0.5 s
+
+    assert len(dut.gpio.edges(BLINKY_PIN["hifive1"])) > toggles
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the shell trusts the count of a READ reply: a corrupted uart driver that answers "
+                          "more bytes than the shell's 64-byte buffer holds makes the shell read past its "
+                          "memory and fault (it is restarted)")
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_corrupted_uart_driver_cannot_crash_the_shell(board):
+    dut = Device(ROOT / "firmware" / "images" / f"demo-{board}.toml")
+    dut.expect("atoll> ")
+    dut.run_until(lambda: dut.component("uart").state == "receiving", timeout="10ms")
+    # Bit 10 of the waiting driver's pc: it resumes inside serve_waiting, with the registers of
+    # the receive loop, and replies to the shell's held READ with a count taken from lr.
+    context, pc = dut.process("uart").thread.context, dut.machine.cpu.REGISTERS["pc"]
+    context.reg_write(pc, context.reg_read(pc) ^ 1 << 10 | (1 if board == "mps2-an385" else 0))
+    dut.write("x")
+    dut.run_for("30ms")
+    if dut.fault_count("uart") != 1 or dut.restart_count("uart") != 1:
+        pytest.fail("the flipped pc no longer crashes the uart driver: this test needs another injection")
+
+    assert dut.fault_count("shell") == 0, dut.process("shell").last_fault
