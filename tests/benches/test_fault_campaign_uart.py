@@ -114,9 +114,6 @@ def test_the_campaign_replays_identically_from_its_seed_in_any_order(campaign):
     assert [asdict(r) for r in reversed(again)] == [asdict(r) for r in chosen]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the shell retries a read of a dead uart driver without pause at priority 4: "
-                          "blinky (priority 5) does not run again while the driver stays dead")
 def test_blinky_keeps_toggling_after_the_uart_driver_was_killed():
     dut = Device(ROOT / "firmware" / "images" / "demo-hifive1.toml")
     dut.expect("atoll> ")
@@ -129,10 +126,6 @@ def test_blinky_keeps_toggling_after_the_uart_driver_was_killed():
     assert len(dut.gpio.edges(BLINKY_PIN["hifive1"])) > toggles
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the shell trusts the count of a READ reply: a corrupted uart driver that answers "
-                          "more bytes than the shell's 64-byte buffer holds makes the shell read past its "
-                          "memory and fault (it is restarted)")
 @pytest.mark.parametrize("board", BOARDS)
 def test_a_corrupted_uart_driver_cannot_crash_the_shell(board):
     dut = Device(ROOT / "firmware" / "images" / f"demo-{board}.toml")

@@ -40,11 +40,21 @@ static size_t read_line(char *line, size_t size)
 {
     static char in[64];
     static int have, next, last_was_cr;
+    static int failed;        /* reads failed in a row */
     size_t len = 0;
     for (;;) {
         if (next == have) {
             int n = uart_read(UART_SLOT, in, sizeof in);
-            have = n > 0 ? n : 0;
+            if (n < 0) {
+                /* the uart server is restarting (DEAD_PEER once) or gone: give way to less
+                 * urgent components instead of asking again in a tight loop */
+                if (failed++)
+                    atl_sleep_us(1000u);
+            } else {
+                failed = 0;
+            }
+            /* never trust the server's count beyond the buffer lent to it */
+            have = n <= 0 ? 0 : (n > (int)sizeof in ? (int)sizeof in : n);
             next = 0;
             continue;
         }
