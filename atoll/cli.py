@@ -185,14 +185,14 @@ def _cmd_boot(args: argparse.Namespace) -> int:
             from .vcd import VcdRecorder
         except ImportError:
             raise UsageError("--vcd needs the pyvcd package (pip install pyvcd)") from None
-    outputs = _open_outputs(args)
     trace = vcd = None
+    outputs: dict = {}
     try:
         if args.board is not None:  # a bare-metal ELF on a named board
             machine = Machine(load_board(args.board))
             machine.load_elf(path)
             kernel = None
-            if "vcd" in outputs:
+            if args.vcd is not None:
                 vcd = VcdRecorder(machine)
         else:                       # a system: a description or a packed image names its board
             system = load_any(path, trusted_key=trusted)
@@ -202,20 +202,22 @@ def _cmd_boot(args: argparse.Namespace) -> int:
             machine = Machine(system.board)
             kernel = Kernel(machine)
             kernel.on_debug_line = _print_debug_line
-            if "trace" in outputs:
+            if args.trace is not None:
                 trace = TraceRecorder(kernel, name=system.name)
-            if "vcd" in outputs:
+            if args.vcd is not None:
                 vcd = VcdRecorder(machine)
             try:
                 kernel.boot(system)
             except LoadError as e:
                 raise UsageError(f"{path}: {e}") from None
-            if kernel.monitor is not None:
-                if args.permissive:
-                    kernel.monitor.permissive = True
-                if "audit" in outputs:
-                    kernel.on_audit = JsonLinesSink(outputs["audit"])
+            if kernel.monitor is not None and args.permissive:
+                kernel.monitor.permissive = True
         backend = _uart_backend(args.uart)
+        # The output files are opened (truncated) only now that the system is known good:
+        # a refused boot leaves files of an earlier run as they were.
+        outputs = _open_outputs(args)
+        if "audit" in outputs:
+            kernel.on_audit = JsonLinesSink(outputs["audit"])
         machine.attach_uart(_first_uart(machine), backend)
         if kernel is not None and isinstance(backend, StdioBackend):
             # debug lines go between the terminal's UART lines, not into them
@@ -241,7 +243,8 @@ def _cmd_boot(args: argparse.Namespace) -> int:
 
 
 def _open_outputs(args: argparse.Namespace) -> dict:
-    """The --trace, --vcd and --audit files, opened (so a bad path is reported before the run)."""
+    """The --trace, --vcd and --audit files, opened (so a bad path is reported before the run,
+    and after everything else was checked)."""
     outputs = {}
     for key, flag in (("trace", "--trace"), ("vcd", "--vcd"), ("audit", "--audit")):
         name = getattr(args, key)

@@ -86,13 +86,27 @@ class ComponentSymbols:
         self.lines: dict[str, dict[int, list[int]]] = {}      # file -> line -> addresses
         self.comp_dirs: list[str] = []
         self._fdes: list = []
-        with self.path.open("rb") as f:
-            elf = ELFFile(f)
-            self._read_symbols(elf)
-            if elf.has_dwarf_info():
-                dwarf = elf.get_dwarf_info()
-                self._read_lines(dwarf)
-                self._read_frames(dwarf)
+        self._function_starts: list[int] = []
+        #: why this file has no symbols, when its sections could not be read (else None)
+        self.problem: str | None = None
+        try:
+            with self.path.open("rb") as f:
+                elf = ELFFile(f)
+                self._read_symbols(elf)
+                if elf.has_dwarf_info():
+                    dwarf = elf.get_dwarf_info()
+                    self._read_lines(dwarf)
+                    self._read_frames(dwarf)
+        except Exception as e:  # noqa: BLE001 -- pyelftools raises many kinds on damaged sections
+            # The loader reads program headers only; a component whose section table or debug
+            # information is damaged still runs, and is debugged without symbols.
+            self._forget_symbols()
+            self.problem = f"{self.path.name}: no symbols ({type(e).__name__}: {e})"
+
+    def _forget_symbols(self) -> None:
+        self.symbols, self.functions, self._function_starts = {}, [], []
+        self._starts, self._ranges, self.line_starts, self.lines = [], [], {}, {}
+        self.comp_dirs, self._fdes = [], []
 
     def _read_symbols(self, elf: ELFFile) -> None:
         table = elf.get_section_by_name(".symtab")
@@ -281,6 +295,8 @@ class Debugger:
         self._uart_seen = 0
         self._debug_lines: list[str] = []
         self.symbols = {name: ComponentSymbols(path, self.isa) for name, path in elves.items()}
+        #: components debugged without symbols, and why (shown when the debugger starts)
+        self.warnings = [f"{name}: {sym.problem}" for name, sym in self.symbols.items() if sym.problem]
         self.points: dict[int, _Point] = {}
         self._next_number = 1
         self._refs: dict[tuple[int, object], int] = {}
@@ -1172,6 +1188,8 @@ class DebuggerShell(cmd.Cmd):
 def run_terminal(image: str | pathlib.Path) -> int:
     """`atoll debug IMAGE`: the terminal debugger until quit."""
     debugger = Debugger.from_image(image)
+    for warning in debugger.warnings:
+        print(f"atoll: warning: {warning}", file=sys.stderr)
     # at the terminal, idle time passes at the wall clock's pace (as in `atoll boot`)
     debugger.machine.realtime = True
     history = pathlib.Path(os.path.expanduser("~")) / ".atoll_debug_history" if sys.stdin.isatty() else None

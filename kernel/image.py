@@ -263,9 +263,21 @@ def _entry_file(c: _Checker, text: str, key: str, what: str, entries: set[pathli
     file = c.path.parent / text
     if entries is not None and file not in entries:
         raise c.fail(key, f"must name {what} among the image's entries, not {text!r}")
-    if not file.is_file():
-        raise c.fail(key, f"no such file: {text} (paths are relative to the folder of {c.path.name})")
+    _must_be_a_file(c, file, key, text)
     return file
+
+
+def _must_be_a_file(c: _Checker, file: pathlib.Path, key: str, text: str) -> None:
+    """`file` is a file; `text` is how the description wrote it."""
+    try:
+        exists, is_file = file.exists(), file.is_file()
+    except (OSError, ValueError) as e:  # a name too long for the file system, a NUL byte, ...
+        problem = getattr(e, "strerror", None) or "not a valid file name"
+        raise c.fail(key, f"cannot use {text[:80]}{'...' if len(text) > 80 else ''}: {problem}") from None
+    if not exists:
+        raise c.fail(key, f"no such file: {text} (paths are relative to the folder of {c.path.name})")
+    if not is_file:
+        raise c.fail(key, f"not a file: {text}")
 
 
 def _load_board(c: _Checker, board: str, entries: set[pathlib.Path] | None) -> BoardSpec:
@@ -275,9 +287,7 @@ def _load_board(c: _Checker, board: str, entries: set[pathlib.Path] | None) -> B
         if entries is not None and file not in entries:
             raise c.fail("system.board", f"must be a shipped board's name or a board entry of the image, "
                                          f"not {board!r}")
-        if not file.is_file():
-            raise c.fail("system.board", f"no such file: {board} (paths are relative to the folder of "
-                                         f"{c.path.name})")
+        _must_be_a_file(c, file, "system.board", board)
     elif "/" in board or "\\" in board:
         raise c.fail("system.board", f"must be a shipped board's name or a path ending in .toml, not {board!r}")
     else:
@@ -346,10 +356,7 @@ def _check_elves(c: _Checker, components: list[ComponentSpec], entries: set[path
         text = pathlib.Path(os.path.relpath(comp.elf, c.path.parent)).as_posix()
         if entries is not None and comp.elf not in entries:
             raise c.fail(key, f"must name an ELF entry of the image, not {text!r}")
-        if not comp.elf.exists():
-            raise c.fail(key, f"no such file: {text} (paths are relative to the folder of {c.path.name})")
-        if not comp.elf.is_file():
-            raise c.fail(key, f"not a file: {text}")
+        _must_be_a_file(c, comp.elf, key, text)
 
 
 # -- peripherals and interrupts --------------------------------------------------------------------

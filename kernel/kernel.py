@@ -28,13 +28,15 @@ import collections
 import ctypes
 import functools
 import logging
+import os
+import pathlib
 import pickle
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 from unicorn import UcError
 
-from machine import PAGE_SIZE, AccessKind, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
+from machine import PAGE_SIZE, AccessKind, ElfError, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
 
 from . import syscalls
 from .abi import FAULT_RESTART_AT_ONCE, REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right
@@ -300,8 +302,11 @@ class Kernel:
             try:
                 by_name[c.name] = self.create_process(c.name, c.elf, c.priority, c.stack, dict(c.uses), c.start,
                                                       c.restart)
-            except LoadError as e:
-                raise LoadError(f"component {c.name!r}: {e}") from None
+            except (LoadError, ElfError) as e:
+                # the file as the description names it (in a packed image: its entry), never
+                # as a path of this machine (a packed image is unpacked into a private folder)
+                shown = pathlib.Path(os.path.relpath(c.elf, system.path.parent)).as_posix()
+                raise LoadError(f"component {c.name!r}: {str(e).replace(str(c.elf), shown)}") from None
         for ep in system.endpoints:
             self.create_endpoint(ep.name, by_name[ep.server])
         if system.policy is not None:
