@@ -162,10 +162,7 @@ class _FileBackend(BufferBackend):
 
 def _cmd_boot(args: argparse.Namespace) -> int:
     path = pathlib.Path(args.image)
-    if not path.exists():
-        raise UsageError(f"{path}: no such file")
-    with path.open("rb") as f:
-        is_elf = f.read(4) == b"\x7fELF"
+    is_elf = _starts_like_elf(path)
     if args.wait and args.gdb is None:
         raise UsageError("--wait needs --gdb PORT")
     if is_elf and args.board is None:
@@ -240,6 +237,20 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     if hasattr(backend, "flush"):
         backend.flush()
     return _summary(machine, kernel, stop)
+
+
+def _starts_like_elf(path: pathlib.Path) -> bool:
+    """Whether `path` is an ELF file (else a description or a packed image); a path that cannot
+    be read is a usage error."""
+    try:
+        with path.open("rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: a directory, not an image, a description or an ELF file") from None
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{path}: cannot read: {getattr(e, 'strerror', None) or 'not a valid file name'}") from None
 
 
 def _open_outputs(args: argparse.Namespace) -> dict:
@@ -457,12 +468,9 @@ def _dot(name: str, edges) -> str:
 
 def _cmd_debug(args: argparse.Namespace) -> int:
     path = pathlib.Path(args.image)
-    if not path.exists():
-        raise UsageError(f"{path}: no such file")
-    with path.open("rb") as f:
-        if f.read(4) == b"\x7fELF":
-            raise UsageError(f"{path}: atoll debug needs a system (a .toml description or a packed image); "
-                             "for a bare-metal ELF use atoll boot --gdb")
+    if _starts_like_elf(path):
+        raise UsageError(f"{path}: atoll debug needs a system (a .toml description or a packed image); "
+                         "for a bare-metal ELF use atoll boot --gdb")
     from .debugger import run_terminal
     try:
         return run_terminal(path)
