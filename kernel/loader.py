@@ -35,6 +35,10 @@ class FrameAllocator:
             self.take(reserve // PAGE_SIZE)
 
     def take(self, pages: int) -> list[int]:
+        """`pages` free pages, or MemoryError with none taken (a refused component costs nothing)."""
+        free = sum((end - start) // PAGE_SIZE for start, end in self._free[self._next:])
+        if pages > free:
+            raise MemoryError(f"out of RAM: needed {pages} pages, {free} free")
         result = []
         while len(result) < pages:
             if self._next >= len(self._free):

@@ -40,12 +40,13 @@ import json
 import os
 import pathlib
 import re
+import struct
 import tempfile
 import zipfile
 import zlib
 from typing import Iterator, Union
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -143,6 +144,8 @@ def _read_key_file(path: pathlib.Path) -> bytes:
         raise ImageError(f"{path}: cannot read: a directory, not a key file") from None
     except OSError as e:
         raise ImageError(f"{path}: cannot read: {e.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise ImageError(f"{path}: cannot read: not a valid file name") from None
     if len(data) > MAX_KEY_BYTES:
         raise ImageError(f"{path.name}: more than {MAX_KEY_BYTES} bytes; not a key file")
     return data
@@ -156,7 +159,7 @@ def load_public_key(path: str | pathlib.Path) -> Ed25519PublicKey:
         raise ImageError(f"{path.name}: a private key; trust the public key (the .pub file) instead")
     try:
         key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, UnsupportedAlgorithm, InternalError):  # InternalError: some bad DER
         raise ImageError(f"{path.name}: not a PEM public key (make a key pair with atoll keygen)") from None
     if not isinstance(key, Ed25519PublicKey):
         raise ImageError(f"{path.name}: not an Ed25519 public key (make a key pair with atoll keygen)")
@@ -173,7 +176,7 @@ def load_private_key(path: str | pathlib.Path) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
         raise ImageError(f"{path.name}: an encrypted private key; atoll needs an unencrypted one") from None
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, InternalError):  # InternalError: some bad DER
         raise ImageError(f"{path.name}: not a PEM private key (make a key pair with atoll keygen)") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ImageError(f"{path.name}: not an Ed25519 private key (make a key pair with atoll keygen)")
@@ -319,48 +322,63 @@ def verify(path: str | pathlib.Path, trusted_key: TrustedKey | None = None) -> t
         return ImageError(f"{image}: {problem}")
 
     try:
-        archive = zipfile.ZipFile(path)
+        file = path.open("rb")
     except FileNotFoundError:
         raise ImageError(f"{path}: cannot read: no such file") from None
     except OSError as e:
         raise ImageError(f"{path}: cannot read: {e.strerror}") from None
-    except zipfile.BadZipFile:
+    except ValueError:  # a NUL in the name
+        raise ImageError(f"{path}: cannot read: not a valid file name") from None
+    with file:
         try:
-            head = path.read_bytes()[:4]
-        except OSError:
-            head = b""
-        if head == b"PK\x03\x04":
-            raise fail("a damaged or truncated zip archive; not a usable packed image") from None
-        raise fail("not a packed image (not a zip archive)") from None
-    with archive:
-        infos = {info.filename: info for info in archive.infolist()}
-        if len(infos) != len(archive.infolist()):
-            names = [info.filename for info in archive.infolist()]
-            raise fail(f"entry {next(n for n in names if names.count(n) > 1)}: stored twice")
-        if MANIFEST not in infos:
-            raise fail(f"no {MANIFEST}; not a packed image")
-        raw = _read_entry(archive, infos.pop(MANIFEST), fail)
-        if raw is None:
-            raise fail(f"entry {MANIFEST}: damaged in the archive")
-        signature = infos.pop(SIGNATURE, None)
-        if trusted is not None:
-            _check_signature(archive, signature, raw, trusted, fail)
-        manifest = _parse_manifest(raw, fail)
-        expected: dict[str, str] = manifest["entries"]
-        for name in expected:
-            if name not in infos:
-                raise fail(f"entry {name}: listed in the manifest but missing")
-        for name in infos:
-            if name not in expected:
-                raise fail(f"entry {name}: not listed in the manifest")
-        contents: dict[str, bytes] = {}
-        for name, info in infos.items():
-            data = _read_entry(archive, info, fail)
-            if data is None:
-                raise fail(f"entry {name}: SHA-256 does not match the manifest (the entry is damaged)")
-            if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), expected[name]):
-                raise fail(f"entry {name}: SHA-256 does not match the manifest")
-            contents[name] = data
+            archive = zipfile.ZipFile(file)
+        except _DAMAGED:
+            # zipfile believes the offsets and sizes of a damaged central directory: seeking
+            # before the start (OSError), an unknown zip version (NotImplementedError), names
+            # that are not UTF-8 (UnicodeDecodeError, a ValueError), ...
+            file.seek(0)
+            if file.read(4) == b"PK\x03\x04":
+                raise fail("a damaged or truncated zip archive; not a usable packed image") from None
+            raise fail("not a packed image (not a zip archive)") from None
+        with archive:
+            return _verify_archive(archive, trusted, fail)
+
+
+#: what zipfile raises on a damaged archive, besides BadZipFile
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError,
+            struct.error)
+
+
+def _verify_archive(archive: zipfile.ZipFile, trusted: Ed25519PublicKey | None,
+                    fail) -> tuple[dict, dict[str, bytes]]:
+    infos = {info.filename: info for info in archive.infolist()}
+    if len(infos) != len(archive.infolist()):
+        names = [info.filename for info in archive.infolist()]
+        raise fail(f"entry {_shown(next(n for n in names if names.count(n) > 1))}: stored twice")
+    if MANIFEST not in infos:
+        raise fail(f"no {MANIFEST}; not a packed image")
+    raw = _read_entry(archive, infos.pop(MANIFEST), fail)
+    if raw is None:
+        raise fail(f"entry {MANIFEST}: damaged in the archive")
+    signature = infos.pop(SIGNATURE, None)
+    if trusted is not None:
+        _check_signature(archive, signature, raw, trusted, fail)
+    manifest = _parse_manifest(raw, fail)
+    expected: dict[str, str] = manifest["entries"]
+    for name in expected:
+        if name not in infos:
+            raise fail(f"entry {name}: listed in the manifest but missing")
+    for name in infos:
+        if name not in expected:
+            raise fail(f"entry {_shown(name)}: not listed in the manifest")
+    contents: dict[str, bytes] = {}
+    for name, info in infos.items():
+        data = _read_entry(archive, info, fail)
+        if data is None:
+            raise fail(f"entry {name}: SHA-256 does not match the manifest (the entry is damaged)")
+        if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), expected[name]):
+            raise fail(f"entry {name}: SHA-256 does not match the manifest")
+        contents[name] = data
     return manifest, contents
 
 
@@ -373,10 +391,7 @@ def _check_signature(archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, man
     raw = _read_entry(archive, info, fail)
     if raw is None:
         raise fail(f"entry {SIGNATURE}: damaged in the archive")
-    try:
-        record = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise fail(f"{SIGNATURE}: not valid JSON: {e}") from None
+    record = _json(raw, SIGNATURE, fail)
     if not isinstance(record, dict):
         raise fail(f"{SIGNATURE}: must be a JSON object, not {record!r}")
     allowed = {"algorithm", "key", "signature"}
@@ -409,15 +424,29 @@ def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, fail) -> bytes 
         raise fail(f"entry {info.filename}: {info.file_size} bytes, more than the {MAX_ENTRY_BYTES} accepted")
     try:
         return archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
+    except _DAMAGED:
         return None
 
 
-def _parse_manifest(raw: bytes, fail) -> dict:
+def _json(raw: bytes, entry: str, fail):
+    """The JSON value in an entry's bytes."""
     try:
-        manifest = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise fail(f"{MANIFEST}: not valid JSON: {e}") from None
+        raise fail(f"{entry}: not valid JSON: {e}") from None
+    except RecursionError:
+        raise fail(f"{entry}: not valid JSON: arrays or objects nested too deeply") from None
+    except ValueError:  # Python's limit on the digits of an integer
+        raise fail(f"{entry}: not valid JSON: a number with too many digits") from None
+
+
+def _shown(name: str) -> str:
+    """An entry name from the archive as a message shows it: quoted if it is not printable."""
+    return name if name.isprintable() else repr(name)
+
+
+def _parse_manifest(raw: bytes, fail) -> dict:
+    manifest = _json(raw, MANIFEST, fail)
     if not isinstance(manifest, dict):
         raise fail(f"{MANIFEST}: must be a JSON object, not {manifest!r}")
     allowed = {"format", "version", "system", "entries"}

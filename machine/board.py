@@ -103,7 +103,11 @@ def load_board(name_or_path: str | pathlib.Path) -> BoardSpec:
         path = pathlib.Path(name_or_path)
     else:
         path = BOARDS_DIR / f"{name_or_path}.toml"
-        if not path.is_file():
+        try:
+            shipped = path.is_file()
+        except OSError:  # a name no file can have (too long, say) is no shipped board's
+            shipped = False
+        if not shipped:
             raise BoardError(f"unknown board {name_or_path!r}; known boards: {', '.join(known_boards())} "
                              f"(or give the path of a board file ending in .toml)")
     return parse_board(read_toml(path, BoardError), path)

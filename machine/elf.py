@@ -18,6 +18,10 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 MACHINES = {"armv7m": ("EM_ARM", "ARM"), "rv32imac": ("EM_RISCV", "RISC-V")}
+#: the size of a 32-bit ELF file header
+EHDR_SIZE = 52
+#: errors pyelftools (and the struct parsing under it) raises on a damaged file
+_MALFORMED = (ELFError, struct.error, KeyError, ValueError, IndexError, AssertionError)
 
 
 class ElfError(ValueError):
@@ -51,12 +55,16 @@ def read_elf(path: str | pathlib.Path, isa: str) -> ElfImage:
         raw = path.read_bytes()
     except OSError as e:
         raise ElfError(f"{path}: cannot read: {e.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise ElfError(f"{path}: cannot read: not a valid file name") from None
     return parse_elf(raw, path, isa)
 
 
 def parse_elf(raw: bytes, path: pathlib.Path, isa: str) -> ElfImage:
     if raw[:4] != b"\x7fELF":
         raise ElfError(f"{path}: not an ELF file (no ELF magic number)")
+    if len(raw) < EHDR_SIZE:
+        raise ElfError(f"{path}: truncated: {len(raw)} bytes, less than an ELF header ({EHDR_SIZE} bytes)")
     try:
         elf = ELFFile(io.BytesIO(raw))
         header = elf.header
@@ -66,9 +74,16 @@ def parse_elf(raw: bytes, path: pathlib.Path, isa: str) -> ElfImage:
             raise ElfError(f"{path}: is big-endian; the board needs little-endian")
         machine, label = MACHINES[isa]
         if header["e_machine"] != machine:
-            raise ElfError(f"{path}: is built for {header['e_machine']}, not {label} ({isa})")
+            built_for = header["e_machine"]  # a name pyelftools knows, or the number
+            shown = f"e_machine {built_for:#x}" if isinstance(built_for, int) else built_for
+            raise ElfError(f"{path}: is built for {shown}, not {label} ({isa})")
         if header["e_type"] != "ET_EXEC":
             raise ElfError(f"{path}: is {header['e_type']}, not an executable (ET_EXEC)")
+        count = elf.num_segments()
+        table_end = header["e_phoff"] + count * header["e_phentsize"]
+        if count and table_end > len(raw):
+            raise ElfError(f"{path}: program headers at {header['e_phoff']:#x}-{table_end:#x} ({count} of "
+                           f"{header['e_phentsize']} bytes) run past the end of the file ({len(raw):#x} bytes)")
         segments = []
         for i, seg in enumerate(elf.iter_segments()):
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
@@ -93,19 +108,25 @@ def parse_elf(raw: bytes, path: pathlib.Path, isa: str) -> ElfImage:
         entry = header["e_entry"]
     except ElfError:
         raise
-    except (ELFError, struct.error, KeyError, ValueError, IndexError, AssertionError) as e:
+    except _MALFORMED as e:
         raise ElfError(f"{path}: malformed ELF: {e}") from None
     return ElfImage(path, entry, tuple(segments), raw)
 
 
 def symbols(image: ElfImage) -> dict[str, int]:
-    """Function and object symbols by name (the Thumb bit cleared)."""
-    elf = ELFFile(io.BytesIO(image.raw))
-    table = elf.get_section_by_name(".symtab")
+    """Function and object symbols by name (the Thumb bit cleared).
+
+    Loading reads only the program headers, so an image that loads may still have a damaged
+    section table or symbol table: that is an `ElfError` naming the file."""
     result: dict[str, int] = {}
-    if table is None:
-        return result
-    for sym in table.iter_symbols():
-        if sym.name and sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE"):
-            result[sym.name] = sym["st_value"] & ~1 if sym["st_info"]["type"] == "STT_FUNC" else sym["st_value"]
+    try:
+        elf = ELFFile(io.BytesIO(image.raw))
+        table = elf.get_section_by_name(".symtab")
+        if table is None:
+            return result
+        for sym in table.iter_symbols():
+            if sym.name and sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE"):
+                result[sym.name] = sym["st_value"] & ~1 if sym["st_info"]["type"] == "STT_FUNC" else sym["st_value"]
+    except _MALFORMED as e:
+        raise ElfError(f"{image.path}: malformed section or symbol table: {e}") from None
     return result

@@ -1,10 +1,11 @@
 """Checked reading of TOML files: errors that name the file, the key and the problem.
 
 Board files (machine/board.py) and system descriptions (kernel/image.py) are read
-the same way: `read_toml` turns unreadable, non-UTF-8 or malformed files into one
-line each, and a `TomlChecker` reads typed values out of tables, raising the
-loader's own error type with `<file name>: <key>: <problem>`. Each loader
-subclasses the checker for the checks only it needs.
+the same way: `read_toml` turns unreadable, non-UTF-8 or malformed files (integers
+outside TOML's 64-bit range and nesting too deep to parse included) into one line
+each, and a `TomlChecker` reads typed values out of tables, raising the loader's own
+error type with `<file name>: <key>: <problem>`. Each loader subclasses the checker
+for the checks only it needs.
 """
 
 from __future__ import annotations
@@ -20,18 +21,44 @@ def kind_name(kind: type) -> str:
     return KIND_NAMES.get(kind, kind.__name__)
 
 
+#: TOML integers are 64-bit signed; a parser must refuse what it cannot represent (tomllib does not)
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def read_toml(path: pathlib.Path, error: type[Exception]) -> dict:
     """The parsed file, or `error` saying in one line why it cannot be read."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise error(f"{path}: cannot read: {e.strerror}") from None
+    except ValueError:  # a NUL in the name
+        raise error(f"{path}: cannot read: not a valid file name") from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise error(f"{path.name}: not UTF-8 text (byte {e.start} is {raw[e.start]:#04x})") from None
     except tomllib.TOMLDecodeError as e:
         raise error(f"{path.name}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise error(f"{path.name}: not valid TOML: arrays or tables nested too deeply") from None
+    except ValueError:  # Python's limit on the digits of an integer, which tomllib lets through
+        raise error(f"{path.name}: not valid TOML: an integer with too many digits "
+                    f"(TOML integers are 64-bit)") from None
+    _check_integers(data, path, error)
+    return data
+
+
+def _check_integers(data: dict, path: pathlib.Path, error: type[Exception]) -> None:
+    """Refuse integers outside TOML's 64-bit range, naming the first one's key (in file order)."""
+    pending: list[tuple[str, Any]] = list(reversed(data.items()))
+    while pending:
+        key, value = pending.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN <= value <= INT_MAX:
+            raise error(f"{path.name}: {key}: integer out of TOML's 64-bit range ({INT_MIN} to {INT_MAX})")
+        if isinstance(value, dict):
+            pending += reversed([(f"{key}.{k}", v) for k, v in value.items()])
+        elif isinstance(value, list):
+            pending += reversed([(f"{key}[{i}]", v) for i, v in enumerate(value)])
 
 
 class TomlChecker:
