@@ -8,6 +8,8 @@ A packed image (by convention `<name>.atoll`) is a zip archive (deflated) of:
                       the board is a shipped board's name or the packed board file
     elf/<component>.elf
     board/<file>.toml only when the board is not a shipped one
+    policy.toml       the security policy, when the description names one
+    idl/<name>.idl.toml  the interface file of each endpoint that declares one
 
 `pack` checks the description fully (`load_system`) before writing anything, and
 writes the archive whole or not at all. `open_image` refuses an archive unless every
@@ -60,6 +62,7 @@ FORMAT = "atoll-image"
 VERSION = 1
 MANIFEST = "manifest.json"
 DESCRIPTION = "system.toml"
+POLICY = "policy.toml"
 SIGNATURE = "signature.ed25519"
 #: the largest signature entry accepted
 MAX_SIGNATURE_BYTES = 4096
@@ -68,7 +71,8 @@ MAX_KEY_BYTES = 16 * 1024
 #: the largest entry accepted, unpacked
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 #: entry names an image may hold (besides the manifest)
-_ENTRY = re.compile(r"(system\.toml|elf/[A-Za-z_][A-Za-z0-9_]*\.elf|board/[A-Za-z0-9_][A-Za-z0-9_.-]*\.toml)\Z")
+_ENTRY = re.compile(r"(system\.toml|policy\.toml|elf/[A-Za-z_][A-Za-z0-9_]*\.elf|idl/[A-Za-z_][A-Za-z0-9_]*\.idl\.toml"
+                    r"|board/[A-Za-z0-9_][A-Za-z0-9_.-]*\.toml)\Z")
 #: fixed timestamps, so that the same inputs pack to the same bytes
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -222,6 +226,10 @@ def pack(description: str | pathlib.Path, output: str | pathlib.Path,
         files[board_ref] = _read(system.board.path, system.path)
     for comp in system.components:
         files[f"elf/{comp.name}.elf"] = _read(comp.elf, system.path)
+    if system.policy is not None:
+        files[POLICY] = _read(system.policy.path, system.path)
+    for iface in system.interfaces.values():
+        files[f"idl/{iface.name}.idl.toml"] = _read(iface.path, system.path)
     files[DESCRIPTION] = describe(system, board_ref).encode()
     manifest = {"format": FORMAT, "version": VERSION, "system": system.name,
                 "entries": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}}
@@ -281,6 +289,8 @@ def describe(system: SystemSpec, board: str) -> str:
     """`system` as a description whose ELF paths are the packed entries `elf/<component>.elf`."""
     lines = ["# Packed by atoll build: the ELF paths name this image's entries.", "",
              "[system]", f"name = {_toml_string(system.name)}", f"board = {_toml_string(board)}"]
+    if system.policy is not None:
+        lines.append(f'policy = "{POLICY}"')
     for comp in system.components:
         lines += ["", "[[component]]", f'name = "{comp.name}"', f'elf = "elf/{comp.name}.elf"',
                   f"priority = {comp.priority}", f"stack = {comp.stack}"]
@@ -296,8 +306,15 @@ def describe(system: SystemSpec, board: str) -> str:
         if comp.supervisor is not None:
             lines.append(f'supervisor = "{comp.supervisor}"')
         lines.append(f"start = {'true' if comp.start else 'false'}")
+        restart = comp.restart
+        lines.append(f'restart = "{restart.action}"')
+        if restart.limit is not None:
+            lines += [f"restart_limit = {restart.limit}", f"restart_window_ms = {restart.window_ms}",
+                      f'restart_then = "{restart.then}"']
     for e in system.endpoints:
         lines += ["", "[[endpoint]]", f'name = "{e.name}"', f'server = "{e.server}"', f"server_slot = {e.server_slot}"]
+        if e.interface is not None:
+            lines.append(f'interface = "idl/{e.interface.name}.idl.toml"')
         if e.clients:
             lines.append("clients = { " + ", ".join(f"{client} = {slot}" for client, slot in e.clients.items()) + " }")
     for n in system.notifications:
@@ -488,7 +505,9 @@ def _unpack_into(path: pathlib.Path, folder: pathlib.Path, trusted_key: TrustedK
         system = parse_system(read_toml(description, ImageError), description, entries)
     except ImageError as e:
         raise ImageError(f"{path.name}: {e}") from None
-    used = {comp.elf for comp in system.components} | {system.board.path}
+    used = ({comp.elf for comp in system.components} | {system.board.path}
+            | {iface.path for iface in system.interfaces.values()}
+            | ({system.policy.path} if system.policy is not None else set()))
     for name in sorted(contents):
         if name != DESCRIPTION and folder / name not in used:
             raise ImageError(f"{path.name}: entry {name}: not used by {DESCRIPTION}")
