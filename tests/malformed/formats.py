@@ -9,7 +9,7 @@ Files of every format are read inside a workspace (`prepare`) that holds what th
 the ELF files a description names, the trusted public key, a valid signed image, and an
 existing output image that a refused `atoll build` must leave alone.
 
-Adding a format (policy files, interface files) is one more `Format` here, its recipes in
+Adding a format is one more `Format` here, its recipes in
 make_corpus.py and its expected messages in test_malformed_inputs.py.
 """
 
@@ -20,17 +20,22 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kernel.image import ImageError, load_system
+from kernel.interface import InterfaceError, load_interface
 from kernel.kernel import Kernel
 from kernel.loader import LoadError, check_component
 from kernel.package import load_private_key, load_public_key, unpacked
+from kernel.policy import PolicyError, load_policy
 from machine import Machine
 from machine.board import BoardError, load_board
 from tests.malformed.samples import (
     BOARD,
     DESCRIPTION,
     ISA,
+    POLICY,
+    POLICY_COMPONENTS,
     SIGNER,
     Seeds,
+    interface_text,
     key_from_seed,
     private_pem,
     public_pem,
@@ -121,6 +126,16 @@ def elf_cli(folder: pathlib.Path, name: str) -> tuple[list[str], str]:
     return ["boot", BOOT, *RUN], f"{BOOT}: component 'supervisor': "
 
 
+def policy_cli(folder: pathlib.Path, name: str) -> tuple[list[str], str]:
+    write_boot(folder, f'board = "{BOARD}"\n', f'board = "{BOARD}"\npolicy = "{name}"\n')
+    return ["boot", BOOT, *RUN], f"{BOOT}: system.policy: "
+
+
+def interface_cli(folder: pathlib.Path, name: str) -> tuple[list[str], str]:
+    write_boot(folder, "server_slot = 1\n", f'server_slot = 1\ninterface = "{name}"\n')
+    return ["boot", BOOT, *RUN], f"{BOOT}: endpoint 'faults'.interface: "
+
+
 def board_cli(folder: pathlib.Path, name: str) -> tuple[list[str], str]:
     write_boot(folder, f'board = "{BOARD}"', f'board = "{name}"')
     return ["boot", BOOT, *RUN], f"{BOOT}: system.board: "
@@ -152,6 +167,10 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("description", ".toml", "toml", ImageError, lambda s: s.description.encode(), load_system,
            lambda folder, name: (["boot", name, *RUN], ""), boot=boot_description),
     Format("board", ".toml", "toml", BoardError, lambda s: s.board.encode(), load_board, board_cli),
+    Format("policy", ".toml", "toml", PolicyError, lambda s: POLICY.encode(),
+           lambda path: load_policy(path, POLICY_COMPONENTS, {}), policy_cli),
+    Format("interface", ".toml", "toml", InterfaceError, lambda s: interface_text().encode(), load_interface,
+           interface_cli),
     Format("image", ".atoll", "zip", ImageError, lambda s: s.image, open_packed,
            lambda folder, name: (["boot", name, *RUN], ""), boot=boot_packed),
     Format("signed", ".atoll", "zip", ImageError, lambda s: s.signed,

@@ -48,10 +48,12 @@ from tests.malformed.samples import (  # noqa: E402
     P_TYPE,
     P_VADDR,
     PHDR,
+    POLICY,
     SIGNER,
     Seeds,
     archive,
     entries,
+    interface_text,
     key_from_seed,
     make_seeds,
     manifest_bytes,
@@ -440,11 +442,48 @@ PRIVATE_KEYS: dict[str, Recipe] = {
                                                 serialization.NoEncryption()),
 }
 
+POLICIES: dict[str, Recipe] = {
+    "empty": lambda s: b"",
+    "binary_garbage": lambda s: BINARY,
+    "not_utf8": lambda s: POLICY.encode().replace(b"the app may", b"the app\xff may"),
+    "truncated_in_rule": lambda s: cut_after(POLICY, 'action = "al'),
+    "truncated_after_a_key": lambda s: cut_after(POLICY, "from = "),
+    "mode_unknown": lambda s: replace(POLICY, 'mode = "enforce"', 'mode = "learn"'),
+    "audit_unknown": lambda s: replace(POLICY, 'audit = "denied"', 'audit = "some"'),
+    "action_unknown": lambda s: replace(POLICY, 'action = "allow"', 'action = "permit"'),
+    "component_unknown": lambda s: replace(POLICY, 'from = "app"', 'from = "bulb"'),
+    "interface_unknown": lambda s: replace(POLICY, 'methods = ["*"]', 'methods = ["uart.write"]'),
+    "methods_not_a_pattern": lambda s: replace(POLICY, 'methods = ["*"]', 'methods = ["uart"]'),
+    "from_a_number": lambda s: replace(POLICY, 'from = "app"', "from = 7"),
+    "rule_a_table": lambda s: replace(POLICY, "[[rule]]", "[rule]"),
+    "unknown_key": lambda s: replace(POLICY, 'action = "allow"', 'action = "allow"\npriority = 1'),
+    "nested_arrays": lambda s: replace(POLICY, 'methods = ["*"]', "methods = " + "[" * NESTING + "]" * NESTING),
+}
+
+INTERFACES: dict[str, Recipe] = {
+    "empty": lambda s: b"",
+    "binary_garbage": lambda s: BINARY,
+    "truncated_in_method": lambda s: cut_after(interface_text(), 'name = "rea'),
+    "truncated_before_methods": lambda s: before(interface_text(), "[[method]]").encode(),
+    "id_zero": lambda s: replace(interface_text(), "id = 1\n", "id = 0\n"),
+    "id_past_16_bits": lambda s: replace(interface_text(), "id = 1\n", "id = 65536\n"),
+    "method_number_twice": lambda s: replace(interface_text(), "number = 2\n", "number = 1\n"),
+    "reply_too_many": lambda s: replace(interface_text(), "reply = 4\n", "reply = 5\n"),
+    "lease_rights_unknown": lambda s: replace(interface_text(), '[{ rights = "write", max = 65536 }]',
+                                              '[{ rights = "execute", max = 65536 }]'),
+    "lease_too_large": lambda s: replace(interface_text(), '[{ rights = "read", max = 65536 }]',
+                                         '[{ rights = "read", max = 65537 }]'),
+    "name_not_an_identifier": lambda s: replace(interface_text(), 'name = "uart"', 'name = "u-art"'),
+    "doc_ends_the_c_comment": lambda s: replace(interface_text(), '-> status, mr0 rx bytes', '*/ status'),
+}
+
 #: folder -> (file suffix, recipes)
 CORPUS: dict[str, tuple[str, dict[str, Recipe]]] = {
     "elf": (".elf", ELF),
     "description": (".toml", DESCRIPTIONS),
     "board": (".toml", BOARDS),
+    "policy": (".toml", POLICIES),
+    "interface": (".toml", INTERFACES),
     "image": (".atoll", IMAGES),
     "signed": (".atoll", SIGNED),
     "public_key": (".pub", PUBLIC_KEYS),

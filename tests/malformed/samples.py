@@ -162,6 +162,29 @@ bits = 0x4
 """
 
 
+#: a policy for the sample system (its components: supervisor, app; no interface files)
+POLICY = """\
+[policy]
+mode = "enforce"
+audit = "denied"
+
+[[rule]]
+name = "the app may talk to its supervisor"
+action = "allow"
+from = "app"
+to = "supervisor"
+methods = ["*"]
+"""
+
+#: the components the sample policy is checked against
+POLICY_COMPONENTS = ["supervisor", "app"]
+
+
+def interface_text() -> str:
+    """A shipped interface file: the uart server's."""
+    return (ROOT / "servers" / "uart" / "uart.idl.toml").read_text()
+
+
 def board_text() -> str:
     """The shipped board the samples run on, as the repository holds it."""
     return (BOARDS_DIR / f"{BOARD}.toml").read_text()

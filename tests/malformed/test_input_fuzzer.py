@@ -47,8 +47,8 @@ from tests.malformed.samples import EHDR, PHDR, ROOT, SHDR, SIGNER, archive, ent
 SEED = int(os.environ.get("ATOLL_FUZZ_SEED", "1105"))
 SCALE = float(os.environ.get("ATOLL_FUZZ_SCALE", "1"))
 #: cases per format in one run
-CASES = {"elf": 1200, "description": 900, "board": 600, "image": 900, "signed": 700, "public_key": 300,
-         "private_key": 300}
+CASES = {"elf": 1200, "description": 900, "board": 600, "policy": 500, "interface": 500, "image": 900, "signed": 700,
+         "public_key": 300, "private_key": 300}
 
 INTERESTING_BYTES = [0x00, 0x01, 0x7F, 0x80, 0xFF, 0x0A, 0x22, 0x5B, 0x3D, 0x2E]
 INTERESTING_INTS = [0, 1, 2, 3, 4, 8, 16, 32, 52, 0x7F, 0x80, 0xFF, 0x100, 0xFFF, 0x1000, 0x7FFF, 0x8000, 0xFFFF,

@@ -167,6 +167,40 @@ EXPECTED: dict[str, dict[str, str | Loads | Bug]] = {
         "truncated_in_value":
             "not valid TOML: Expected newline or end of document after a statement (at line 18, column 18)",
     },
+    "policy": {
+        "action_unknown": "rule[0].action: must be allow or deny, not 'permit'",
+        "audit_unknown": "policy.audit: must be one of none, denied, all, not 'some'",
+        "binary_garbage": "not UTF-8 text (byte 0 is 0x89)",
+        "component_unknown": "rule[0].from: 'bulb' is not a component of the system (supervisor, app)",
+        "empty": LOADS,   # no rules: every request is denied
+        "from_a_number": 'rule[0].from: must be a component name, "*" or an array of names, not 7',
+        "interface_unknown": "rule[0].methods: 'uart.write' names no interface of the system "
+                             "(interfaces: none: no endpoint names an interface file)",
+        "methods_not_a_pattern": "rule[0].methods: 'uart' must be written \"interface.method\" or \"interface.*\"",
+        "mode_unknown": "policy.mode: must be one of enforce, permissive, not 'learn'",
+        "nested_arrays": "not valid TOML: arrays or tables nested too deeply",
+        "not_utf8": "not UTF-8 text (byte 68 is 0xff)",
+        "rule_a_table": "rule: must be an array of tables, written [[rule]], not a single [rule] table",
+        "truncated_after_a_key": "not valid TOML: Invalid value (at end of document)",
+        "truncated_in_rule": "not valid TOML: Unterminated string (at end of document)",
+        "unknown_key": "rule[0].priority: unknown key; expected one of: action, from, methods, name, to",
+    },
+    "interface": {
+        "binary_garbage": "not UTF-8 text (byte 0 is 0x89)",
+        "doc_ends_the_c_comment":
+            "method 'stats'.doc: must not contain '*/' (the generated C header quotes it in a comment)",
+        "empty": "interface: missing; the file needs a [interface] table",
+        "id_past_16_bits": "interface.id: must be an integer from 1 to 65534, not 65536",
+        "id_zero": "interface.id: must be an integer from 1 to 65534, not 0",
+        "lease_rights_unknown":
+            "method 'read'.leases[0].rights: must be one of read, write, read-write, not 'execute'",
+        "lease_too_large": "method 'write'.leases[0].max: must be an integer from 1 to 65536, not 65537",
+        "method_number_twice": "method 'read'.number: 1 is already the number of method 'write'",
+        "name_not_an_identifier": "interface.name: must be an identifier (letters, digits, _), not 'u-art'",
+        "reply_too_many": "method 'stats'.reply: must be an integer from 0 to 4, not 5",
+        "truncated_before_methods": "method: missing; an interface needs at least one [[method]]",
+        "truncated_in_method": "not valid TOML: Unterminated string (at end of document)",
+    },
     "image": {
         "compression_method_unknown": f"entry elf/app.elf: {DAMAGED_ENTRY}",
         "declared_size_huge": "entry elf/app.elf: 4294967280 bytes, more than the 67108864 accepted",
