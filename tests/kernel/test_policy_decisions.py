@@ -353,10 +353,8 @@ def test_a_star_rule_from_every_component_still_needs_a_capability(tmp_path):
         False, "no capability", "idle holds no capability to an endpoint of gpio serving gpio")
 
 
-def test_reach_follows_allowed_calls_through_the_servers_they_reach():
-    from kernel import SystemPolicy, load_system
-
-    reach = SystemPolicy(load_system(ROOT / "firmware" / "images" / "demo-hifive1.toml")).reach()
+def test_reach_follows_allowed_calls_through_the_servers_they_reach(demo):
+    reach = demo.reach()
 
     assert reach["shell"] == ["console", "gpio", "uart"]
     assert reach["blinky"] == ["console", "gpio", "uart"]   # the uart only through the console
