@@ -405,7 +405,7 @@ def print_board(board: str, r: dict) -> None:
               f"{_fmt(x['cpu_rate'], 13, 0)}{x['cpu_seconds']:>9.3f}")
     print(f"atoll / floor           : {_pct(ipc['ratio'])} (cpu time {_pct(ipc['cpu_ratio'])})  "
           f"goal >= {IPC_GOAL:.0%}: {'meets goal' if ipc['meets_goal'] else 'below goal'}")
-    print(f"monitor on / off        : +{ipc['monitor_cost']:.1%} per round trip  goal <= "
+    print(f"monitor on / off        : {ipc['monitor_cost']:+.1%} per round trip  goal <= "
           f"{MONITOR_COST_GOAL:.0%}: {'meets goal' if ipc['monitor_meets_goal'] else 'over goal'}")
 
     print(f"compute with preemption: 2 processes of one priority, {comp['switches']} switches, "

@@ -165,43 +165,9 @@ class _Checker(TomlChecker):
 
     error = ImageError
 
-    def array(self, data: dict, key: str) -> list:
-        raw = data.get(key, [])
-        if isinstance(raw, dict):
-            raise self.fail(key, f"must be an array of tables, written [[{key}]], not a single [{key}] table")
-        if not isinstance(raw, list):
-            raise self.fail(key, f"must be an array of tables, written [[{key}]], not {raw!r}")
-        for i, t in enumerate(raw):
-            if not isinstance(t, dict):
-                raise self.fail(f"{key}[{i}]", f"must be a table, not {t!r}")
-        return raw
-
-    def only(self, table: dict, where: str | None, allowed: set[str]) -> None:
-        """Refuse keys not in `allowed`; `where` None means the file's top level."""
-        for k in table:
-            if k not in allowed:
-                key = k if where is None else f"{where}.{k}"
-                raise self.fail(key, f"unknown key; expected one of: {', '.join(sorted(allowed))}")
-
-    def identifier(self, table: dict, key: str, where: str) -> str:
-        name = self.get(table, key, where, str)
-        if not _is_identifier(name):
-            raise self.fail(f"{where}.{key}", f"must be an identifier (letters, digits, _), not {name!r}")
-        return name
-
-    def ranged(self, value: Any, key: str, low: int, high: int, note: str = "") -> int:
-        self.value(value, key, int)
-        if not low <= value <= high:
-            raise self.fail(key, f"must be an integer from {low} to {high}{note}, not {value}")
-        return value
-
     def slot(self, value: Any, key: str) -> int:
         return self.ranged(value, key, REPLY_SLOT + 1, CAP_SLOTS - 1,
                            f" (slot {REPLY_SLOT} holds the reply capability)")
-
-
-def _is_identifier(name: str) -> bool:
-    return name.isascii() and name.isidentifier()
 
 
 def _span(base: int, size: int) -> str:
@@ -220,7 +186,7 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
                                     f"digit, not {name!r}")
     board = _load_board(c, c.get(system, "board", "system", str), entries)
 
-    raw = c.array(data, "component")
+    raw = c.tables(data, "component")
     if not raw:
         raise c.fail("component", "missing; a system needs at least one [[component]]")
     components: list[ComponentSpec] = []
@@ -233,12 +199,12 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
     names = [comp.name for comp in components]
 
     endpoints: list[EndpointSpec] = []
-    for i, t in enumerate(c.array(data, "endpoint")):
+    for i, t in enumerate(c.tables(data, "endpoint")):
         endpoint = _parse_endpoint(c, t, i, names, entries)
         if any(other.name == endpoint.name for other in endpoints):
             raise c.fail(f"endpoint {endpoint.name!r}.name", "is used twice")
         endpoints.append(endpoint)
-    notifications = [_parse_notification(c, t, i, names) for i, t in enumerate(c.array(data, "notification"))]
+    notifications = [_parse_notification(c, t, i, names) for i, t in enumerate(c.tables(data, "notification"))]
     _check_slots(c, endpoints, notifications)
     _check_notification_bits(c, components, notifications)
     _check_supervisors(c, components, endpoints)

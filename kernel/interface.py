@@ -105,12 +105,6 @@ class _Checker(TomlChecker):
             raise self.fail(where, f"must be an array, not {raw!r}")
         return raw
 
-    def ranged(self, value, key: str, low: int, high: int) -> int:
-        self.value(value, key, int)
-        if not low <= value <= high:
-            raise self.fail(key, f"must be an integer from {low} to {high}, not {value}")
-        return value
-
     def doc(self, table: dict, where: str) -> str:
         """A doc string; the C header puts it in a /* comment */, which it must not end."""
         doc = self.get(table, "doc", where, str, required=False, default="")
@@ -119,11 +113,6 @@ class _Checker(TomlChecker):
                                             "comment)")
         return doc
 
-    def name(self, table: dict, where: str) -> str:
-        name = self.get(table, "name", where, str)
-        if not (name.isascii() and name.isidentifier()):
-            raise self.fail(f"{where}.name", f"must be an identifier (letters, digits, _), not {name!r}")
-        return name
 
 
 def load_interface(path: str | pathlib.Path) -> Interface:
@@ -136,7 +125,7 @@ def parse_interface(data: dict, path: pathlib.Path) -> Interface:
     c = _Checker(path)
     c.only(data, None, {"interface", "method"})
     head = c.table(data, "interface", {"name", "id", "doc"})
-    name = c.name(head, "interface")
+    name = c.identifier(head, "name", "interface")
     ident = c.ranged(c.get(head, "id", "interface", int), "interface.id", 1, MAX_INTERFACE_ID)
     doc = c.doc(head, "interface")
     raw = data.get("method")
@@ -144,12 +133,7 @@ def parse_interface(data: dict, path: pathlib.Path) -> Interface:
         raise c.fail("method", "missing; an interface needs at least one [[method]]")
     if raw == []:
         raise c.fail("method", "is empty; an interface needs at least one [[method]]")
-    if isinstance(raw, dict):
-        raise c.fail("method", "must be an array of tables, written [[method]], not a single [method] table")
-    if not isinstance(raw, list):
-        raise c.fail("method", f"must be an array of tables, written [[method]], not {raw!r}")
-    for i, t in enumerate(raw):
-        c.value(t, f"method[{i}]", dict)
+    raw = c.tables(data, "method")
     up = name.upper()
     # the header's names (c_header): one method's must not be another's, nor the interface's
     constants = {f"ATOLL_IDL_{up}_H": "the header's include guard", f"{up}_INTERFACE": "the interface id"}
@@ -179,7 +163,7 @@ def _c_constants(up: str, m: Method) -> list[str]:
 
 
 def _parse_method(c: _Checker, t: dict, i: int) -> Method:
-    name = c.name(t, f"method[{i}]")
+    name = c.identifier(t, "name", f"method[{i}]")
     where = f"method {name!r}"
     c.only(t, where, {"name", "number", "args", "reply", "leases", "doc"})
     number = c.ranged(c.get(t, "number", where, int), f"{where}.number", 1, MAX_METHOD)

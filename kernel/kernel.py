@@ -36,7 +36,7 @@ from typing import Callable, NamedTuple
 
 from unicorn import UcError
 
-from machine import PAGE_SIZE, AccessKind, ElfError, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
+from machine import ElfError, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
 
 from . import syscalls
 from .abi import FAULT_RESTART_AT_ONCE, REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right

@@ -143,13 +143,7 @@ def parse_policy(data: dict, path: pathlib.Path, components: list[str],
     audit = c.get(head, "audit", "policy", str, required=False, default="denied")
     if audit not in AUDIT_LEVELS:
         raise c.fail("policy.audit", f"must be one of {', '.join(AUDIT_LEVELS)}, not {audit!r}")
-    raw = data.get("rule", [])
-    if isinstance(raw, dict):
-        raise c.fail("rule", "must be an array of tables, written [[rule]], not a single [rule] table")
-    if not isinstance(raw, list):
-        raise c.fail("rule", f"must be an array of tables, written [[rule]], not {raw!r}")
-    for i, t in enumerate(raw):
-        c.value(t, f"rule[{i}]", dict)
+    raw = c.tables(data, "rule")
     rules: list[Rule] = []
     for i, t in enumerate(raw):
         where = f"rule[{i}]"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from machine import AddressSpace, Cpu, Fault
+from machine import AddressSpace, Fault
 
 from .caps import CapTable
 

@@ -83,6 +83,31 @@ class TomlChecker:
         self.only(value, where, allowed)
         return value
 
+    def identifier(self, table: dict, key: str, where: str) -> str:
+        """The required string `key`, a name made of ASCII letters, digits and _."""
+        name = self.get(table, key, where, str)
+        if not (name.isascii() and name.isidentifier()):
+            raise self.fail(f"{where}.{key}", f"must be an identifier (letters, digits, _), not {name!r}")
+        return name
+
+    def ranged(self, value: Any, key: str, low: int, high: int, note: str = "") -> int:
+        """`value`, an integer from `low` to `high` (`note` explains the range)."""
+        self.value(value, key, int)
+        if not low <= value <= high:
+            raise self.fail(key, f"must be an integer from {low} to {high}{note}, not {value}")
+        return value
+
+    def tables(self, data: dict, key: str) -> list[dict]:
+        """The array of tables `key` (written [[key]]; none: an empty list)."""
+        raw = data.get(key, [])
+        if isinstance(raw, dict):
+            raise self.fail(key, f"must be an array of tables, written [[{key}]], not a single [{key}] table")
+        if not isinstance(raw, list):
+            raise self.fail(key, f"must be an array of tables, written [[{key}]], not {raw!r}")
+        for i, t in enumerate(raw):
+            self.value(t, f"{key}[{i}]", dict)
+        return raw
+
     def only(self, table: dict, where: str | None, allowed: set[str]) -> None:
         """Refuse keys not in `allowed`; `where` None means the file's top level."""
         for k in table:
