@@ -82,6 +82,10 @@ class Interface:
     def label(self, method: str) -> int:
         return self.id << 16 | self.method(method).number
 
+    def qualified(self, method: Method) -> str:
+        """How policies and the audit log name `method`: "iface.method"."""
+        return f"{self.name}.{method.name}"
+
     def method(self, name: str) -> Method:
         for m in self.methods:
             if m.name == name:

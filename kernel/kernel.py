@@ -527,10 +527,10 @@ class Kernel:
                 self.monitor.kernel_label(t.name, ep, msg.label)
             raise SyscallError(Error.BAD_ARGUMENT, f"label {msg.label:#x} is reserved for the kernel")
         if self.monitor is not None:
-            deliver, method, allowed = self.monitor.request(t.name, ep, msg)
+            deliver, verdict, allowed = self.monitor.request(t.name, ep, msg)
             if not deliver:
                 raise SyscallError(Error.DENIED, f"the policy denies {t.name} label {msg.label:#x} on {ep.name}")
-            msg.checked = (ep, method, allowed)
+            msg.checked = (ep, verdict, allowed)
         self.stats.ipc += 1
         self.ipc_log.append(IpcEvent(self.clock.now, "call" if msg.is_call else "send", t.name,
                                      ep.server.name if ep.server else ep.name, msg.label))
@@ -576,7 +576,7 @@ class Kernel:
     def _deliver(self, r: Thread, msg: Message, sender: Thread | None) -> None:
         """Hand `msg` to receiver `r`; the sender waits for a reply or goes on."""
         if msg.is_call and sender is not None:
-            reply = Reply(sender, sender.process.generation, msg.leases, msg.label, msg.checked)
+            reply = Reply(sender, sender.process.generation, msg.leases, msg.checked)
             self._install_reply(r.process, reply)
             sender.state = State.REPLY_WAIT
             sender.pending_reply = reply
@@ -602,8 +602,7 @@ class Kernel:
             return Error.DEAD_PEER
         reply.used = True
         caller.pending_reply = None
-        if reply.checked is not None and not self.monitor.reply(t.name, caller.name, reply.checked[0], reply.label,
-                                                                  reply.checked[1], reply.checked[2], msg):
+        if reply.checked is not None and not self.monitor.reply(t.name, caller.name, reply.checked, msg):
             self.ret(caller, Error.DENIED)   # the caller is answered, never left waiting
             self._wake(caller)
             return Error.DENIED

@@ -52,12 +52,13 @@ class JsonLinesSink:
 
 
 class _Verdict:
-    """The rules' word on one kind of request (cached): the method, if the label names one."""
+    """The rules' word on one kind of request (cached): the method, if the label names one, and
+    the name the audit log gives it ("iface.method", or "label 0x..." for an untyped endpoint)."""
 
-    __slots__ = ("allowed", "rule", "method", "name")
+    __slots__ = ("allowed", "rule", "method", "name", "reason")
 
-    def __init__(self, allowed: bool, rule: str, method, name: str) -> None:
-        self.allowed, self.rule, self.method, self.name = allowed, rule, method, name
+    def __init__(self, allowed: bool, rule: str, method, name: str, reason: str = "") -> None:
+        self.allowed, self.rule, self.method, self.name, self.reason = allowed, rule, method, name, reason
 
 
 class Monitor:
@@ -75,45 +76,45 @@ class Monitor:
         self.sink = sink
         self.allowed = 0
         self.denied = 0
-        self._cache: dict[tuple[str, str, int], _Verdict] = {}
+        self._cache: dict[tuple[str, Endpoint, int], _Verdict] = {}
 
     # -- the checks the kernel calls ----------------------------------------------------
 
-    def request(self, source: str, ep: Endpoint, msg: Message) -> tuple[bool, object, bool]:
-        """(deliver?, the request's method or None, allowed?) for a SEND/CALL from `source` on
-        `ep`. In permissive mode a request is delivered without being allowed."""
+    def request(self, source: str, ep: Endpoint, msg: Message) -> tuple[bool, _Verdict, bool]:
+        """(deliver?, the request's verdict, allowed?) for a SEND/CALL from `source` on `ep`. In
+        permissive mode a request is delivered without being allowed. The kernel keeps
+        (ep, verdict, allowed) with the request, for `reply`."""
         key = (source, ep, msg.label)
         verdict = self._cache.get(key)
         if verdict is None:
             verdict = self._cache[key] = self._decide(source, ep, msg.label)
-        method = verdict.method
         if not verdict.allowed:
             return self._denied("request", source, _server(ep), ep, verdict.name, verdict.rule,
-                                verdict_reason(verdict)), method, False
+                                verdict.reason), verdict, False
+        method = verdict.method
         # the common case costs two tests: no stray registers, no leases either side
         if method is not None and (any(msg.mrs[method.args:]) or msg.leases or method.leases):
             problem = _request_shape(method, msg)
             if problem:
-                return self._denied("request", source, _server(ep), ep, verdict.name, "shape", problem), method, False
+                return self._denied("request", source, _server(ep), ep, verdict.name, "shape", problem), verdict, False
         if self.audit_all:
             self._record("request", source, _server(ep), ep, verdict.name, "allow", verdict.rule, "")
         self.allowed += 1
-        return True, method, True
+        return True, verdict, True
 
-    def reply(self, source: str, destination: str, ep: Endpoint, label: int, method, allowed: bool,
-              msg: Message) -> bool:
-        """Deliver the reply `msg` from server `source` to the caller `destination`? `allowed`
-        says whether its request was (in permissive mode a denied one is delivered too)."""
+    def reply(self, source: str, destination: str, request: tuple[Endpoint, _Verdict, bool], msg: Message) -> bool:
+        """Deliver the reply `msg` from server `source` to the caller `destination`? `request` is
+        what `request` answered for the request it replies to: (endpoint, verdict, allowed), a
+        request not allowed having been delivered in permissive mode."""
+        ep, verdict, allowed = request
+        method, name = verdict.method, verdict.name
         if method is not None and any(msg.mrs[method.reply:]):
-            name = f"{self.interfaces[ep.name].name}.{method.name}"
             i = next(i for i in range(method.reply, len(msg.mrs)) if msg.mrs[i])
             return self._denied("reply", source, destination, ep, name, "shape",
                                 f"mr{i} is {msg.mrs[i]:#x}; {name} replies with {method.reply} register(s)")
         if not allowed:
-            name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
             return self._denied("reply", source, destination, ep, name, "reply to a denied request", "")
         if self.audit_all:
-            name = f"{self.interfaces[ep.name].name}.{method.name}" if method is not None else f"label {label:#x}"
             self._record("reply", source, destination, ep, name, "allow", "reply to an allowed request", "")
         self.allowed += 1
         return True
@@ -135,8 +136,9 @@ class Monitor:
             return _Verdict(allowed, rule, None, f"label {label:#x}")
         method = iface.by_label(label)
         if method is None:
-            return _Verdict(False, "shape", None, f"label {label:#x}")
-        name = f"{iface.name}.{method.name}"
+            return _Verdict(False, "shape", None, f"label {label:#x}",
+                            f"label {label:#x} is no method of the endpoint's interface")
+        name = iface.qualified(method)
         allowed, rule = self.policy.decide(source, destination, name)
         return _Verdict(allowed, rule, method, name)
 
@@ -160,12 +162,6 @@ class Monitor:
 
 def _server(ep: Endpoint) -> str:
     return ep.server.name if ep.server is not None else ep.name
-
-
-def verdict_reason(verdict: _Verdict) -> str:
-    if verdict.rule == "shape":
-        return f"{verdict.name} is no method of the endpoint's interface"
-    return ""
 
 
 def _request_shape(method, msg: Message) -> str:

@@ -208,7 +208,7 @@ class SystemPolicy:
 
     def _methods(self, endpoint) -> list[str | None]:
         iface = endpoint.interface
-        return [None] if iface is None else [f"{iface.name}.{m.name}" for m in iface.methods]
+        return [None] if iface is None else [iface.qualified(m) for m in iface.methods]
 
     def decide(self, source: str, destination: str, method: str) -> Decision:
         """Would a request from `source` to `destination`'s `method` ("iface.method") be

@@ -39,7 +39,7 @@ class Message:
     badge: int = 0
     leases: tuple = ()
     is_call: bool = False
-    #: set when the policy monitor passed it: (endpoint, method or None, allowed), for checking its reply
+    #: set when the policy monitor passed it: (endpoint, verdict, allowed), for checking its reply
     checked: tuple | None = None
 
 
@@ -62,15 +62,13 @@ class Endpoint:
 class Reply:
     """A one-shot right to answer one CALL (lives in the receiver's slot 0)."""
 
-    __slots__ = ("caller", "generation", "leases", "name", "used", "label", "checked")
+    __slots__ = ("caller", "generation", "leases", "name", "used", "checked")
 
-    def __init__(self, caller: "Thread", generation: int, leases: tuple, label: int = 0,
-                 checked: tuple | None = None) -> None:
+    def __init__(self, caller: "Thread", generation: int, leases: tuple, checked: tuple | None = None) -> None:
         self.caller = caller
         self.generation = generation
         self.leases = leases
-        self.label = label          # the request's
-        self.checked = checked      # the request's monitor check: (endpoint, method, allowed), or None
+        self.checked = checked      # the request's monitor check: (endpoint, verdict, allowed), or None
         self.name = f"reply-to-{caller.process.name}"
         self.used = False
 
