@@ -11,9 +11,13 @@ Run as ``python bench/kernel.py`` from the repository root (``python bench/run.p
    down, loop) and server (trap, count up, loop), whose Python interrupt hook does nothing but
    swap two saved contexts (``context_update`` + ``context_restore``) and flush the TLB — two
    empty traps and two context switches per round trip. Goal: Atoll >= 50% of the floor's rate.
-   The same round trips again with the policy monitor on (an interface for the endpoint and a
-   policy allowing the client's method; audit of denials only, so nothing is recorded): the
-   monitor's cost is the extra time per round trip. Goal: at most 20%.
+   Because that floor's hook is Python, a second floor does the same steps in a C hook
+   (bench/native/floor_swap.c): the least any trap-and-switch on this Unicorn costs. Atoll runs these round trips on its IPC fast path (kernel/fastpath.py); the share of
+   syscalls it took is shown, and the same round trips again with the fast path off (every
+   syscall in the Python kernel) for comparison. The same round trips again with the policy
+   monitor on (an interface for the endpoint and a policy allowing the client's method; audit
+   of denials only, so nothing is recorded), on each path: the monitor's cost is the extra
+   time per round trip. Goal: at most 20%, on both paths.
 2. Compute with preemption on. Two copies of bench/guest/compute (the loop of
    firmware/bare/compute.c, forever, no syscalls) at the same priority, so time slices rotate
    and the slice timer's events fire; instructions per wall second over a fixed span of virtual
@@ -33,6 +37,7 @@ components into build/components.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -46,6 +51,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import unicorn  # noqa: E402
+from unicorn.unicorn_py3 import unicorn as binding  # noqa: E402
 from unicorn import Uc  # noqa: E402
 from unicorn import arm_const, riscv_const  # noqa: E402
 from unicorn.unicorn_const import (  # noqa: E402
@@ -67,6 +73,7 @@ from kernel.kernel import Kernel  # noqa: E402
 from kernel.interface import parse_interface  # noqa: E402
 from kernel.monitor import Monitor  # noqa: E402
 from kernel.policy import parse_policy  # noqa: E402
+from machine import native_library  # noqa: E402
 from machine.elf import read_elf, symbols  # noqa: E402
 from machine.host.uart import BufferBackend  # noqa: E402
 from machine.machine import Machine  # noqa: E402
@@ -139,8 +146,14 @@ _FLOOR_BASE = 0x10000
 _FLOOR_SERVER = 0x14000  # another page, as the server is in another address space
 
 
-def run_floor(isa: str, rounds: int) -> Took:
-    """`rounds` round trips of two traps and two context switches on a bare Uc."""
+class _NativeSwap(ctypes.Structure):
+    _fields_ = [("save", ctypes.c_void_p), ("restore", ctypes.c_void_p), ("ctl", ctypes.c_void_p),
+                ("context", ctypes.c_void_p * 2), ("running", ctypes.c_uint32), ("flush_code", ctypes.c_int32)]
+
+
+def run_floor(isa: str, rounds: int, native: bool = False) -> Took:
+    """`rounds` round trips of two traps and two context switches on a bare Uc; with `native`
+    the hook is bench/native/floor_swap.c, the same steps in C."""
     client, server = _FLOOR_CODE[isa]
     if isa == "armv7m":
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
@@ -169,7 +182,18 @@ def run_floor(isa: str, rounds: int) -> Took:
         uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
         pair[0], pair[1] = other, running
 
-    uc.hook_add(UC_HOOK_INTR, swap)
+    if native:
+        address = lambda fn: ctypes.cast(fn, ctypes.c_void_p).value  # noqa: E731
+        lib, uclib = native_library(REPO / "bench" / "native" / "floor_swap.c"), binding.uclib
+        state = _NativeSwap(address(uclib.uc_context_save), address(uclib.uc_context_restore),
+                            address(uclib.uc_ctl), (ctypes.c_void_p * 2)(*(address(c.context) for c in pair)), 0,
+                            (UC_CTL_IO_WRITE << 30) | UC_CTL_TLB_FLUSH)
+        handle = ctypes.c_size_t()
+        if uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_INTR, address(lib.floor_swap),
+                             ctypes.cast(ctypes.byref(state), ctypes.c_void_p), ctypes.c_uint64(1), ctypes.c_uint64(0)):
+            raise SystemExit(f"floor on {isa}: the native hook was refused")
+    else:
+        uc.hook_add(UC_HOOK_INTR, swap)
     start = _now()
     uc.emu_start(_FLOOR_BASE | thumb, _FLOOR_BASE + len(client))
     took = _since(start)
@@ -187,6 +211,7 @@ class IpcRun:
     syscalls: int
     switches: int
     instructions: int
+    fast: int          # syscalls the fast path handled
 
 
 #: the bench endpoint's interface and the policy the monitor checks it against
@@ -203,10 +228,10 @@ def _monitor(kernel: Kernel) -> Monitor:
     return Monitor(policy, {"bench": iface}, kernel.now_us)
 
 
-def run_ipc(board: str, elves: dict, rounds: int, monitor: bool = False) -> IpcRun:
+def run_ipc(board: str, elves: dict, rounds: int, monitor: bool = False, fastpath: bool = True) -> IpcRun:
     """A client calling a server `rounds` times; timed between its "go" and "done" lines."""
     isa = ISA_OF[board]
-    kernel = Kernel(Machine(board))
+    kernel = Kernel(Machine(board), fastpath=fastpath)
     server = kernel.create_process("ipc_server", elves[isa, "ipc_server"], priority=2)
     client = kernel.create_process("ipc_client", elves[isa, "ipc_client"], priority=3)
     ep = kernel.create_endpoint("bench", server)
@@ -220,7 +245,7 @@ def run_ipc(board: str, elves: dict, rounds: int, monitor: bool = False) -> IpcR
 
     def line(component: str, text: str) -> None:
         marks[text.split()[0]] = (_now(), kernel.stats.syscalls, kernel.stats.switches,
-                                  kernel.machine.counter.executed, text)
+                                  kernel.machine.counter.executed, text, kernel.stats.fastpath)
 
     kernel.on_debug_line = line
     kernel.start()
@@ -234,41 +259,56 @@ def run_ipc(board: str, elves: dict, rounds: int, monitor: bool = False) -> IpcR
         raise SystemExit(f"ipc on {board}: the monitor passed {kernel.monitor.allowed} and denied "
                          f"{kernel.monitor.denied} messages, not {2 * rounds} and 0")
     took = Took(done[0][0] - go[0][0], done[0][1] - go[0][1])
-    return IpcRun(took, done[1] - go[1], done[2] - go[2], done[3] - go[3])
+    return IpcRun(took, done[1] - go[1], done[2] - go[2], done[3] - go[3], done[5] - go[5])
+
+
+#: the kinds of IPC run: row name -> options of `run_ipc`
+IPC_RUNS = {
+    "atoll call/reply": {},
+    "atoll, monitor on": {"monitor": True},
+    "atoll, Python path only": {"fastpath": False},
+    "Python path, monitor on": {"fastpath": False, "monitor": True},
+}
+
+
+def _row(runs: list[Took], rounds: int) -> dict:
+    best = _best(runs)
+    return {"seconds": best.wall, "cpu_seconds": best.cpu, "rate": rounds / best.wall,
+            "cpu_rate": rounds / best.cpu if best.cpu else None, "all_seconds": [t.wall for t in runs]}
 
 
 def bench_ipc(board: str, elves: dict, rounds: int, repeat: int) -> dict:
     isa = ISA_OF[board]
-    run_floor(isa, 100), run_ipc(board, elves, 100), run_ipc(board, elves, 100, monitor=True)  # warm up
-    floor_runs, atoll_runs, monitored_runs = [], [], []
+    run_floor(isa, 100), run_floor(isa, 100, native=True)
+    for options in IPC_RUNS.values():
+        run_ipc(board, elves, 100, **options)  # warm up
+    floor_runs: list[Took] = []
+    native_runs: list[Took] = []
+    runs: dict[str, list[Took]] = {name: [] for name in IPC_RUNS}
     atoll = None
     for _ in range(repeat):
         floor_runs.append(run_floor(isa, rounds))
-        atoll = run_ipc(board, elves, rounds)
-        atoll_runs.append(atoll.took)
-        monitored_runs.append(run_ipc(board, elves, rounds, monitor=True).took)
-    floor, best, monitored = _best(floor_runs), _best(atoll_runs), _best(monitored_runs)
-    rows = {
-        "floor (bare unicorn)": {"seconds": floor.wall, "cpu_seconds": floor.cpu,
-                                 "rate": rounds / floor.wall, "cpu_rate": rounds / floor.cpu if floor.cpu else None,
-                                 "all_seconds": [t.wall for t in floor_runs]},
-        "atoll call/reply": {"seconds": best.wall, "cpu_seconds": best.cpu,
-                             "rate": rounds / best.wall, "cpu_rate": rounds / best.cpu if best.cpu else None,
-                             "all_seconds": [t.wall for t in atoll_runs]},
-        "atoll, monitor on": {"seconds": monitored.wall, "cpu_seconds": monitored.cpu,
-                              "rate": rounds / monitored.wall,
-                              "cpu_rate": rounds / monitored.cpu if monitored.cpu else None,
-                              "all_seconds": [t.wall for t in monitored_runs]},
-    }
-    monitor_cost = monitored.wall / best.wall - 1
-    ratio = rows["atoll call/reply"]["rate"] / rows["floor (bare unicorn)"]["rate"]
-    cpu_ratio = _ratio(rows["atoll call/reply"]["cpu_rate"], rows["floor (bare unicorn)"]["cpu_rate"])
-    return {"rounds": rounds, "rows": rows, "ratio": ratio, "cpu_ratio": cpu_ratio, "goal": IPC_GOAL,
-            "meets_goal": ratio >= IPC_GOAL, "monitor_cost": monitor_cost,
-            "monitor_meets_goal": monitor_cost <= MONITOR_COST_GOAL,
+        native_runs.append(run_floor(isa, rounds, native=True))
+        for name, options in IPC_RUNS.items():
+            run = run_ipc(board, elves, rounds, **options)
+            runs[name].append(run.took)
+            atoll = run if not options else atoll
+    rows = {"floor (bare unicorn)": _row(floor_runs, rounds), "floor, hook in C": _row(native_runs, rounds),
+            **{name: _row(r, rounds) for name, r in runs.items()}}
+    floor, fast, slow = rows["floor (bare unicorn)"], rows["atoll call/reply"], rows["atoll, Python path only"]
+    monitor_cost = rows["atoll, monitor on"]["seconds"] / fast["seconds"] - 1
+    python_monitor_cost = rows["Python path, monitor on"]["seconds"] / slow["seconds"] - 1
+    ratio = fast["rate"] / floor["rate"]
+    return {"rounds": rounds, "rows": rows, "ratio": ratio, "cpu_ratio": _ratio(fast["cpu_rate"], floor["cpu_rate"]),
+            "python_ratio": slow["rate"] / floor["rate"], "native_ratio": fast["rate"] / rows["floor, hook in C"]["rate"],
+            "goal": IPC_GOAL, "meets_goal": ratio >= IPC_GOAL,
+            "monitor_cost": monitor_cost, "python_monitor_cost": python_monitor_cost,
+            "monitor_meets_goal": max(monitor_cost, python_monitor_cost) <= MONITOR_COST_GOAL,
             "per_round": {"syscalls": atoll.syscalls / rounds, "switches": atoll.switches / rounds,
                           "instructions": atoll.instructions / rounds},
-            "us_per_round": {"floor": floor.wall / rounds * 1e6, "atoll": best.wall / rounds * 1e6}}
+            "fast_share": atoll.fast / atoll.syscalls if atoll.syscalls else 0.0,
+            "us_per_round": {"floor": floor["seconds"] / rounds * 1e6, "atoll": fast["seconds"] / rounds * 1e6,
+                             "python_path": slow["seconds"] / rounds * 1e6}}
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -398,15 +438,19 @@ def print_board(board: str, r: dict) -> None:
     print(f"\n== {board}: kernel")
     print(f"IPC call/reply, {ipc['rounds']:,} round trips; per round trip atoll makes "
           f"{ipc['per_round']['syscalls']:.2f} syscalls, {ipc['per_round']['switches']:.2f} switches, "
-          f"{ipc['per_round']['instructions']:.0f} instructions")
+          f"{ipc['per_round']['instructions']:.0f} instructions; the fast path took "
+          f"{ipc['fast_share']:.1%} of the syscalls")
     print(f"{'':24}{'trips/s':>10}{'us/trip':>9}{'wall s':>9}{'trips/cpu s':>13}{'cpu s':>9}")
     for name, x in ipc["rows"].items():
         print(f"{name:24}{x['rate']:>10,.0f}{x['seconds'] / ipc['rounds'] * 1e6:>9.1f}{x['seconds']:>9.3f}"
               f"{_fmt(x['cpu_rate'], 13, 0)}{x['cpu_seconds']:>9.3f}")
     print(f"atoll / floor           : {_pct(ipc['ratio'])} (cpu time {_pct(ipc['cpu_ratio'])})  "
-          f"goal >= {IPC_GOAL:.0%}: {'meets goal' if ipc['meets_goal'] else 'below goal'}")
-    print(f"monitor on / off        : {ipc['monitor_cost']:+.1%} per round trip  goal <= "
-          f"{MONITOR_COST_GOAL:.0%}: {'meets goal' if ipc['monitor_meets_goal'] else 'over goal'}")
+          f"goal >= {IPC_GOAL:.0%}: {'meets goal' if ipc['meets_goal'] else 'below goal'}; "
+          f"Python path only: {_pct(ipc['python_ratio'])}; of the floor with its hook in C: "
+          f"{_pct(ipc['native_ratio'])}")
+    print(f"monitor on / off        : {ipc['monitor_cost']:+.1%} per round trip, {ipc['python_monitor_cost']:+.1%} "
+          f"on the Python path  goal <= {MONITOR_COST_GOAL:.0%}: "
+          f"{'meets goal' if ipc['monitor_meets_goal'] else 'over goal'}")
 
     print(f"compute with preemption: 2 processes of one priority, {comp['switches']} switches, "
           f"rounds done {comp['rounds_done'][0]:,} + {comp['rounds_done'][1]:,}")

@@ -39,8 +39,20 @@ from unicorn import UcError
 from machine import ElfError, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
 
 from . import syscalls
-from .abi import FAULT_RESTART_AT_ONCE, REGISTERS, REPLY_SLOT, STACK_TOP, Error, FaultCode, Label, Right
+from .abi import (
+    FAULT_RESTART_AT_ONCE,
+    MESSAGE_REGISTERS,
+    REGISTERS,
+    REPLY_SLOT,
+    STACK_TOP,
+    Error,
+    FaultCode,
+    Label,
+    Right,
+    Sys,
+)
 from .caps import Capability, CapKind, SyscallError
+from .fastpath import FastPath
 from .image import RestartPolicy
 from .monitor import Monitor
 from .loader import FrameAllocator, LoadError, build_space, check_component, load_image
@@ -52,6 +64,8 @@ log = logging.getLogger("atoll.kernel")
 DEFAULT_SLICE_US = 1000
 #: labels from here up are the kernel's own (NOTIFICATION, FAULT); user messages may not carry them
 KERNEL_LABELS = min(Label)
+#: syscalls after which the IPC fast path may be armed (see fastpath.py)
+_ARMING = frozenset({Sys.CALL, Sys.RECV, Sys.REPLY_RECV})
 _FAULT_CODES = {
     FaultKind.UNMAPPED: FaultCode.UNMAPPED, FaultKind.PERMISSION: FaultCode.PERMISSION,
     FaultKind.BUS_ERROR: FaultCode.BUS_ERROR, FaultKind.UNDEFINED_INSTRUCTION: FaultCode.UNDEFINED_INSTRUCTION,
@@ -114,6 +128,8 @@ class Stats:
     restarts: int = 0
     reboots: int = 0
     interrupts: int = 0
+    #: of `syscalls`, those the IPC fast path handled (kernel/fastpath.py)
+    fastpath: int = 0
 
 
 class IpcEvent(NamedTuple):
@@ -160,7 +176,7 @@ class KernelSnapshot:
 
 
 class Kernel:
-    def __init__(self, machine: Machine, slice_us: int = DEFAULT_SLICE_US) -> None:
+    def __init__(self, machine: Machine, slice_us: int = DEFAULT_SLICE_US, fastpath: bool = True) -> None:
         self.machine = machine
         self.clock = machine.clock
         self.cpu = machine.cpu
@@ -201,6 +217,8 @@ class Kernel:
         self._syscall_regs = _RegisterBatch(machine.uc, self._arg_ids + [self.cpu._id(self._number_reg)])
         machine.trap_handler = self._trap
         machine.interrupt_handler = self._interrupts
+        #: the IPC fast path in C (kernel/fastpath.py), or None: every syscall in Python
+        self._fast = FastPath(self, KERNEL_LABELS, MESSAGE_REGISTERS) if fastpath else None
         machine.enter_user_mode()
         self._template = machine.uc.context_save()
 
@@ -210,7 +228,7 @@ class Kernel:
     #: neither copies nor restores them (observers set by tools stay as they are)
     _HOST_ATTRIBUTES = frozenset({
         "machine", "clock", "cpu", "isa", "on_debug_line", "on_switch", "on_syscall", "on_audit",
-        "_number_reg", "_arg_ids", "_arg_names", "_syscall_regs", "_slice_cycles"})
+        "_number_reg", "_arg_ids", "_arg_names", "_syscall_regs", "_slice_cycles", "_fast"})
 
     def _shared_objects(self) -> list:
         """What a snapshot shares instead of copying: the kernel itself, the address
@@ -421,6 +439,10 @@ class Kernel:
                         handler(self, t, args)
                     except SyscallError as e:
                         self.ret(t, e.code)
+                    self._schedule()
+                    if number in _ARMING and self._fast is not None:
+                        self._fast.arm()
+                    return True
             else:  # "wait": WFI in user mode is a yield
                 self.yield_current()
             self._schedule()

@@ -89,6 +89,9 @@ class Thread:
         self.outgoing: Message | None = None
         #: while REPLY_WAIT: the reply object that will answer it
         self.pending_reply: Reply | None = None
+        #: the slot and label of its last CALL, and the slot of its last RECV (for the fast path)
+        self.last_call: tuple[int, int] | None = None
+        self.recv_slot: int | None = None
         self.wake_event = None
         self.faults = 0
 

@@ -71,6 +71,7 @@ def sys_send(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 
 @syscall(Sys.CALL)
 def sys_call(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    t.last_call = (a[0], a[1])
     cap = k.endpoint_cap(t, a[0])
     leases = read_leases(k, t, a[6]) if a[6] else ()
     k.send(t, cap, Message(a[1], _mrs(a, 2), badge=cap.badge, leases=leases, is_call=True))
@@ -79,6 +80,7 @@ def sys_call(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 @syscall(Sys.RECV)
 def sys_recv(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
     cap = t.process.caps.get(a[0], CapKind.ENDPOINT, Right.RECV)
+    t.recv_slot = a[0]
     k.receive(t, cap.obj, a[1])
 
 
@@ -91,6 +93,7 @@ def sys_reply(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 @syscall(Sys.REPLY_RECV)
 def sys_reply_recv(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
     cap = t.process.caps.get(a[0], CapKind.ENDPOINT, Right.RECV)
+    t.recv_slot = a[0]
     if t.process.caps.peek(REPLY_SLOT) is not None:
         k.reply(t, REPLY_SLOT, Message(a[1], _mrs(a, 2)))
     k.receive(t, cap.obj, a[6])

@@ -6,6 +6,7 @@ everything else is internal to it.
 
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
 from .clock import Clock, Event
+from .counter import NativeBuildError, native_library
 from .cpu import Cpu, Trap
 from .debug import WATCH_KINDS, DebugHit, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
@@ -33,8 +34,8 @@ __all__ = [
     "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS", "Access", "AccessKind", "AddressSpace", "BoardError",
     "BoardSpec", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
     "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
-    "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "Peripheral", "PeripheralSpec", "Perm",
+    "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
     "Region", "Register", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
     "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards", "load_board",
-    "read_elf", "read_toml", "symbols",
+    "native_library", "read_elf", "read_toml", "symbols",
 ]

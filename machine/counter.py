@@ -5,9 +5,12 @@ slice could not be timestamped. Instead a C code hook (`native/counter.c`) count
 every instruction into shared memory and stops the emulator at a deadline; it runs
 at the speed of `count=` and Python can read it at any moment.
 
-The same shared object holds the TLB fill (machine/tlb.py). It is compiled on first use with `zig cc` (the `ziglang` package
-the project depends on; `ATOLL_HOST_CC` may name another host compiler) into a
-cache directory keyed by the source's hash, then loaded with ctypes. Unicorn is
+The same shared object holds the TLB fill (machine/tlb.py) and the interrupt hook
+(machine/trapfront.py). It is compiled on first use with `zig cc` (the `ziglang`
+package the project depends on; `ATOLL_HOST_CC` may name another host compiler) into
+a cache directory keyed by the sources' hash, then loaded with ctypes;
+`native_library` does the same for native code of the machine's users (the
+kernel's fast path). Unicorn is
 pinned exactly because this reaches its C API (`uc_hook_add`, `uc_emu_stop`).
 """
 
@@ -26,7 +29,7 @@ from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
 
 _NATIVE = pathlib.Path(__file__).with_name("native")
-_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c")
+_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c")
 
 
 class NativeBuildError(RuntimeError):
@@ -53,22 +56,23 @@ def _host_compiler() -> list[str]:
     return shlex.split(cc) if cc else [sys.executable, "-m", "ziglang", "cc"]
 
 
-def library_path() -> pathlib.Path:
-    """The compiled native hooks, building them if these sources have not been built yet."""
-    source = b"".join(path.read_bytes() for path in _SOURCES)
+def library_path(sources: tuple[pathlib.Path, ...] = _SOURCES) -> pathlib.Path:
+    """The shared object built from C `sources`, building it if these sources have not been
+    built yet."""
+    source = b"".join(path.read_bytes() for path in sources)
     digest = hashlib.sha256(source + " ".join(_host_compiler()).encode()).hexdigest()[:16]
-    target = _cache_dir() / f"libatoll_native-{digest}.so"
+    target = _cache_dir() / f"libatoll_{sources[0].stem}-{digest}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
-    cmd = [*_host_compiler(), "-shared", "-fPIC", "-O2", "-o", tmp, *map(str, _SOURCES)]
+    cmd = [*_host_compiler(), "-shared", "-fPIC", "-O2", "-o", tmp, *map(str, sources)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise NativeBuildError(
-                f"building {', '.join(p.name for p in _SOURCES)} with {shlex.join(_host_compiler())} failed: "
+                f"building {', '.join(p.name for p in sources)} with {shlex.join(_host_compiler())} failed: "
                 f"{proc.stderr.strip()}")
         os.replace(tmp, target)  # atomic: parallel test workers may race here
     finally:
@@ -78,6 +82,7 @@ def library_path() -> pathlib.Path:
 
 
 _lib: ctypes.CDLL | None = None
+_libraries: dict[tuple[pathlib.Path, ...], ctypes.CDLL] = {}
 
 
 def load() -> ctypes.CDLL:
@@ -85,6 +90,16 @@ def load() -> ctypes.CDLL:
     if _lib is None:
         _lib = ctypes.CDLL(str(library_path()))
     return _lib
+
+
+def native_library(*sources: pathlib.Path) -> ctypes.CDLL:
+    """C `sources` compiled (once per content) into a shared object and loaded, as the
+    machine's own hooks are."""
+    key = tuple(pathlib.Path(s).resolve() for s in sources)
+    lib = _libraries.get(key)
+    if lib is None:
+        lib = _libraries[key] = ctypes.CDLL(str(library_path(key)))
+    return lib
 
 
 def uclib() -> ctypes.CDLL:
@@ -115,6 +130,11 @@ class InstructionCounter:
     @property
     def executed(self) -> int:
         return self._s.executed
+
+    @property
+    def executed_address(self) -> int:
+        """Where native code reads the count (a uint64_t)."""
+        return ctypes.addressof(self._s) + _CounterStruct.executed.offset
 
     def arm(self, instructions: int, exact: bool = False) -> None:
         """Let the next `emu_start` run until `instructions` more have run: to the end of

@@ -34,7 +34,6 @@ from unicorn.unicorn_const import (
     UC_ERR_FETCH_UNMAPPED,
     UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_UNMAPPED,
-    UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_READ_UNMAPPED,
@@ -52,6 +51,7 @@ from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm
 from .peripheral import Peripheral
 from .tlb import NativeTlb
+from .trapfront import TrapFront
 
 if TYPE_CHECKING:
     from .snapshot import MachineSnapshot
@@ -157,7 +157,10 @@ class Machine:
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self._tlb = NativeTlb(self.uc, SENTINEL_PAGE)
         self._tlb.activate(self._space)
-        self.uc.hook_add(UC_HOOK_INTR, self._interrupt)
+        self._front = TrapFront(self.uc, self._tlb, self._interrupt)
+        self._space_index = self._front.active = self._front.index(self._space)
+        #: True while the CPU runs (inside `emu_start`)
+        self.executing = False
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
 
     # -- construction helpers -------------------------------------------------
@@ -209,7 +212,36 @@ class Machine:
 
     @property
     def space(self) -> AddressSpace:
+        if self._front.active != self._space_index:
+            self._follow_filter()
         return self._space
+
+    # -- a native trap filter (see trapfront.py) -----------------------------------
+
+    def set_trap_filter(self, function: int | None, data: int | None, sync: Callable[[], None] | None) -> None:
+        """Put a C trap filter in front of the Python trap path: `function(uc, intno, data)`
+        handles a trap completely and answers with a `space_index`, or answers -1. `sync()`
+        runs each time Python takes the machine back. None removes the filter."""
+        self._front.set_filter(function, data, sync)
+
+    def space_index(self, space: AddressSpace) -> int | None:
+        """`space`'s index for a trap filter's answer (None: too many spaces for filters)."""
+        return self._front.index(space)
+
+    @property
+    def traps_filtered(self) -> int:
+        """Traps a native filter handled, in all."""
+        return self._front.filtered
+
+    def _follow_filter(self) -> None:
+        space = self._front.space(self._front.active)
+        self._space, self._space_version, self._space_index = space, space.version, self._front.active
+
+    def _regain(self) -> None:
+        """Python has the machine again: follow what a trap filter switched, then tell its owner."""
+        if self._front.active != self._space_index:
+            self._follow_filter()
+        self._front.sync()
 
     # -- memory ----------------------------------------------------------------
 
@@ -261,6 +293,8 @@ class Machine:
             self._space_version = space.version
             self._tlb.activate(space)
             self._tlb.flush()
+            index = self._front.index(space)
+            self._space_index = self._front.active = -1 if index is None else index
 
     # -- bare-metal boot -------------------------------------------------------
 
@@ -441,14 +475,20 @@ class Machine:
         if instructions <= 0:
             return None
         self.counter.arm(instructions, exact)
+        self.executing = True
         try:
             self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
         except UcError as e:
+            self.executing = False
+            self._regain()
             if self._pending_error is None and self._fault is None:
                 event = self._event_from(e)
                 if isinstance(event, Trap):
                     return self._take_trap(event)
                 self._fault = event
+        else:
+            self.executing = False
+            self._regain()
         if self._pending_error is not None:
             err, self._pending_error = self._pending_error, None
             raise err
@@ -495,16 +535,17 @@ class Machine:
 
     # -- Unicorn callbacks (exceptions are carried out, never swallowed) ----------
 
-    def _interrupt(self, uc, intno: int, _) -> None:
+    def _interrupt(self, intno: int) -> None:
         try:
+            self._regain()
             event = self.cpu.decode_trap(intno, self._space.name)
             if isinstance(event, Fault):
                 self._fault = event
-                uc.emu_stop()
+                self.uc.emu_stop()
                 return
             if self.trap_handler is None or not self.trap_handler(event):
                 self._trap = event
-                uc.emu_stop()
+                self.uc.emu_stop()
         except BaseException as e:
             self._carry(e)
 

@@ -226,9 +226,7 @@ def restore(machine: "Machine", snap: MachineSnapshot, keep: Iterable[object] = 
     machine._stop_requested = False
     machine._pending_error = None
     machine._fault = machine._trap = machine._bus_error = None
-    machine._space = snap.space
-    machine._space_version = snap.space.version
-    machine._tlb.activate(snap.space)
-    machine._tlb.flush()
+    machine._space = None  # so that activate switches even to the same space
+    machine.activate(snap.space)
     machine._tlb.clear_refusal()
     return graph["attached"]

@@ -59,6 +59,15 @@ class NativeTlb:
 
     def activate(self, space: AddressSpace) -> None:
         """Serve translations of `space` from now on (the caller flushes Unicorn's TLB)."""
+        self._s.maps, self._s.count = self._table(space)
+
+    def table(self, space: AddressSpace) -> tuple[int, int]:
+        """The address and length of `space`'s C array (valid while the space's version
+        stays), for native code that activates spaces itself (machine/trapfront.py)."""
+        maps, count = self._table(space)
+        return ctypes.cast(maps, ctypes.c_void_p).value or 0, count
+
+    def _table(self, space: AddressSpace):
         key = id(space)
         cached = self._tables.get(key)
         if cached is None or cached[0] != space.version:
@@ -71,8 +80,13 @@ class NativeTlb:
             if key not in self._tables:
                 self._keep.append(space)
             self._tables[key] = cached
-        self._s.maps = cached[1]
-        self._s.count = cached[2]
+        return cached[1], cached[2]
+
+    @property
+    def fields(self) -> tuple[int, int]:
+        """The addresses of the active table's pointer and length in the shared struct."""
+        base = ctypes.addressof(self._s)
+        return base + _Tlb.maps.offset, base + _Tlb.count.offset
 
     def flush(self) -> None:
         """Drop every cached translation (one direct C call: this runs on every switch)."""

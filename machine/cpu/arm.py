@@ -46,6 +46,8 @@ _CORE = {f"r{i}": getattr(A, f"UC_ARM_REG_R{i}") for i in range(13)}
 
 class CortexM3(Cpu):
     ISA = "armv7m"
+    #: the interrupt numbers Unicorn gives a syscall trap (SVC)
+    SYSCALL_TRAPS = (EXCP_SWI,)
     REGISTERS = {
         **_CORE,
         "sp": A.UC_ARM_REG_SP,

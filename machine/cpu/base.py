@@ -37,6 +37,8 @@ class Cpu:
     """Base of the per-ISA CPU models."""
 
     ISA: ClassVar[str]
+    #: the interrupt numbers Unicorn gives a syscall trap
+    SYSCALL_TRAPS: ClassVar[tuple[int, ...]]
     #: register names in debugger order, mapped to Unicorn register ids
     REGISTERS: ClassVar[dict[str, int]]
     #: other names accepted by `read`/`write` (ABI names) -> canonical names

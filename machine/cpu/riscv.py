@@ -45,6 +45,8 @@ _FAULTS = {
 
 class Rv32(Cpu):
     ISA = "rv32imac"
+    #: the interrupt numbers Unicorn gives a syscall trap (ECALL from U- or M-mode)
+    SYSCALL_TRAPS = (CAUSE_ECALL_U, CAUSE_ECALL_M)
     REGISTERS = {name: getattr(R, f"UC_RISCV_REG_X{i}") for i, name in enumerate(ABI_NAMES)}
     REGISTERS["pc"] = R.UC_RISCV_REG_PC
     ALIASES = {"s0": "fp", **{f"x{i}": name for i, name in enumerate(ABI_NAMES)}}

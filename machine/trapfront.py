@@ -1,0 +1,122 @@
+"""The machine's interrupt hook (machine/native/trap.c), with a native filter in front of Python.
+
+Every trap reaches `atoll_trap` first. With no filter it calls the Python handler
+(the machine's `_interrupt`) through a plain ctypes callback, which costs about a
+microsecond less per trap than the binding's hook wrapper. A user of the machine
+(the kernel's fast path) may install a filter written in C: it sees each trap
+before Python does and either handles it completely, answering with the index of
+the address space to run in from now on, or declines and Python runs as usual.
+
+Invariants: a space index is handed out by `index(space)` and its table is
+refreshed there whenever the space's version changed; `active` is the index of
+the space the TLB serves; whenever control comes back to Python (the slow
+callback, or `emu_start` returning) the machine follows `active` and the owner's
+`sync` runs first, so that nothing in Python sees state the filter changed
+without being told.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Callable
+
+from unicorn import Uc, UcError
+from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_HOOK_INTR
+
+from .counter import load, uclib
+from .memory import AddressSpace
+from .tlb import NativeTlb
+
+#: spaces a filter can switch between (more are served by Python alone)
+MAX_SPACES = 256
+
+_SLOW = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+
+
+class _SpaceTable(ctypes.Structure):
+    _fields_ = [("maps", ctypes.c_void_p), ("count", ctypes.c_uint32), ("unused", ctypes.c_uint32)]
+
+
+class _Front(ctypes.Structure):
+    _fields_ = [("filter", ctypes.c_void_p), ("filter_data", ctypes.c_void_p), ("slow", ctypes.c_void_p),
+                ("ctl", ctypes.c_void_p), ("tlb_maps", ctypes.c_void_p), ("tlb_count", ctypes.c_void_p),
+                ("spaces", ctypes.c_void_p), ("space_count", ctypes.c_uint32), ("active", ctypes.c_int32),
+                ("flush_code", ctypes.c_int32), ("unused", ctypes.c_uint32), ("filtered", ctypes.c_uint64)]
+
+
+class TrapFront:
+    def __init__(self, uc: Uc, tlb: NativeTlb, handler: Callable[[int], None]) -> None:
+        """`handler(intno)` is Python's part: every trap no filter handled."""
+        self._tlb = tlb
+        self._spaces = (_SpaceTable * MAX_SPACES)()
+        #: id(space) -> (index, version, the space kept alive so that its id stays its own)
+        self._index: dict[int, tuple[int, int, AddressSpace]] = {}
+        self._by_index: list[AddressSpace] = []
+        self._handler = handler
+        self._sync: Callable[[], None] | None = None
+        self._callback = _SLOW(self._slow)   # kept alive as long as the hook
+        maps, count = tlb.fields
+        self._s = _Front(None, None, ctypes.cast(self._callback, ctypes.c_void_p).value,
+                         ctypes.cast(uclib().uc_ctl, ctypes.c_void_p).value, maps, count,
+                         ctypes.addressof(self._spaces), 0, -1,
+                         (UC_CTL_IO_WRITE << 30) | UC_CTL_TLB_FLUSH, 0, 0)
+        self._handle = ctypes.c_size_t()
+        status = uclib().uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_INTR,
+                                     ctypes.cast(load().atoll_trap, ctypes.c_void_p),
+                                     ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
+                                     ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if status != 0:
+            raise UcError(status)
+
+    def _slow(self, uc, intno: int, _) -> None:
+        self._handler(intno)
+
+    # -- the filter ------------------------------------------------------------------
+
+    def set_filter(self, function: int | None, data: int | None, sync: Callable[[], None] | None) -> None:
+        """Put the C function at address `function` (called with the engine, the interrupt
+        number and `data`) in front of Python; `sync()` runs whenever Python takes over
+        again after the filter handled something. None removes the filter."""
+        self._s.filter = function or None
+        self._s.filter_data = data or None
+        self._sync = sync if function else None
+
+    def sync(self) -> None:
+        """Tell the filter's owner that Python has the machine (it may have handled traps)."""
+        if self._sync is not None:
+            self._sync()
+
+    @property
+    def filtered(self) -> int:
+        """Traps the filter has handled, in all."""
+        return self._s.filtered
+
+    # -- spaces --------------------------------------------------------------------------
+
+    def index(self, space: AddressSpace) -> int | None:
+        """`space`'s index for the filter (its table refreshed), or None when the table is full."""
+        entry = self._index.get(id(space))
+        if entry is not None and entry[1] == space.version:
+            return entry[0]
+        if entry is None:
+            if len(self._by_index) == MAX_SPACES:
+                return None
+            i = len(self._by_index)
+            self._by_index.append(space)
+            self._s.space_count = i + 1
+        else:
+            i = entry[0]
+        self._spaces[i].maps, self._spaces[i].count = self._tlb.table(space)
+        self._index[id(space)] = (i, space.version, space)
+        return i
+
+    @property
+    def active(self) -> int:
+        return self._s.active
+
+    @active.setter
+    def active(self, index: int) -> None:
+        self._s.active = index
+
+    def space(self, index: int) -> AddressSpace:
+        return self._by_index[index]
