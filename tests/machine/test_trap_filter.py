@@ -121,3 +121,24 @@ def test_without_a_filter_every_trap_reaches_python(board):
 
     assert stop.reason == "trap" and pair.machine.traps_filtered == 0 and pair.filter.swaps == 0
     assert pair.counter(0) == 0
+
+
+def test_a_space_remapped_after_it_got_its_index_is_served_with_its_new_mappings(board):
+    pair = Pair(board, limit=1000)
+    pair.machine.run(1_000_000)
+    # the server's code page now maps another physical page, holding the client's program
+    ram = next(r for r in pair.machine.board.regions if r.kind == "ram" and r.perms & Perm.W)
+    server = pair.spaces[1]
+    server.unmap(CODE)
+    server.map(CODE, ram.base + 0x10000, 0x1000, Perm.R | Perm.X, "code")
+    index = pair.filter.space[1]
+    assert pair.machine.space_index(server) == index   # the same index, its table rebuilt
+    pair.filter.limit = 2000
+    before = pair.counter(1)
+
+    pair.machine.run(1_000_000)
+
+    # the server's context resumes in the client's program: it counts in the client's register
+    assert pair.counter(1) == before
+    name = COUNTERS[pair.machine.isa][0]
+    assert pair.contexts[1].reg_read(pair.machine.cpu._id(name)) == 500
