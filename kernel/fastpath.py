@@ -169,16 +169,15 @@ class FastPath:
         """Python has the machine back: take in what the C path did, then disarm."""
         s = self._s
         if not s.armed:
-            if s.failed:
-                s.failed = 0
-                self._pair = None
-                raise FastPathError("unicorn refused a context save or restore on the IPC fast path")
             return
         s.armed = 0
         calls, replies = s.calls, s.replies
         if calls or replies:
             self._take_in(calls, replies)
         self._pair = None
+        if s.failed:
+            s.failed = 0
+            raise FastPathError("unicorn refused a context save or restore on the IPC fast path")
 
     def _take_in(self, calls: int, replies: int) -> None:
         k = self.kernel
@@ -196,8 +195,8 @@ class FastPath:
         events = s.events
         log, event = k.ipc_log, self._event
         names = ((client.name, server.name, "call"), (server.name, client.name, "reply"))
-        for i in range(max(0, total - min(EVENTS, log.maxlen or EVENTS)), total):
-            e = events[i & (EVENTS - 1)]
+        for i in range(max(0, total - (log.maxlen or total)), total):   # total <= EVENTS
+            e = events[i]
             source, destination, kind = names[e.kind]
             log.append(event(base + e.executed, kind, source, destination, e.label))
         k._slice_deadline = base + s.last_switch + k._slice_cycles

@@ -245,6 +245,8 @@ class Kernel:
         """
         if self._in_hook:
             raise RuntimeError("a snapshot cannot be taken from inside a syscall")
+        if self._fast is not None:
+            self._fast.sync()   # a no-op between runs, where the fast path is never armed
         state = {k: v for k, v in self.__dict__.items() if k not in self._HOST_ATTRIBUTES}
         return KernelSnapshot(self.machine.snapshot(state, self._shared_objects()))
 

@@ -157,7 +157,7 @@ class Machine:
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self._tlb = NativeTlb(self.uc, SENTINEL_PAGE)
         self._tlb.activate(self._space)
-        self._front = TrapFront(self.uc, self._tlb, self._interrupt)
+        self._front = TrapFront(self.uc, self._tlb, self._interrupt, self._carry)
         self._space_index = self._front.active = self._front.index(self._space)
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
@@ -477,18 +477,17 @@ class Machine:
         self.counter.arm(instructions, exact)
         self.executing = True
         try:
-            self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
+            try:
+                self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
+            finally:   # however it ended (a hook's exception too), Python has the machine back
+                self.executing = False
+                self._regain()
         except UcError as e:
-            self.executing = False
-            self._regain()
             if self._pending_error is None and self._fault is None:
                 event = self._event_from(e)
                 if isinstance(event, Trap):
                     return self._take_trap(event)
                 self._fault = event
-        else:
-            self.executing = False
-            self._regain()
         if self._pending_error is not None:
             err, self._pending_error = self._pending_error, None
             raise err

@@ -46,6 +46,8 @@ class NativeTlb:
         #: id(space) -> (version, pointer to its array, count, the array kept alive)
         self._tables: dict[int, tuple] = {}
         self._keep: list[AddressSpace] = []                      # spaces whose ids key _tables
+        #: arrays replaced since the last `activate` (the active one may still point at one)
+        self._retired: list = []
         self._handle = ctypes.c_size_t()
         callback = ctypes.cast(load().atoll_tlb_fill, ctypes.c_void_p)
         status = uclib().uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_TLB_FILL, callback,
@@ -60,6 +62,7 @@ class NativeTlb:
     def activate(self, space: AddressSpace) -> None:
         """Serve translations of `space` from now on (the caller flushes Unicorn's TLB)."""
         self._s.maps, self._s.count = self._table(space)
+        self._retired.clear()
 
     def table(self, space: AddressSpace) -> tuple[int, int]:
         """The address and length of `space`'s C array (valid while the space's version
@@ -76,6 +79,9 @@ class NativeTlb:
             # sentinel page sits there and is served first anyway)
             array = (_Mapping * max(len(maps), 1))(*[
                 _Mapping(m.vbase, min(m.vend, 0xFFFF_FFFF), m.pbase, m.perms.value) for m in maps])
+            old = self._tables.get(key)
+            if old is not None:
+                self._retired.append(old[3])
             cached = (space.version, ctypes.cast(array, ctypes.POINTER(_Mapping)), len(maps), array)
             if key not in self._tables:
                 self._keep.append(space)

@@ -45,14 +45,17 @@ class _Front(ctypes.Structure):
 
 
 class TrapFront:
-    def __init__(self, uc: Uc, tlb: NativeTlb, handler: Callable[[int], None]) -> None:
-        """`handler(intno)` is Python's part: every trap no filter handled."""
+    def __init__(self, uc: Uc, tlb: NativeTlb, handler: Callable[[int], None],
+                 on_error: Callable[[BaseException], None]) -> None:
+        """`handler(intno)` is Python's part: every trap no filter handled; `on_error` gets
+        whatever it raises (ctypes would print and drop it), to stop the run and raise it."""
         self._tlb = tlb
         self._spaces = (_SpaceTable * MAX_SPACES)()
         #: id(space) -> (index, version, the space kept alive so that its id stays its own)
         self._index: dict[int, tuple[int, int, AddressSpace]] = {}
         self._by_index: list[AddressSpace] = []
         self._handler = handler
+        self._on_error = on_error
         self._sync: Callable[[], None] | None = None
         self._callback = _SLOW(self._slow)   # kept alive as long as the hook
         maps, count = tlb.fields
@@ -69,7 +72,10 @@ class TrapFront:
             raise UcError(status)
 
     def _slow(self, uc, intno: int, _) -> None:
-        self._handler(intno)
+        try:
+            self._handler(intno)
+        except BaseException as e:
+            self._on_error(e)
 
     # -- the filter ------------------------------------------------------------------
 

@@ -21,7 +21,7 @@
  */
 #include <stdint.h>
 
-#define EVENTS 4096                /* a power of two: the kernel's IPC log keeps as many */
+#define EVENTS 4096                /* events between two syncs, at most */
 #define MESSAGE_REGISTERS 4
 
 struct fp_thread {
@@ -65,6 +65,7 @@ struct atoll_fastpath {
     uint32_t recv_mask;            /* the server's mask in its last REPLY_RECV */
     uint32_t calls, replies;
     uint32_t failed;               /* 1: Unicorn refused a context operation (Python raises) */
+                                   /* events_total: since arming; at EVENTS the path declines */
     uint64_t last_switch;          /* the instruction counter at the last switch */
     uint64_t events_total;
     struct fp_event events[EVENTS];
@@ -72,7 +73,7 @@ struct atoll_fastpath {
 
 static void log_event(struct atoll_fastpath *f, uint32_t kind, uint32_t label)
 {
-    struct fp_event *e = &f->events[f->events_total++ & (EVENTS - 1)];
+    struct fp_event *e = &f->events[f->events_total++];   /* < EVENTS: checked on entry */
     e->executed = *f->executed;
     e->kind = kind;
     e->label = label;
@@ -89,8 +90,7 @@ static int hand_over(struct atoll_fastpath *f, void *uc, struct fp_thread *from,
     if (f->context_reg_write_batch(to->context, f->ids, pointers, n) != 0)
         return -1;                 /* nothing changed yet: Python does it */
     if (f->context_save(uc, from->context) != 0 || f->context_restore(uc, to->context) != 0) {
-        f->failed = 1;
-        f->armed = 0;
+        f->failed = 1;             /* declines from now on; Python raises at its sync */
         return -1;
     }
     return to->space;
@@ -99,8 +99,8 @@ static int hand_over(struct atoll_fastpath *f, void *uc, struct fp_thread *from,
 int32_t atoll_fastpath(void *uc, uint32_t intno, void *data)
 {
     struct atoll_fastpath *f = (struct atoll_fastpath *)data;
-    if (!f->armed || (intno != f->intno[0] && intno != f->intno[1]))
-        return -1;
+    if (!f->armed || f->failed || f->events_total >= EVENTS || (intno != f->intno[0] && intno != f->intno[1]))
+        return -1;                 /* a full event ring goes to Python, which empties it */
     uint32_t a[8];
     void *pointers[8];
     for (int i = 0; i < 8; i++)

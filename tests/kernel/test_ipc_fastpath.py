@@ -13,6 +13,7 @@ fast path that never engages cannot pass.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
 from pathlib import Path
@@ -43,9 +44,12 @@ POLICY = {"policy": {"mode": "enforce", "audit": "denied"},
 
 def build(board: str, guests, fastpath: bool, *, monitor: bool = False, nudger: bool = False,
           peer: int | None = None, waker: bool = False, crash_at: int | None = None,
-          spinner: int | None = None, server_priority: int = 2, second: bool = False) -> Kernel:
+          spinner: int | None = None, server_priority: int = 2, second: bool = False,
+          long_slices: bool = False) -> Kernel:
     isa = ISA_OF[board]
-    kernel = Kernel(Machine(board), fastpath=fastpath)
+    kernel = Kernel(Machine(board), fastpath=fastpath, **({"slice_us": 50_000} if long_slices else {}))
+    if long_slices:   # more round trips between two clock events than the C path's event ring holds
+        kernel.ipc_log = collections.deque()
     restart = RestartPolicy("restart") if crash_at is not None else None
     ponger = kernel.create_process("ponger", guests[isa, "ponger"], priority=server_priority, restart=restart)
     pinger = kernel.create_process("pinger", guests[isa, "pinger"], priority=3)
@@ -73,6 +77,9 @@ def build(board: str, guests, fastpath: bool, *, monitor: bool = False, nudger: 
     kernel.machine.write_virtual(pinger.space, names["rounds"], ROUNDS.to_bytes(4, "little"))
     if crash_at is not None:
         kernel.machine.write_virtual(pinger.space, names["crash_at"], crash_at.to_bytes(4, "little"))
+    if long_slices:
+        for name, value in (("plain", 1), ("rounds", 6000)):
+            kernel.machine.write_virtual(pinger.space, names[name], value.to_bytes(4, "little"))
     if second:
         for name, value in (("rounds", 40), ("hold_at", 5)):
             kernel.machine.write_virtual(pinger2.space, names[name], value.to_bytes(4, "little"))
@@ -231,3 +238,61 @@ def test_the_demo_images_run_alike_with_and_without_the_fast_path(board):
     for i, (a, b) in enumerate(zip(fast_prints, slow_prints)):
         assert a == b, f"after command {i}: " + ", ".join(k for k in a if a[k] != b.get(k))
     assert fast.machine.traps_filtered == fast.stats.fastpath
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_more_round_trips_between_two_syncs_than_the_event_ring_holds_are_all_logged(board, guests):
+    # 6,000 plain round trips in 50 ms slices: 12,000 IPC events, three times the C ring
+    fast, slow = build(board, guests, True, long_slices=True), build(board, guests, False, long_slices=True)
+    fast.run_for(0.04)
+    slow.run_for(0.04)
+    assert done_line(slow).startswith("pinger: done")
+    assert fingerprint(fast) == fingerprint(slow)
+    assert len(fast.ipc_log) >= 12_000 and fast.stats.fastpath > 11_000
+
+
+class _Boom(Exception):
+    pass
+
+
+def _hook_the_ponger(kernel: Kernel, after: int, seen: list, boom: bool) -> None:
+    """A block hook on the first block the ponger runs once `after` instructions ran (the same
+    block with or without the fast path, both being alike) in which `boom` is set, or in
+    which the fast path is armed in phase 1; `seen` gets (instructions, armed phase); with
+    `boom` it raises there."""
+    from unicorn import UC_HOOK_BLOCK
+
+    machine = kernel.machine
+
+    def hook(uc, address, size, _):
+        if seen or machine.counter.executed < after or machine.space.name != "ponger":
+            return
+        s = kernel._fast._s if kernel._fast is not None else None
+        phase = s.phase if s is not None and s.armed else None
+        if boom or phase == 1:
+            seen.append((machine.counter.executed, phase))
+            if boom:
+                raise _Boom()
+
+    machine.uc.hook_add(UC_HOOK_BLOCK, hook)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_an_exception_from_a_hook_in_the_middle_of_a_round_trip_leaves_the_kernel_synced(board, guests):
+    probe, found = build(board, guests, True), []
+    _hook_the_ponger(probe, 20_000, found, boom=False)
+    probe.run_for(0.05)
+    moment = found[0][0]                       # the ponger runs there on the fast path
+    kernels = []
+    for fastpath in (True, False):
+        kernel, seen = build(board, guests, fastpath), []
+        _hook_the_ponger(kernel, moment, seen, boom=True)
+        with pytest.raises(_Boom):
+            kernel.run_for(0.05)
+        assert not kernel.machine.executing
+        assert seen == [(moment, 1 if fastpath else None)]
+        kernels.append(kernel)
+    fast, slow = kernels
+    assert fast.current.name == "ponger" and fingerprint(fast) == fingerprint(slow)
+    assert run_in_steps(fast, steps=20) == run_in_steps(slow, steps=20)
+    assert done_line(fast).startswith("pinger: done")

@@ -4,13 +4,14 @@
  * after; the request of round `crash_at` makes the ponger crash, that of round `hold_at`
  * asks it to keep the call unanswered. Sleeps 300 us every 500 rounds. Prints each
  * failed call and, at the end, a checksum of every answer. The tests overwrite `rounds`
- * `crash_at` and `hold_at` in the loaded image. Failures are printed after the loop, so that
+ * `crash_at`, `hold_at` and `plain` in the loaded image. Failures are printed after the loop, so that
  * nothing but IPC happens between two calls. */
 #include <atoll/atoll.h>
 
 volatile uint32_t rounds = 2000;
 volatile uint32_t crash_at = 0xFFFFFFFFu;
 volatile uint32_t hold_at = 0xFFFFFFFFu;       /* the round that asks pong.hold */
+volatile uint32_t plain = 0;                    /* 1: nothing but pings of 0, back to back */
 
 int main(void)
 {
@@ -24,6 +25,12 @@ int main(void)
         req.label = 0x00010001u;                        /* pong.ping (mr0) */
         req.mr[0] = i;
         req.mr[1] = req.mr[2] = req.mr[3] = 0;
+        if (plain) {
+            req.mr[0] = 0;
+            int r = atl_call(2, &req, 0, &rep);
+            sum = sum * 31u + (uint32_t)r + rep.label + rep.mr[0];
+            continue;
+        }
         if (i % 97 == 13) {                             /* pong.twice (mr0, mr1) */
             req.label = 0x00010002u;
             req.mr[1] = i * 3;
