@@ -35,6 +35,11 @@ class BoardError(ValueError):
     """A board description that cannot be used; the message names file, key and problem."""
 
 
+#: the fastest clock a board may declare: far above any microcontroller's, and low enough that
+#: cycle counts (64-bit in the native counter) cannot wrap in any run
+MAX_FREQUENCY_HZ = 10_000_000_000
+
+
 @dataclass(frozen=True)
 class CpuSpec:
     isa: str
@@ -150,6 +155,8 @@ def parse_board(data: dict, path: pathlib.Path) -> BoardSpec:
     freq = c.get(cpu_t, "frequency_hz", "cpu", int)
     if freq <= 0:
         raise c.fail("cpu.frequency_hz", f"must be a positive integer, not {freq}")
+    if freq > MAX_FREQUENCY_HZ:
+        raise c.fail("cpu.frequency_hz", f"must be at most {MAX_FREQUENCY_HZ:_} (10 GHz), not {freq:_}")
     reset = c.get(cpu_t, "reset", "cpu", str)
     if reset not in ("vector-table", "entry"):
         raise c.fail("cpu.reset", f"must be 'vector-table' or 'entry', not {reset!r}")

@@ -95,6 +95,9 @@ EXPECTED = {
         "frequency_not_an_integer.toml: cpu.frequency_hz: must be an integer, not '25 MHz'",
     "frequency_not_positive":
         'frequency_not_positive.toml: cpu.frequency_hz: must be a positive integer, not 0',
+    "frequency_too_high":
+        'frequency_too_high.toml: cpu.frequency_hz: must be at most 10_000_000_000 (10 GHz), '
+        'not 9_223_372_036_854_775_807',
     "interrupts_unknown_key":
         'interrupts_unknown_key.toml: interrupts.priority: unknown key; expected one of: controller',
     "irq_array_too_long":
