@@ -1,63 +1,44 @@
-/* The bulb's UART1 driver (link.h): both boards' register layouts, chosen by ISA. */
+/* The bulb's UART1 driver (link.h): both boards' UARTs, registers from <uart/regs.h>, chosen by ISA. */
 #include <atoll/atoll.h>
 
 #include "link.h"
+#include <uart/regs.h>
 
 #if defined(__arm__)
-/* mps2-an385: CMSDK APB UART1 at 0x40005000 */
+/* mps2-an385: CMSDK APB UART1 */
 #define BASE 0x40005000u
-#define REG(off) (*(volatile uint32_t *)(BASE + (off)))
-#define DATA REG(0x000)
-#define STATE REG(0x004)
-#define CTRL REG(0x008)
-#define INTSTATUS REG(0x00C) /* write: INTCLEAR */
-#define BAUDDIV REG(0x010)
-#define STATE_TXFULL 1u
-#define STATE_RXFULL 2u
-#define CTRL_TXEN 1u
-#define CTRL_RXEN 2u
-#define CTRL_RXINTEN 8u
-#define INT_RX 2u
+#define STATE CMSDK_UART_STATE(BASE)
 
 static void hw_init(void)
 {
-    BAUDDIV = 217; /* 115200 baud at 25 MHz */
-    CTRL = CTRL_TXEN | CTRL_RXEN | CTRL_RXINTEN;
+    CMSDK_UART_BAUDDIV(BASE) = CMSDK_UART_BAUDDIV_115200_AT_25MHZ;
+    CMSDK_UART_CTRL(BASE) = CMSDK_UART_CTRL_TXEN | CMSDK_UART_CTRL_RXEN | CMSDK_UART_CTRL_RXINTEN;
 }
 
-static void hw_clear(void) { INTSTATUS = INT_RX | 0xCu; /* RXINT and both overrun flags */ }
-static int hw_rx(void) { return (STATE & STATE_RXFULL) ? (int)(DATA & 0xFFu) : -1; }
-static int hw_tx_room(void) { return !(STATE & STATE_TXFULL); }
-static void hw_tx(uint8_t byte) { DATA = byte; }
+static void hw_clear(void) { CMSDK_UART_INTSTATUS(BASE) = CMSDK_UART_INT_RX | CMSDK_UART_INT_OVERRUNS; }
+static int hw_rx(void) { return (STATE & CMSDK_UART_STATE_RXFULL) ? (int)(CMSDK_UART_DATA(BASE) & 0xFFu) : -1; }
+static int hw_tx_room(void) { return !(STATE & CMSDK_UART_STATE_TXFULL); }
+static void hw_tx(uint8_t byte) { CMSDK_UART_DATA(BASE) = byte; }
 #else
-/* hifive1: SiFive UART1 at 0x10023000 */
+/* hifive1: SiFive UART1 */
 #define BASE 0x10023000u
-#define REG(off) (*(volatile uint32_t *)(BASE + (off)))
-#define TXDATA REG(0x00)
-#define RXDATA REG(0x04)
-#define TXCTRL REG(0x08)
-#define RXCTRL REG(0x0C)
-#define IE REG(0x10)
-#define DIV REG(0x18)
-#define FLAG 0x80000000u /* txdata.full, rxdata.empty */
-#define IE_RXWM 2u
 
 static void hw_init(void)
 {
-    DIV = 138u;      /* 16 MHz / 115200 baud - 1 */
-    TXCTRL = 1u;     /* txen */
-    RXCTRL = 1u;     /* rxen; rxcnt 0: rxwm while one byte waits */
-    IE = IE_RXWM;
+    SIFIVE_UART_DIV(BASE) = SIFIVE_UART_DIV_115200_AT_16MHZ;
+    SIFIVE_UART_TXCTRL(BASE) = SIFIVE_UART_TXEN;
+    SIFIVE_UART_RXCTRL(BASE) = SIFIVE_UART_RXEN;   /* rxcnt 0: rxwm while one byte waits */
+    SIFIVE_UART_IE(BASE) = SIFIVE_UART_IE_RXWM;
 }
 
 static void hw_clear(void) { /* a level interrupt: emptying the FIFO clears it */ }
 static int hw_rx(void)
 {
-    uint32_t v = RXDATA;
-    return (v & FLAG) ? -1 : (int)(v & 0xFFu);
+    uint32_t v = SIFIVE_UART_RXDATA(BASE);
+    return (v & SIFIVE_UART_FLAG) ? -1 : (int)(v & 0xFFu);
 }
-static int hw_tx_room(void) { return !(TXDATA & FLAG); }
-static void hw_tx(uint8_t byte) { TXDATA = byte; }
+static int hw_tx_room(void) { return !(SIFIVE_UART_TXDATA(BASE) & SIFIVE_UART_FLAG); }
+static void hw_tx(uint8_t byte) { SIFIVE_UART_TXDATA(BASE) = byte; }
 #endif
 
 static uint8_t ring[256];
