@@ -12,9 +12,10 @@ Run as ``python bench/kernel.py`` from the repository root (``python bench/run.p
    swap two saved contexts (``context_update`` + ``context_restore``) and flush the TLB — two
    empty traps and two context switches per round trip. Goal: Atoll >= 50% of the floor's rate.
    Because that floor's hook is Python, a second floor does the same steps in a C hook
-   (bench/native/floor_swap.c): the least any trap-and-switch on this Unicorn costs. Atoll runs these round trips on its IPC fast path (kernel/fastpath.py); the share of
-   syscalls it took is shown, and the same round trips again with the fast path off (every
-   syscall in the Python kernel) for comparison. The same round trips again with the policy
+   (bench/native/floor_swap.c): the least any trap-and-switch on this Unicorn costs. Atoll
+   runs these round trips on its IPC fast path (kernel/fastpath.py); the share of syscalls it
+   took is shown, and the same round trips again with the fast path off (every syscall in the
+   Python kernel) for comparison. The same round trips again with the policy
    monitor on (an interface for the endpoint and a policy allowing the client's method; audit
    of denials only, so nothing is recorded), on each path: the monitor's cost is the extra
    time per round trip. Goal: at most 20%, on both paths.
@@ -73,7 +74,7 @@ from kernel.kernel import Kernel  # noqa: E402
 from kernel.interface import parse_interface  # noqa: E402
 from kernel.monitor import Monitor  # noqa: E402
 from kernel.policy import parse_policy  # noqa: E402
-from machine import native_library  # noqa: E402
+from machine import add_native_hook, function_address, native_library  # noqa: E402
 from machine.elf import read_elf, symbols  # noqa: E402
 from machine.host.uart import BufferBackend  # noqa: E402
 from machine.machine import Machine  # noqa: E402
@@ -183,15 +184,12 @@ def run_floor(isa: str, rounds: int, native: bool = False) -> Took:
         pair[0], pair[1] = other, running
 
     if native:
-        address = lambda fn: ctypes.cast(fn, ctypes.c_void_p).value  # noqa: E731
-        lib, uclib = native_library(REPO / "bench" / "native" / "floor_swap.c"), binding.uclib
-        state = _NativeSwap(address(uclib.uc_context_save), address(uclib.uc_context_restore),
-                            address(uclib.uc_ctl), (ctypes.c_void_p * 2)(*(address(c.context) for c in pair)), 0,
+        uclib = binding.uclib
+        state = _NativeSwap(function_address(uclib.uc_context_save), function_address(uclib.uc_context_restore),
+                            function_address(uclib.uc_ctl),
+                            (ctypes.c_void_p * 2)(*(ctypes.cast(c.context, ctypes.c_void_p).value for c in pair)), 0,
                             (UC_CTL_IO_WRITE << 30) | UC_CTL_TLB_FLUSH)
-        handle = ctypes.c_size_t()
-        if uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_INTR, address(lib.floor_swap),
-                             ctypes.cast(ctypes.byref(state), ctypes.c_void_p), ctypes.c_uint64(1), ctypes.c_uint64(0)):
-            raise SystemExit(f"floor on {isa}: the native hook was refused")
+        add_native_hook(uc, UC_HOOK_INTR, native_library(REPO / "bench" / "native" / "floor_swap.c").floor_swap, state)
     else:
         uc.hook_add(UC_HOOK_INTR, swap)
     start = _now()

@@ -92,6 +92,10 @@ class Label(enum.IntEnum):
                                  # MR2 address (exit code), MR3 pc
 
 
+#: labels from here up are the kernel's own; user messages may not carry them
+KERNEL_LABELS = min(Label)
+
+
 class FaultCode(enum.IntEnum):
     """Fault kinds in FAULT messages (MR1)."""
 

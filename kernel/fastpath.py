@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING
 
 from unicorn.unicorn_py3 import unicorn as binding
 
-from machine import native_library
+from machine import function_address, native_library
 
-from .abi import REPLY_SLOT, Error, Right, Sys
+from .abi import KERNEL_LABELS, MESSAGE_REGISTERS, REPLY_SLOT, Error, Right, Sys
 from .caps import CapKind
-from .process import Reply, State
+from .process import IpcEvent, Reply, State
 from .scheduler import LEVELS
 
 if TYPE_CHECKING:
@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from .process import Endpoint, Thread
 
 _SOURCE = pathlib.Path(__file__).with_name("native") / "fastpath.c"
+#: fastpath.c's EVENTS; its MESSAGE_REGISTERS is the ABI's, 4
 EVENTS = 4096
+assert MESSAGE_REGISTERS == 4, "kernel/native/fastpath.c hands over four message registers"
 
 
 class _Thread(ctypes.Structure):
@@ -82,12 +84,12 @@ class FastPathError(RuntimeError):
 
 
 class FastPath:
-    def __init__(self, kernel: "Kernel", kernel_labels: int, message_registers: int) -> None:
+    def __init__(self, kernel: "Kernel") -> None:
         self.kernel = kernel
         machine = kernel.machine
         lib = native_library(_SOURCE)
         uclib = binding.uclib
-        address = lambda fn: ctypes.cast(fn, ctypes.c_void_p).value  # noqa: E731
+        address = function_address
         s = self._s = _FastPath()
         s.reg_read_batch = address(uclib.uc_reg_read_batch)
         s.context_reg_write_batch = address(uclib.uc_context_reg_write_batch)
@@ -98,10 +100,7 @@ class FastPath:
         traps = type(kernel.cpu).SYSCALL_TRAPS
         s.intno[:] = (traps[0], traps[-1])
         s.sys_call, s.sys_reply_recv = Sys.CALL, Sys.REPLY_RECV
-        s.kernel_labels, s.ok = kernel_labels, Error.OK
-        self._message_registers = message_registers
-        from .kernel import IpcEvent   # kernel.py imports this module
-        self._event = IpcEvent
+        s.kernel_labels, s.ok = KERNEL_LABELS, Error.OK
         #: what was armed: (client, server, endpoint, the request's monitor check or None)
         self._pair: tuple | None = None
         self._function = address(lib.atoll_fastpath)
@@ -142,7 +141,7 @@ class FastPath:
             s.any_label, s.label = 0, label
             checked = (ep, verdict, True)
         else:
-            s.request_registers = s.reply_registers = self._message_registers
+            s.request_registers = s.reply_registers = MESSAGE_REGISTERS
             s.any_label = 1
         best = k.scheduler.best()
         top = LEVELS if best is None else best.priority
@@ -193,12 +192,12 @@ class FastPath:
         base = clock.now - k.machine.counter.executed   # the clock's cycles before the counter's
         total = s.events_total
         events = s.events
-        log, event = k.ipc_log, self._event
+        log = k.ipc_log
         names = ((client.name, server.name, "call"), (server.name, client.name, "reply"))
         for i in range(max(0, total - (log.maxlen or total)), total):   # total <= EVENTS
             e = events[i]
             source, destination, kind = names[e.kind]
-            log.append(event(base + e.executed, kind, source, destination, e.label))
+            log.append(IpcEvent(base + e.executed, kind, source, destination, e.label))
         k._slice_deadline = base + s.last_switch + k._slice_cycles
         server.recv_mask = s.recv_mask
         if s.phase == 1:   # the server runs with the client's request; as Kernel._deliver leaves it

@@ -32,7 +32,7 @@ import os
 import pathlib
 import pickle
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from unicorn import UcError
 
@@ -41,7 +41,7 @@ from machine import ElfError, Fault, FaultError, FaultKind, Machine, Perm, Stop,
 from . import syscalls
 from .abi import (
     FAULT_RESTART_AT_ONCE,
-    MESSAGE_REGISTERS,
+    KERNEL_LABELS,
     REGISTERS,
     REPLY_SLOT,
     STACK_TOP,
@@ -56,14 +56,12 @@ from .fastpath import FastPath
 from .image import RestartPolicy
 from .monitor import Monitor
 from .loader import FrameAllocator, LoadError, build_space, check_component, load_image
-from .process import Endpoint, Message, Process, Reply, State, Thread
+from .process import Endpoint, IpcEvent, Message, Process, Reply, State, Thread
 from .scheduler import Scheduler
 
 log = logging.getLogger("atoll.kernel")
 
 DEFAULT_SLICE_US = 1000
-#: labels from here up are the kernel's own (NOTIFICATION, FAULT); user messages may not carry them
-KERNEL_LABELS = min(Label)
 #: syscalls after which the IPC fast path may be armed (see fastpath.py)
 _ARMING = frozenset({Sys.CALL, Sys.RECV, Sys.REPLY_RECV})
 _FAULT_CODES = {
@@ -130,19 +128,6 @@ class Stats:
     interrupts: int = 0
     #: of `syscalls`, those the IPC fast path handled (kernel/fastpath.py)
     fastpath: int = 0
-
-
-class IpcEvent(NamedTuple):
-    """One entry of the IPC log (a tuple: several are made per round trip)."""
-
-    cycle: int
-    kind: str          # "call", "send", "reply", "notify", "fault", "irq"
-    source: str
-    destination: str
-    label: int = 0
-
-    def __deepcopy__(self, memo) -> "IpcEvent":
-        return self   # immutable: a snapshot shares it
 
 
 @dataclass
@@ -218,7 +203,7 @@ class Kernel:
         machine.trap_handler = self._trap
         machine.interrupt_handler = self._interrupts
         #: the IPC fast path in C (kernel/fastpath.py), or None: every syscall in Python
-        self._fast = FastPath(self, KERNEL_LABELS, MESSAGE_REGISTERS) if fastpath else None
+        self._fast = FastPath(self) if fastpath else None
         machine.enter_user_mode()
         self._template = machine.uc.context_save()
 
@@ -441,13 +426,12 @@ class Kernel:
                         handler(self, t, args)
                     except SyscallError as e:
                         self.ret(t, e.code)
-                    self._schedule()
-                    if number in _ARMING and self._fast is not None:
-                        self._fast.arm()
-                    return True
             else:  # "wait": WFI in user mode is a yield
+                number = None
                 self.yield_current()
             self._schedule()
+            if number in _ARMING and self._fast is not None:
+                self._fast.arm()
         finally:
             self._in_hook = False
         return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from machine import AddressSpace, Fault
 
@@ -41,6 +42,19 @@ class Message:
     is_call: bool = False
     #: set when the policy monitor passed it: (endpoint, verdict, allowed), for checking its reply
     checked: tuple | None = None
+
+
+class IpcEvent(NamedTuple):
+    """One entry of the IPC log (a tuple: several are made per round trip)."""
+
+    cycle: int
+    kind: str          # "call", "send", "reply", "notify", "fault", "irq"
+    source: str
+    destination: str
+    label: int = 0
+
+    def __deepcopy__(self, memo) -> "IpcEvent":
+        return self   # immutable: a snapshot shares it
 
 
 class Endpoint:

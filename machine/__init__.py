@@ -6,7 +6,7 @@ everything else is internal to it.
 
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
 from .clock import Clock, Event
-from .counter import NativeBuildError, native_library
+from .counter import NativeBuildError, add_native_hook, function_address, native_library
 from .cpu import Cpu, Trap
 from .debug import WATCH_KINDS, DebugHit, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
@@ -37,5 +37,5 @@ __all__ = [
     "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
     "Region", "Register", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
     "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards", "load_board",
-    "native_library", "read_elf", "read_toml", "symbols",
+    "add_native_hook", "function_address", "native_library", "read_elf", "read_toml", "symbols",
 ]

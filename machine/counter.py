@@ -108,24 +108,33 @@ def uclib() -> ctypes.CDLL:
     return binding.uclib
 
 
+def function_address(fn) -> int:
+    """The address of a C function loaded with ctypes (to hand to other C code)."""
+    return ctypes.cast(fn, ctypes.c_void_p).value
+
+
+def add_native_hook(uc: Uc, kind: int, function, data) -> ctypes.c_size_t:
+    """Register the C function `function` as a Unicorn hook of `kind` on every address, called
+    with `data` (a ctypes object, passed by reference); the handle it returns."""
+    handle = ctypes.c_size_t()
+    status = uclib().uc_hook_add(uc._uch, ctypes.byref(handle), kind, ctypes.cast(function, ctypes.c_void_p),
+                                 ctypes.cast(ctypes.byref(data), ctypes.c_void_p),
+                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
+    if status != 0:
+        raise UcError(status)
+    return handle
+
+
 class InstructionCounter:
     """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
         lib = load()
-        lib_uc = uclib()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, ctypes.cast(lib_uc.uc_emu_stop, ctypes.c_void_p).value, 0, 0)
-        self._handles = []
-        for name, kind in (("atoll_count_instruction", UC_HOOK_CODE), ("atoll_block_start", UC_HOOK_BLOCK)):
-            handle = ctypes.c_size_t()
-            status = lib_uc.uc_hook_add(uc._uch, ctypes.byref(handle), kind,
-                                        ctypes.cast(getattr(lib, name), ctypes.c_void_p),
-                                        ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
-                                        ctypes.c_uint64(1), ctypes.c_uint64(0))
-            if status != 0:
-                raise UcError(status)
-            self._handles.append(handle)
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0)
+        self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
+                         for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
+                                            ("atoll_block_start", UC_HOOK_BLOCK))]
 
     @property
     def executed(self) -> int:

@@ -212,8 +212,7 @@ class Machine:
 
     @property
     def space(self) -> AddressSpace:
-        if self._front.active != self._space_index:
-            self._follow_filter()
+        self._follow_filter()
         return self._space
 
     # -- a native trap filter (see trapfront.py) -----------------------------------
@@ -234,13 +233,15 @@ class Machine:
         return self._front.filtered
 
     def _follow_filter(self) -> None:
-        space = self._front.space(self._front.active)
-        self._space, self._space_version, self._space_index = space, space.version, self._front.active
+        """Make the space a trap filter left active the machine's own."""
+        active = self._front.active
+        if active != self._space_index:
+            space = self._front.space(active)
+            self._space, self._space_version, self._space_index = space, space.version, active
 
     def _regain(self) -> None:
         """Python has the machine again: follow what a trap filter switched, then tell its owner."""
-        if self._front.active != self._space_index:
-            self._follow_filter()
+        self._follow_filter()
         self._front.sync()
 
     # -- memory ----------------------------------------------------------------

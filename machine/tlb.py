@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ctypes
 
-from unicorn import Uc, UcError
+from unicorn import Uc
 from unicorn.unicorn_const import (
     UC_CTL_IO_WRITE,
     UC_CTL_TLB_FLUSH,
@@ -20,7 +20,7 @@ from unicorn.unicorn_const import (
     UC_MEM_WRITE,
 )
 
-from .counter import load, uclib
+from .counter import add_native_hook, load, uclib
 from .memory import AccessKind, AddressSpace, FaultKind, Refusal
 
 
@@ -48,13 +48,7 @@ class NativeTlb:
         self._keep: list[AddressSpace] = []                      # spaces whose ids key _tables
         #: arrays replaced since the last `activate` (the active one may still point at one)
         self._retired: list = []
-        self._handle = ctypes.c_size_t()
-        callback = ctypes.cast(load().atoll_tlb_fill, ctypes.c_void_p)
-        status = uclib().uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_TLB_FILL, callback,
-                                     ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
-                                     ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if status != 0:
-            raise UcError(status)
+        self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_tlb_fill, self._s)
         self._uclib = uclib()
         self._uch = uc._uch
         self._flush_code = (UC_CTL_IO_WRITE << 30) | UC_CTL_TLB_FLUSH  # uc_ctl's encoding, no arguments

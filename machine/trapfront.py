@@ -20,10 +20,10 @@ from __future__ import annotations
 import ctypes
 from typing import Callable
 
-from unicorn import Uc, UcError
+from unicorn import Uc
 from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_HOOK_INTR
 
-from .counter import load, uclib
+from .counter import add_native_hook, function_address, load, uclib
 from .memory import AddressSpace
 from .tlb import NativeTlb
 
@@ -59,17 +59,10 @@ class TrapFront:
         self._sync: Callable[[], None] | None = None
         self._callback = _SLOW(self._slow)   # kept alive as long as the hook
         maps, count = tlb.fields
-        self._s = _Front(None, None, ctypes.cast(self._callback, ctypes.c_void_p).value,
-                         ctypes.cast(uclib().uc_ctl, ctypes.c_void_p).value, maps, count,
+        self._s = _Front(None, None, function_address(self._callback), function_address(uclib().uc_ctl), maps, count,
                          ctypes.addressof(self._spaces), 0, -1,
                          (UC_CTL_IO_WRITE << 30) | UC_CTL_TLB_FLUSH, 0, 0)
-        self._handle = ctypes.c_size_t()
-        status = uclib().uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_INTR,
-                                     ctypes.cast(load().atoll_trap, ctypes.c_void_p),
-                                     ctypes.cast(ctypes.byref(self._s), ctypes.c_void_p),
-                                     ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if status != 0:
-            raise UcError(status)
+        self._handle = add_native_hook(uc, UC_HOOK_INTR, load().atoll_trap, self._s)
 
     def _slow(self, uc, intno: int, _) -> None:
         try:

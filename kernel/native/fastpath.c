@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define EVENTS 4096                /* events between two syncs, at most */
-#define MESSAGE_REGISTERS 4
+#define MESSAGE_REGISTERS 4        /* kernel/abi.py's; fastpath.py checks they agree */
 
 struct fp_thread {
     void *context;                 /* its saved uc_context */
@@ -65,9 +65,8 @@ struct atoll_fastpath {
     uint32_t recv_mask;            /* the server's mask in its last REPLY_RECV */
     uint32_t calls, replies;
     uint32_t failed;               /* 1: Unicorn refused a context operation (Python raises) */
-                                   /* events_total: since arming; at EVENTS the path declines */
     uint64_t last_switch;          /* the instruction counter at the last switch */
-    uint64_t events_total;
+    uint64_t events_total;         /* since arming; at EVENTS the path declines */
     struct fp_event events[EVENTS];
 };
 

@@ -14,7 +14,7 @@ import pathlib
 import pytest
 from unicorn.unicorn_py3 import unicorn as binding
 
-from machine import AddressSpace, Machine, MachineDebug, Perm, native_library
+from machine import AddressSpace, Machine, MachineDebug, Perm, function_address, native_library
 
 from tests.machine.probe_harness import BOARDS
 
@@ -59,14 +59,14 @@ class Pair:
             self.contexts.insert(0, m.uc.context_save())
         m.activate(self.spaces[0])
         lib = native_library(SOURCE)
-        address = lambda fn: ctypes.cast(fn, ctypes.c_void_p).value  # noqa: E731
         self.filter = f = _Filter()
-        f.save, f.restore = address(binding.uclib.uc_context_save), address(binding.uclib.uc_context_restore)
+        f.save = function_address(binding.uclib.uc_context_save)
+        f.restore = function_address(binding.uclib.uc_context_restore)
         f.context[:] = [ctypes.cast(c.context, ctypes.c_void_p).value for c in self.contexts]
         f.space[:] = [m.space_index(s) for s in self.spaces]
         f.intno, f.limit = type(m.cpu).SYSCALL_TRAPS[0], limit
         self.synced = 0
-        m.set_trap_filter(address(lib.swap_filter), ctypes.addressof(f), self._sync)
+        m.set_trap_filter(function_address(lib.swap_filter), ctypes.addressof(f), self._sync)
 
     def _sync(self) -> None:
         self.synced += 1
