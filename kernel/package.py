@@ -138,18 +138,27 @@ def _write_new(path: pathlib.Path, data: bytes, mode: int) -> None:
         raise ImageError(f"{path}: cannot write: {e.strerror}") from None
 
 
-def _read_key_file(path: pathlib.Path) -> bytes:
+def _open_to_read(path: pathlib.Path, directory: str | None = None):
+    """`path` opened for binary reading, or an ImageError naming it and saying why not
+    (`directory`: the words for a folder given instead of a file; else the system's)."""
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_KEY_BYTES + 1)
+        return path.open("rb")
     except FileNotFoundError:
         raise ImageError(f"{path}: cannot read: no such file") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path}: cannot read: a directory, not a key file") from None
+    except IsADirectoryError as e:
+        raise ImageError(f"{path}: cannot read: {directory or e.strerror}") from None
     except OSError as e:
         raise ImageError(f"{path}: cannot read: {e.strerror}") from None
     except ValueError:  # a NUL in the name
         raise ImageError(f"{path}: cannot read: not a valid file name") from None
+
+
+def _read_key_file(path: pathlib.Path) -> bytes:
+    with _open_to_read(path, directory="a directory, not a key file") as f:
+        try:
+            data = f.read(MAX_KEY_BYTES + 1)
+        except OSError as e:
+            raise ImageError(f"{path}: cannot read: {e.strerror}") from None
     if len(data) > MAX_KEY_BYTES:
         raise ImageError(f"{path.name}: more than {MAX_KEY_BYTES} bytes; not a key file")
     return data
@@ -338,15 +347,7 @@ def verify(path: str | pathlib.Path, trusted_key: TrustedKey | None = None) -> t
     def fail(problem: str) -> ImageError:
         return ImageError(f"{image}: {problem}")
 
-    try:
-        file = path.open("rb")
-    except FileNotFoundError:
-        raise ImageError(f"{path}: cannot read: no such file") from None
-    except OSError as e:
-        raise ImageError(f"{path}: cannot read: {e.strerror}") from None
-    except ValueError:  # a NUL in the name
-        raise ImageError(f"{path}: cannot read: not a valid file name") from None
-    with file:
+    with _open_to_read(path) as file:
         try:
             archive = zipfile.ZipFile(file)
         except _DAMAGED:
