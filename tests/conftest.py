@@ -26,6 +26,9 @@ if not any(ep.value == "atoll.pytest_plugin" for ep in importlib.metadata.entry_
 
 BOARDS = ("mps2-an385", "hifive1")
 
+# helpers that hold assertions shared by several test files
+pytest.register_assert_rewrite("tests.benches.campaign_checks")
+
 from firmware import build as firmware_build  # noqa: E402  (after the path is set)
 
 

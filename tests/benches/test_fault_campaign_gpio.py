@@ -22,16 +22,14 @@ rebuild moves which instructions the seeded flips hit).
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import pytest
 
 from atoll.pytest_plugin import BOARDS
-from bench.campaign import Campaign, Outcome, Settings, run_campaign
+from bench.campaign import Outcome
+from tests.benches import campaign_checks as check
+from tests.benches.campaign_checks import describe
 
 TARGET = "gpio"
-RUNS = 250
-SEED = 1
 MIN_RECOVERED = 0.88                 # measured 0.912 and 0.912
 MIN_RECOVERED_BUT_KILLS = 0.94       # measured 0.991 and 0.974
 
@@ -39,54 +37,33 @@ MIN_RECOVERED_BUT_KILLS = 0.94       # measured 0.991 and 0.974
 @pytest.fixture(scope="module", params=BOARDS)
 def campaign(request):
     """One board's campaign: the booted Campaign and the results of its runs."""
-    booted = Campaign(request.param)
-    return booted, run_campaign(request.param, RUNS, SEED, targets=(TARGET,), campaign=booted)
-
-
-def _describe(runs) -> str:
-    return "\n".join(f"run {r.index} {r.kind}: {r.injection} -> {r.outcome}; {r.detail}; {r.bystander_detail}"
-                     for r in runs[:10])
+    return check.run_board(request.param, TARGET)
 
 
 def test_no_injection_into_the_gpio_driver_crashes_or_hangs_the_kernel(campaign):
-    _, result = campaign
-    crashes = [r for r in result.results if r.outcome == Outcome.KERNEL_CRASH]
-
-    assert len(result.results) == RUNS
-    assert not crashes, _describe(crashes)
+    check.assert_no_kernel_crash(campaign[1])
 
 
 def test_every_crash_of_the_gpio_driver_ends_with_a_restart_and_the_leds_answering_again(campaign):
-    _, result = campaign
-    crashed = [r for r in result.results if r.crashed]
-    unrestarted = [r for r in crashed if not r.restarted or not r.recovered]
-
-    assert len(crashed) >= 20                          # the campaign does crash the driver
-    assert not unrestarted, _describe(unrestarted)
-    assert all(0 < r.recovery_ms <= Settings().recovery_bound * 1e3 for r in crashed)
+    check.assert_every_crash_restarted_and_recovered(campaign[1])
 
 
 def test_the_shell_answers_an_empty_line_during_every_gpio_fault(campaign):
     _, result = campaign
     silent = [r for r in result.results if not r.bystander_check]
 
-    assert not silent, _describe(silent)
+    assert not silent, describe(silent)
 
 
 def test_no_other_component_faults_or_stops_because_of_a_gpio_fault(campaign):
     _, result = campaign
     hurt = [r for r in result.results if r.bystander_faults or r.bystanders_down]
 
-    assert not hurt, _describe(hurt)
+    assert not hurt, describe(hurt)
 
 
 def test_a_killed_gpio_driver_is_never_restarted_and_counts_as_a_silent_failure(campaign):
-    _, result = campaign
-    kills = [r for r in result.results if r.kind == "kill"]
-
-    assert kills
-    assert all(r.outcome == Outcome.SILENT and not r.restarted and r.detail.startswith("gpio stopped")
-               for r in kills), _describe(kills)
+    check.assert_kills_are_silent_failures(campaign[1], TARGET)
 
 
 def test_a_stuck_pin_interrupt_that_is_not_routed_has_no_effect(campaign):
@@ -94,24 +71,12 @@ def test_a_stuck_pin_interrupt_that_is_not_routed_has_no_effect(campaign):
     stuck = [r for r in result.results if r.kind == "stuck-irq"]
 
     assert stuck
-    assert all(r.outcome == Outcome.NO_EFFECT for r in stuck), _describe(stuck)
+    assert all(r.outcome == Outcome.NO_EFFECT for r in stuck), describe(stuck)
 
 
 def test_the_leds_answer_again_in_most_runs(campaign):
-    _, result = campaign
-    recovered = sum(r.recovered for r in result.results) / len(result.results)
-    others = [r for r in result.results if r.kind != "kill"]
-    recovered_but_kills = sum(r.recovered for r in others) / len(others)
-
-    assert recovered >= MIN_RECOVERED, f"{recovered:.3f}"
-    assert recovered_but_kills >= MIN_RECOVERED_BUT_KILLS, f"{recovered_but_kills:.3f}"
+    check.assert_recovered(campaign[1], MIN_RECOVERED, MIN_RECOVERED_BUT_KILLS)
 
 
 def test_the_campaign_replays_identically_from_its_seed_in_any_order(campaign):
-    booted, result = campaign
-    firsts = {r.outcome: r for r in reversed(result.results)}    # the first run of each outcome
-    chosen = list(firsts.values()) + result.results[:2]
-
-    again = [booted.run(TARGET, r.index, SEED) for r in reversed(chosen)]
-
-    assert [asdict(r) for r in reversed(again)] == [asdict(r) for r in chosen]
+    check.assert_replays_identically(*campaign, TARGET)

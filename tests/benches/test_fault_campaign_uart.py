@@ -22,18 +22,16 @@ rebuild moves which instructions the seeded flips hit).
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import pytest
 
 from atoll.pytest_plugin import BOARDS
 from atoll.testbench import Device
-from bench.campaign import BLINKY_PIN, Campaign, Outcome, Settings, run_campaign
+from bench.campaign import BLINKY_PIN, Outcome
+from tests.benches import campaign_checks as check
+from tests.benches.campaign_checks import RUNS, describe
 from tests.conftest import ROOT
 
 TARGET = "uart"
-RUNS = 250
-SEED = 1
 MIN_RECOVERED = 0.85                 # measured 0.888 and 0.892
 MIN_RECOVERED_BUT_KILLS = 0.93       # measured 0.961 and 0.974
 
@@ -41,31 +39,15 @@ MIN_RECOVERED_BUT_KILLS = 0.93       # measured 0.961 and 0.974
 @pytest.fixture(scope="module", params=BOARDS)
 def campaign(request):
     """One board's campaign: the booted Campaign and the results of its runs."""
-    booted = Campaign(request.param)
-    return booted, run_campaign(request.param, RUNS, SEED, targets=(TARGET,), campaign=booted)
-
-
-def _describe(runs) -> str:
-    return "\n".join(f"run {r.index} {r.kind}: {r.injection} -> {r.outcome}; {r.detail}; {r.bystander_detail}"
-                     for r in runs[:10])
+    return check.run_board(request.param, TARGET)
 
 
 def test_no_injection_into_the_uart_driver_crashes_or_hangs_the_kernel(campaign):
-    _, result = campaign
-    crashes = [r for r in result.results if r.outcome == Outcome.KERNEL_CRASH]
-
-    assert len(result.results) == RUNS
-    assert not crashes, _describe(crashes)
+    check.assert_no_kernel_crash(campaign[1])
 
 
 def test_every_crash_of_the_uart_driver_ends_with_a_restart_and_the_shell_answering(campaign):
-    _, result = campaign
-    crashed = [r for r in result.results if r.crashed]
-    unrestarted = [r for r in crashed if not r.restarted or not r.recovered]
-
-    assert len(crashed) >= 20                          # the campaign does crash the driver
-    assert not unrestarted, _describe(unrestarted)
-    assert all(0 < r.recovery_ms <= Settings().recovery_bound * 1e3 for r in crashed)
+    check.assert_every_crash_restarted_and_recovered(campaign[1])
 
 
 def test_the_gpio_side_keeps_working_whenever_the_uart_driver_crashed_or_shrugged_the_fault_off(campaign):
@@ -75,43 +57,26 @@ def test_the_gpio_side_keeps_working_whenever_the_uart_driver_crashed_or_shrugge
     starved = [r for r in contained if not r.bystander_check]
 
     assert len(contained) >= 0.8 * RUNS
-    assert not starved, _describe(starved)
+    assert not starved, describe(starved)
 
 
 def test_no_other_component_is_left_stopped_by_a_uart_fault(campaign):
     _, result = campaign
     down = [r for r in result.results if r.bystanders_down]
 
-    assert not down, _describe(down)
+    assert not down, describe(down)
 
 
 def test_a_killed_uart_driver_is_never_restarted_and_counts_as_a_silent_failure(campaign):
-    _, result = campaign
-    kills = [r for r in result.results if r.kind == "kill"]
-
-    assert kills
-    assert all(r.outcome == Outcome.SILENT and not r.restarted and r.detail.startswith("uart stopped")
-               for r in kills), _describe(kills)
+    check.assert_kills_are_silent_failures(campaign[1], TARGET)
 
 
 def test_the_shell_answers_again_in_most_runs(campaign):
-    _, result = campaign
-    recovered = sum(r.recovered for r in result.results) / len(result.results)
-    others = [r for r in result.results if r.kind != "kill"]
-    recovered_but_kills = sum(r.recovered for r in others) / len(others)
-
-    assert recovered >= MIN_RECOVERED, f"{recovered:.3f}"
-    assert recovered_but_kills >= MIN_RECOVERED_BUT_KILLS, f"{recovered_but_kills:.3f}"
+    check.assert_recovered(campaign[1], MIN_RECOVERED, MIN_RECOVERED_BUT_KILLS)
 
 
 def test_the_campaign_replays_identically_from_its_seed_in_any_order(campaign):
-    booted, result = campaign
-    firsts = {r.outcome: r for r in reversed(result.results)}    # the first run of each outcome
-    chosen = list(firsts.values()) + result.results[:2]
-
-    again = [booted.run(TARGET, r.index, SEED) for r in reversed(chosen)]
-
-    assert [asdict(r) for r in reversed(again)] == [asdict(r) for r in chosen]
+    check.assert_replays_identically(*campaign, TARGET)
 
 
 def test_blinky_keeps_toggling_after_the_uart_driver_was_killed():
