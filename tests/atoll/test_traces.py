@@ -220,11 +220,19 @@ def test_an_output_path_that_cannot_be_written_is_one_line_before_the_run(flag, 
     assert out == b""  # the system never ran
 
 
+def _ctrl_c_as_on_a_terminal() -> None:
+    """A run started from a background job inherits SIGINT ignored (POSIX shells do that
+    without job control), and Python then never turns it into KeyboardInterrupt; a user's
+    Ctrl-C always has the default action, so the child gets it back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_still_writes_both_files(built, tmp_path):
     trace, wave, uart = tmp_path / "run.json", tmp_path / "run.vcd", tmp_path / "uart.log"
     proc = subprocess.Popen([sys.executable, "-m", "atoll.cli", "boot", str(demo("hifive1")), "--uart",
                              f"file:{uart}", "--trace", str(trace), "--vcd", str(wave)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                            preexec_fn=_ctrl_c_as_on_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while b"atoll> " not in (uart.read_bytes() if uart.exists() else b""):
