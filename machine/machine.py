@@ -17,7 +17,8 @@ the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
 ends the run. Faults always end the run with a structured `Fault`. A Python
 exception raised inside a Unicorn callback is carried out of `emu_start` and
-raised again, never swallowed. An `emu_start` that returns having executed no
+raised again, never swallowed. On RISC-V the counter CSRs read the clock, never the
+host's (machine/csr.py). An `emu_start` that returns having executed no
 instruction, with no trap, fault, deadline or stop request to explain it, is a
 fault too ("no progress"): the loop never spins in place with time standing still.
 
@@ -56,10 +57,12 @@ from .board import BoardSpec, load_board
 from .clock import Clock
 from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
+from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm
 from .peripheral import Peripheral
+from .peripherals.clint import Clint
 from .tlb import NativeTlb
 from .trapfront import TrapFront
 
@@ -173,6 +176,12 @@ class Machine:
         self._tlb.activate(self._space)
         self._front = TrapFront(self.uc, self._tlb, self._interrupt, self._carry)
         self._space_index = self._front.active = self._front.index(self._space)
+        #: the RISC-V counter CSRs, answered from virtual time (machine/csr.py)
+        self._counters: VirtualCounters | None = None
+        if isinstance(self.cpu, Rv32):
+            clint = next((dev for dev in self.peripherals.values() if isinstance(dev, Clint)), None)
+            self._counters = VirtualCounters(self.clock, None if clint is None else (lambda: clint.mtime),
+                                             self._carry)
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
@@ -493,10 +502,15 @@ class Machine:
         self.counter.arm(instructions, exact)
         before = self.counter.executed
         self.executing = True
+        counters = self._counters
+        if counters is not None:
+            counters.enter()
         try:
             try:
                 self.uc.emu_start(self.cpu.start_address(), _NO_EXIT)
             finally:   # however it ended (a hook's exception too), Python has the machine back
+                if counters is not None:
+                    counters.leave()
                 self.executing = False
                 self._regain()
         except UcError as e:
