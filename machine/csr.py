@@ -14,7 +14,8 @@ the machine's clock instead, for bare-metal programs and components alike:
 The values are read in Python at the moment of the instruction (a CSR read costs
 about what an MMIO read does); normal running pays nothing. The CSR table is the
 process's, so the machine says which one is running on its thread (`enter`, `leave`)
-around each `emu_start`; outside of it a counter read is an illegal instruction.
+around each `emu_start`; outside of it (Unicorn's register read, from the host) a
+counter reads 0.
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@
  * The CSR table is one per process and its entries can be replaced
  * (riscv_set_csr_ops, exported by the library). `atoll_csr_install` replaces those
  * of the counters with a read that asks the machine running on this thread (set by
- * `atoll_csr_enter` around each emu_start) for the value; with none, or when the
- * machine declines, the read is an illegal instruction. A CSR instruction already
+ * `atoll_csr_enter` around each emu_start) for the value; when the machine declines,
+ * the read is an illegal instruction. With no machine running on the thread (Unicorn's
+ * own register read, from the host, between runs) a counter reads 0: Unicorn would
+ * otherwise hand back whatever its stack held. A CSR instruction already
  * calls a helper, so this costs nothing per instruction or per block. Writes to
  * mcycle/minstret are dropped, as the table drops writes to a CSR with no writer.
  */
@@ -53,9 +55,11 @@ static int read_virtual(void *env, int csrno, uint32_t *value)
 {
     struct atoll_csr *m = running;
     (void)env;
-    if (m == 0 || m->value((uint32_t)csrno, value) != 0)
-        return -1;
-    return 0;
+    if (m == 0) {            /* no machine running here: a host-side register read */
+        *value = 0;
+        return 0;
+    }
+    return m->value((uint32_t)csrno, value) != 0 ? -1 : 0;
 }
 
 /* cycle, time, instret, their high halves; mcycle, minstret and theirs */
