@@ -17,7 +17,18 @@ the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
 ends the run. Faults always end the run with a structured `Fault`. A Python
 exception raised inside a Unicorn callback is carried out of `emu_start` and
-raised again, never swallowed.
+raised again, never swallowed. On RISC-V the counter CSRs read the clock, never the
+host's (machine/csr.py). An `emu_start` that returns having executed no
+instruction, with no trap, fault, deadline or stop request to explain it, is a
+fault too ("no progress"): the loop never spins in place with time standing still.
+
+No address stops the CPU: Unicorn's exits are switched on and left empty, so the
+`until` of `emu_start` means nothing and only the counter's deadline (or a stop
+request) ends a slice. (An `until` address would be one more place guest code could
+jump to, and Unicorn probes its page after every run.) The sentinel page
+(`SENTINEL_PAGE`) holds the RISC-V user-entry trampoline; no guest code, privileged
+or not, may read, write or execute it (a permission fault): the TLB serves it only
+while `enter_user_mode` runs the trampoline.
 """
 
 from __future__ import annotations
@@ -46,10 +57,12 @@ from .board import BoardSpec, load_board
 from .clock import Clock
 from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
+from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm
 from .peripheral import Peripheral
+from .peripherals.clint import Clint
 from .tlb import NativeTlb
 from .trapfront import TrapFront
 
@@ -62,10 +75,12 @@ _INVALID = {UC_MEM_READ_UNMAPPED: AccessKind.READ, UC_MEM_WRITE_UNMAPPED: Access
             UC_MEM_FETCH_UNMAPPED: AccessKind.FETCH}
 _BUS_ERRORS = {UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED}
 
-#: a page of the machine's own, outside every board's map: the user-entry trampoline
-#: and the address `emu_start` is told to stop at (never reached by guest code)
+#: a page of the machine's own, outside every board's map, holding the RISC-V user-entry
+#: trampoline; guest code may not touch it
 SENTINEL_PAGE = 0xFFFF_F000
-_STOP_ADDRESS = SENTINEL_PAGE + 0x800
+_SENTINEL_DETAIL = "the machine's own page"
+#: what `emu_start` is given as `until`: ignored, since exits are on and there are none
+_NO_EXIT = 0
 
 #: longest slice between polls of host backends when nothing else is due
 DEFAULT_MAX_SLICE_SECONDS = 0.01
@@ -155,10 +170,18 @@ class Machine:
         self.image: ElfImage | None = None
 
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        # exits on and none set: nothing but the counter's deadline ends an emu_start
+        self.uc.ctl_exits_enabled(True)
         self._tlb = NativeTlb(self.uc, SENTINEL_PAGE)
         self._tlb.activate(self._space)
         self._front = TrapFront(self.uc, self._tlb, self._interrupt, self._carry)
         self._space_index = self._front.active = self._front.index(self._space)
+        #: the RISC-V counter CSRs, answered from virtual time (machine/csr.py)
+        self._counters: VirtualCounters | None = None
+        if isinstance(self.cpu, Rv32):
+            clint = next((dev for dev in self.peripherals.values() if isinstance(dev, Clint)), None)
+            self._counters = VirtualCounters(self.clock, None if clint is None else (lambda: clint.mtime),
+                                             self._carry)
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
@@ -345,8 +368,9 @@ class Machine:
             self.cpu.prepare_user_entry(resume)
             executed = self.counter.executed
             try:
-                self.counter.arm(1, exact=True)
-                self.uc.emu_start(SENTINEL_PAGE, _STOP_ADDRESS)
+                with self._tlb.machine_use():
+                    self.counter.arm(1, exact=True)
+                    self.uc.emu_start(SENTINEL_PAGE, _NO_EXIT)
             except UcError:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
             finally:
@@ -476,11 +500,17 @@ class Machine:
         if instructions <= 0:
             return None
         self.counter.arm(instructions, exact)
+        before = self.counter.executed
         self.executing = True
+        counters = self._counters
+        if counters is not None:
+            counters.enter()
         try:
             try:
-                self.uc.emu_start(self.cpu.start_address(), _STOP_ADDRESS)
+                self.uc.emu_start(self.cpu.start_address(), _NO_EXIT)
             finally:   # however it ended (a hook's exception too), Python has the machine back
+                if counters is not None:
+                    counters.leave()
                 self.executing = False
                 self._regain()
         except UcError as e:
@@ -497,9 +527,18 @@ class Machine:
         if self._trap is not None:
             return Stop("trap", self.clock.now, trap=self._trap)
         if not self.counter.reached_deadline and not self._stop_requested:
+            if self.counter.executed == before:
+                return Stop("fault", self.clock.now, fault=self._no_progress())
             # Unicorn returns early, with no hook, when the CPU halts in WFI.
             return self._wait_for_interrupt()
         return None
+
+    def _no_progress(self) -> Fault:
+        """The fault of an `emu_start` that executed nothing and said nothing: running it
+        again would do the same, forever, with time standing still."""
+        pc = self.cpu.pc
+        return Fault(FaultKind.CPU_ERROR, pc, self._space.name,
+                     detail=f"no progress: the CPU stopped at {pc:#010x} without executing an instruction")
 
     def _wait_for_interrupt(self) -> Stop | None:
         trap = Trap("wait", self.cpu.pc)
@@ -524,7 +563,13 @@ class Machine:
         name = self._space.name
         refusal = self._tlb.refusal
         if error.errno == UC_ERR_EXCEPTION and refusal is not None:
-            return Fault(refusal.kind, pc, name, refusal.address, refusal.access)
+            # the TLB sees the page of an access (Unicorn's page: 1 KiB on ARM); a fetch
+            # refused in the pc's own page is at the pc (one in the next page straddles it)
+            address = refusal.address
+            if refusal.access is AccessKind.FETCH and address <= pc < address + PAGE_SIZE:
+                address = pc
+            return Fault(refusal.kind, pc, name, address, refusal.access,
+                         detail=_SENTINEL_DETAIL if address >= SENTINEL_PAGE else "")
         if error.errno in _BUS_ERRORS and self._bus_error is not None:
             address, access = self._bus_error
             return Fault(FaultKind.BUS_ERROR, pc, name, address, access, detail="nothing at that physical address")

@@ -4,10 +4,16 @@
 the fill hook binary-searches on every TLB miss; no Python runs on a miss. The copy
 is redone only when the space or its `version` changes. A refused fill leaves its
 address, access and reason in the shared struct, read back as a `Refusal`.
+
+The machine's sentinel page is in no space: every access to it is refused as a
+permission fault, except inside `machine_use()`, while the machine runs its own code
+there (the RISC-V user-entry trampoline). Unicorn hands the fill the page of the
+access, not the byte, so a refusal names the page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 
 from unicorn import Uc
@@ -33,7 +39,7 @@ class _Tlb(ctypes.Structure):
     _fields_ = [("maps", ctypes.POINTER(_Mapping)), ("count", ctypes.c_uint32),
                 ("sentinel_page", ctypes.c_uint32), ("refused", ctypes.c_uint32),
                 ("refused_vaddr", ctypes.c_uint32), ("refused_access", ctypes.c_uint32),
-                ("refused_kind", ctypes.c_uint32)]
+                ("refused_kind", ctypes.c_uint32), ("machine_use", ctypes.c_uint32)]
 
 
 _ACCESS = {UC_MEM_READ: AccessKind.READ, UC_MEM_WRITE: AccessKind.WRITE, UC_MEM_FETCH: AccessKind.FETCH}
@@ -42,7 +48,7 @@ _KIND = {1: FaultKind.UNMAPPED, 2: FaultKind.PERMISSION}
 
 class NativeTlb:
     def __init__(self, uc: Uc, sentinel_page: int) -> None:
-        self._s = _Tlb(None, 0, sentinel_page, 0, 0, 0, 0)
+        self._s = _Tlb(None, 0, sentinel_page, 0, 0, 0, 0, 0)
         #: id(space) -> (version, pointer to its array, count, the array kept alive)
         self._tables: dict[int, tuple] = {}
         self._keep: list[AddressSpace] = []                      # spaces whose ids key _tables
@@ -70,7 +76,7 @@ class NativeTlb:
         if cached is None or cached[0] != space.version:
             maps = space.mappings
             # a mapping that ends at 4 GiB is cut one byte short (the machine's
-            # sentinel page sits there and is served first anyway)
+            # sentinel page sits there and is refused first anyway)
             array = (_Mapping * max(len(maps), 1))(*[
                 _Mapping(m.vbase, min(m.vend, 0xFFFF_FFFF), m.pbase, m.perms.value) for m in maps])
             old = self._tables.get(key)
@@ -91,6 +97,18 @@ class NativeTlb:
     def flush(self) -> None:
         """Drop every cached translation (one direct C call: this runs on every switch)."""
         self._uclib.uc_ctl(self._uch, self._flush_code)
+
+    @contextlib.contextmanager
+    def machine_use(self):
+        """Serve the sentinel page (read and execute) inside this block only; translations
+        are flushed on the way in and out, so none of them outlives it."""
+        self._s.machine_use = 1
+        self.flush()
+        try:
+            yield
+        finally:
+            self._s.machine_use = 0
+            self.flush()
 
     def clear_refusal(self) -> None:
         self._s.refused = 0

@@ -70,7 +70,7 @@ class Rv32(Cpu):
         pc = self.pc
         if intno in (CAUSE_ECALL_U, CAUSE_ECALL_M):
             return Trap("syscall", pc)
-        self.pc = pc = pc - 4
+        self.pc = pc = (pc - 4) & 0xFFFF_FFFF  # the pc after a trap at 0xFFFFFFFC wrapped to 0
         if intno == CAUSE_BREAKPOINT:
             return Trap("breakpoint", pc)
         kind, access, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, None, f"exception cause {intno}"))

@@ -7,7 +7,9 @@
  * the active space's mappings live here as a sorted array that Python rebuilds
  * when the space changes. A refused access is recorded (address, access, why) for
  * Python to turn into a structured fault. The machine's sentinel page (see
- * machine.py) is always served, read and execute only.
+ * machine.py) belongs to no space: an access to it is refused as a permission
+ * fault, except while the machine runs its own code there (`machine_use`), when
+ * it is served read and execute only.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@ struct atoll_tlb {
     uint32_t refused_vaddr;
     uint32_t refused_access;      /* the Unicorn access type */
     uint32_t refused_kind;        /* 1 unmapped, 2 permission */
+    uint32_t machine_use;         /* 1 while the machine itself runs code on the sentinel page */
 };
 
 struct uc_tlb_entry_abi {        /* Unicorn's uc_tlb_entry */
@@ -51,6 +54,8 @@ bool atoll_tlb_fill(void *uc, uint64_t address, int access, struct uc_tlb_entry_
     uint32_t vaddr = (uint32_t)address;
     (void)uc;
     if ((vaddr & ~0xFFFu) == t->sentinel_page) {
+        if (!t->machine_use)
+            return refuse(t, vaddr, access, 2);
         entry->paddr = vaddr;
         entry->perms = 1u | 4u;
         return true;

@@ -8,8 +8,9 @@ run with a structured Fault naming the address, the access, the pc and the space
 from __future__ import annotations
 
 import pytest
+from unicorn.unicorn_const import UC_HOOK_CODE
 
-from machine import AccessKind, AddressSpace, FaultKind, Perm, Trap
+from machine import AccessKind, AddressSpace, FaultKind, Machine, Perm, Trap
 
 from tests.machine.probe_harness import CODE, DATA, ISA_OF, Probe
 
@@ -266,3 +267,87 @@ def test_code_rewritten_by_the_host_runs_as_the_new_code(probe):
 
     assert stop.reason == "fault" and stop.fault.kind is FaultKind.UNDEFINED_INSTRUCTION
     assert stop.fault.pc == start
+
+
+# -- the machine's own page (0xFFFFF000-0xFFFFFFFF): no guest code may touch it -----------------
+
+SENTINEL_PAGE = 0xFFFF_F000
+#: a branch into the machine's page on Cortex-M lands in the EXC_RETURN range (0xF0000000 and
+#: up), which the core refuses as an illegal exception return before fetching anything
+_JUMP_FAULT = {"armv7m": FaultKind.ILLEGAL_STATE, "rv32imac": FaultKind.PERMISSION}
+
+
+def _as_user(probe, name: str, *args: int):
+    probe.prepare(name, *args)
+    probe.machine.enter_user_mode()
+    return probe.machine.run(200_000)
+
+
+@pytest.mark.parametrize("user", [False, True], ids=["privileged", "user"])
+def test_a_store_to_the_machines_own_page_is_a_write_permission_fault(probe, user):
+    before = probe.machine.read_physical(SENTINEL_PAGE, 8)
+
+    stop = _as_user(probe, "probe_store", SENTINEL_PAGE, 0xDEAD) if user else \
+        probe.call("probe_store", SENTINEL_PAGE, 0xDEAD)
+
+    f = stop.fault
+    assert (f.kind, f.address, f.access, f.space) == (FaultKind.PERMISSION, SENTINEL_PAGE, AccessKind.WRITE, "probe")
+    assert str(f).startswith("permission fault: write of 0xfffff000 at pc 0x")
+    assert str(f).endswith("in space 'probe' (the machine's own page)")
+    assert probe.machine.read_physical(SENTINEL_PAGE, 8) == before
+
+
+@pytest.mark.parametrize("user", [False, True], ids=["privileged", "user"])
+def test_a_load_from_the_machines_own_page_is_a_read_permission_fault(probe, user):
+    stop = _as_user(probe, "probe_load", SENTINEL_PAGE) if user else probe.call("probe_load", SENTINEL_PAGE)
+
+    f = stop.fault
+    assert (f.kind, f.address, f.access) == (FaultKind.PERMISSION, SENTINEL_PAGE, AccessKind.READ)
+
+
+@pytest.mark.parametrize("target", [SENTINEL_PAGE, SENTINEL_PAGE + 0x800, 0xFFFF_FFFC],
+                         ids=["trampoline", "middle", "last-word"])
+@pytest.mark.parametrize("user", [False, True], ids=["privileged", "user"])
+def test_a_jump_into_the_machines_own_page_faults_at_the_target_and_runs_nothing_there(probe, target, user):
+    thumb = 1 if probe.machine.isa == "armv7m" else 0
+
+    stop = _as_user(probe, "probe_jump", target | thumb) if user else probe.call("probe_jump", target | thumb)
+
+    assert stop.reason == "fault"
+    f = stop.fault
+    assert (f.kind, f.pc) == (_JUMP_FAULT[probe.machine.isa], target)
+    if f.kind is FaultKind.PERMISSION:
+        assert (f.address, f.access, f.detail) == (target, AccessKind.FETCH, "the machine's own page")
+    if user and probe.machine.isa == "rv32imac":   # the trampoline's mret did not run: still U-mode
+        stop = probe.call("probe_read_mcycle")
+        assert stop.fault.kind is FaultKind.UNDEFINED_INSTRUCTION
+
+
+def test_a_trap_at_the_last_word_of_the_address_space_names_that_pc_not_a_negative_one():
+    # Unicorn hands a RISC-V trap to the hook with the pc 4 past the instruction, which
+    # wraps to 0 for an instruction at 0xFFFFFFFC.
+    machine = Machine("hifive1")
+    machine.cpu.pc = 0
+
+    fault = machine.cpu.decode_trap(2, "s")   # illegal instruction
+
+    assert (fault.kind, fault.pc) == (FaultKind.UNDEFINED_INSTRUCTION, 0xFFFF_FFFC)
+    assert machine.cpu.pc == 0xFFFF_FFFC
+
+
+def test_an_emu_start_that_executes_nothing_ends_the_run_with_a_fault_instead_of_spinning(probe):
+    # No guest code can make emu_start return having done nothing any more; a hook that stops
+    # the CPU before an instruction and takes back its count (a broken debugger) stands in.
+    machine = probe.machine
+    target = probe.address("probe_count") & ~1
+
+    def stop_before(uc, address, size, _):
+        machine.counter.rewind(machine.counter.executed - 1)
+        uc.emu_stop()
+
+    machine.uc.hook_add(UC_HOOK_CODE, stop_before, begin=target, end=target)
+    stop = probe.call("probe_count", 3)
+
+    assert stop.reason == "fault"
+    assert str(stop.fault) == (f"cpu-error fault at pc {target:#010x} in space 'probe' (no progress: "
+                               f"the CPU stopped at {target:#010x} without executing an instruction)")

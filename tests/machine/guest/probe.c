@@ -48,6 +48,27 @@ uint32_t probe_count(uint32_t n)
     return total;
 }
 
+#if defined(__riscv)
+/* The counter CSRs, each read by its own probe (a0 = the low word). */
+#define READ_CSR(name)                                                                             \
+    uint32_t probe_read_##name(void)                                                           \
+    {                                                                                          \
+        uint32_t value;                                                                        \
+        __asm__ volatile("csrr %0, " #name : "=r"(value));                                     \
+        return value;                                                                          \
+    }
+READ_CSR(cycle)
+READ_CSR(cycleh)
+READ_CSR(instret)
+READ_CSR(instreth)
+READ_CSR(time)
+READ_CSR(timeh)
+READ_CSR(mcycle)
+READ_CSR(mcycleh)
+READ_CSR(minstret)
+READ_CSR(minstreth)
+#endif
+
 void probe_done(void)
 {
     for (;;)
