@@ -44,6 +44,7 @@ class _CounterStruct(ctypes.Structure):
         ("stop", ctypes.c_void_p),
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
+        ("asked_at", ctypes.c_uint64),
     ]
 
 
@@ -153,7 +154,7 @@ class InstructionCounter:
     def __init__(self, uc: Uc) -> None:
         lib = load()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0)
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0)
         self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
                          for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
                                             ("atoll_block_start", UC_HOOK_BLOCK))]

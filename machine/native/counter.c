@@ -24,17 +24,22 @@ struct atoll_counter {
     int (*stop)(void *uc);             /* uc_emu_stop */
     uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
     uint32_t exact;                    /* 1: stop before the instruction past the deadline */
+    uint64_t asked_at;                 /* where an exact stop was last asked for */
 };
 
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
-    (void)address;
     (void)size;
     if (c->exact && c->executed >= c->deadline) {
         /* Ask again on every instruction past the deadline: Unicorn can drop a
-         * stop request (e.g. around an MMIO access), as its own count= hook knows. */
+         * stop request (inside an IT block it always does, and runs the block to
+         * its end). Being called again at another address means the instruction
+         * the request was dropped at ran after all: count it. */
+        if (c->stopped && address != c->asked_at)
+            c->executed++;
         c->stopped = 1;
+        c->asked_at = address;
         c->stop(uc);
         return;
     }
