@@ -13,10 +13,10 @@
  * leaves a non-zero IT state behind; nothing clears it at the end of the block,
  * and the next block is looked up and translated as if it sat inside an IT
  * block: ordinary instructions (a `push {r7, lr}`) run as conditional ones,
- * depending on flags set long before. A miss needs a page that left the TLB
- * (each emu_start drops translated code at its stop address through the TLB,
- * each address-space switch flushes it), so the damage followed slice lengths
- * and context switches.
+ * depending on flags set long before. A miss needs a page that left the TLB:
+ * every address-space switch flushes it, and in a sliced run a page misses
+ * again now and then (the stack page about once a slice on mps2-an385), so the
+ * damage followed slice lengths and context switches.
  *
  * `atoll_it_after_fill` runs as the first TLB-fill hook, after that restore and
  * before the real fill (machine/native/tlb.c): on a data access it sets the IT
