@@ -5,8 +5,8 @@ slice could not be timestamped. Instead a C code hook (`native/counter.c`) count
 every instruction into shared memory and stops the emulator at a deadline; it runs
 at the speed of `count=` and Python can read it at any moment.
 
-The same shared object holds the TLB fill (machine/tlb.py) and the interrupt hook
-(machine/trapfront.py). It is compiled on first use with `zig cc` (the `ziglang`
+The same shared object holds the TLB fill (machine/tlb.py), the interrupt hook
+(machine/trapfront.py) and the Thumb IT-state guard (`ItStateGuard`, native/itstate.c). It is compiled on first use with `zig cc` (the `ziglang`
 package the project depends on; `ATOLL_HOST_CC` may name another host compiler) into
 a cache directory keyed by the sources' hash, then loaded with ctypes;
 `native_library` does the same for native code of the machine's users (the
@@ -26,10 +26,11 @@ import sys
 import tempfile
 
 from unicorn import Uc, UcError
-from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE
+from unicorn.arm_const import UC_ARM_REG_EPSR
+from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
 
 _NATIVE = pathlib.Path(__file__).with_name("native")
-_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c")
+_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c")
 
 
 class NativeBuildError(RuntimeError):
@@ -43,6 +44,7 @@ class _CounterStruct(ctypes.Structure):
         ("stop", ctypes.c_void_p),
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
+        ("asked_at", ctypes.c_uint64),
     ]
 
 
@@ -125,13 +127,34 @@ def add_native_hook(uc: Uc, kind: int, function, data) -> ctypes.c_size_t:
     return handle
 
 
+class _ItGuardStruct(ctypes.Structure):
+    _fields_ = [
+        ("reg_read", ctypes.c_void_p),
+        ("reg_write", ctypes.c_void_p),
+        ("epsr", ctypes.c_int32),
+        ("fetch", ctypes.c_int32),
+    ]
+
+
+class ItStateGuard:
+    """Keeps an ARMv7-M engine's Thumb IT state whole across TLB misses (native/itstate.c
+    says how Unicorn loses it). Must be registered before the machine's TLB fill hook,
+    since Unicorn stops asking fill hooks at the first that gives a translation."""
+
+    def __init__(self, uc: Uc) -> None:
+        lib = uclib()
+        self._s = _ItGuardStruct(function_address(lib.uc_reg_read), function_address(lib.uc_reg_write),
+                                 UC_ARM_REG_EPSR, UC_MEM_FETCH)
+        self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
+
+
 class InstructionCounter:
     """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
         lib = load()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0)
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0)
         self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
                          for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
                                             ("atoll_block_start", UC_HOOK_BLOCK))]

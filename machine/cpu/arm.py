@@ -5,6 +5,10 @@ exceptions through its interrupt hook with QEMU's numbers; SVC arrives with the 
 already past the instruction. Unicorn does not enter guest exception handlers, so
 nothing here models exception entry: the kernel above handles every trap.
 A Cortex-M start address carries the Thumb bit (`start_address`).
+
+Every engine gets an `ItStateGuard` before anything else hooks it: Unicorn writes a
+stale Thumb IT state into the CPU on a TLB miss inside an IT block, which then turns
+later ordinary instructions into conditional ones (machine/native/itstate.c).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn import arm_const as A
 from unicorn.unicorn_const import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB
 
+from ..counter import ItStateGuard
 from ..memory import Fault, FaultKind
 from .base import Cpu, Trap
 
@@ -72,7 +77,9 @@ class CortexM3(Cpu):
     def create(cls, model: str) -> "CortexM3":
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M3)
-        return cls(uc)
+        cpu = cls(uc)
+        cpu.it_guard = ItStateGuard(uc)   # the first TLB-fill hook, so it sees every miss
+        return cpu
 
     @Cpu.pc.getter
     def pc(self) -> int:

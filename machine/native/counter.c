@@ -6,15 +6,24 @@
  * any moment (an MMIO callback in the middle of a slice sees the exact time) and
  * moves `deadline` to end a slice early.
  *
- * Where a slice ends matters. Stopping Unicorn in the middle of a translated block
- * leaves some architectural state unwritten (on ARMv7-M the Thumb condition state,
- * seen as a conditional instruction that ran once when it should not have), and a
- * context saved there resumes wrongly. So a slice ends at the first block boundary
- * at or after its deadline (the block hook), where the state is whole; it overruns
- * the deadline by at most the rest of one block, the same every run. Single steps
- * (`exact`) stop before the next instruction instead, as a debugger needs. The
- * stop function is handed in by Python (uc_emu_stop from the library the binding
- * loaded), so this file links against nothing.
+ * A slice ends at the first block boundary at or after its deadline (the block
+ * hook): it overruns the deadline by at most the rest of one block, the same on
+ * every run, and a resumed run starts blocks where an unsliced run starts them,
+ * so clock events fire at the same instruction however the run was cut into
+ * slices (tests/machine/test_slicing.py checks this with random cuts). Single
+ * steps (`exact`) stop before the next instruction instead, as a debugger needs,
+ * except inside a Thumb IT block: Unicorn drops stop requests there and runs the
+ * block to its end, so a step can run up to three instructions more, all counted.
+ * An instruction an IT block skips (its condition false) is never hooked, so it
+ * is not counted, in any mode and however the run is cut.
+ *
+ * Block boundaries were once chosen because stops in the middle of a block
+ * seemed to lose the Thumb IT state. They do not: Unicorn restores the state of
+ * the instruction it stops before (restore_state_to_opc). The IT state was lost
+ * at TLB misses inside IT blocks, which happen more often in sliced runs; see
+ * itstate.c, which closes that. The stop function is handed in by Python
+ * (uc_emu_stop from the library the binding loaded), so this file links against
+ * nothing.
  */
 #include <stdint.h>
 
@@ -24,17 +33,22 @@ struct atoll_counter {
     int (*stop)(void *uc);             /* uc_emu_stop */
     uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
     uint32_t exact;                    /* 1: stop before the instruction past the deadline */
+    uint64_t asked_at;                 /* where an exact stop was last asked for */
 };
 
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
-    (void)address;
     (void)size;
     if (c->exact && c->executed >= c->deadline) {
         /* Ask again on every instruction past the deadline: Unicorn can drop a
-         * stop request (e.g. around an MMIO access), as its own count= hook knows. */
+         * stop request (inside an IT block it always does, and runs the block to
+         * its end). Being called again at another address means the instruction
+         * the request was dropped at ran after all: count it. */
+        if (c->stopped && address != c->asked_at)
+            c->executed++;
         c->stopped = 1;
+        c->asked_at = address;
         c->stop(uc);
         return;
     }

@@ -101,9 +101,11 @@ def test_a_step_ends_on_the_exact_instruction_asked_for(board, bare_firmware):
     machine.run(12_345)
     before = machine.clock.now
 
-    machine.step(3)
+    # two, not three: on the Cortex-M3 the third instruction from here opens a Thumb IT block,
+    # which Unicorn runs whole (a step there ends after the block; test_slicing.py covers that)
+    machine.step(2)
 
-    assert machine.clock.now == before + 3
+    assert machine.clock.now == before + 2
 
 
 @pytest.mark.parametrize("board", BOARDS)
