@@ -33,9 +33,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from kernel import Kernel, load_any
+from kernel import DEBUG_LOG_LINES, Kernel, load_any
 from kernel.process import State
-from machine import BufferBackend, Fault, FaultKind, Machine, Stop, load_board
+from machine import BoundedLog, BufferBackend, Fault, FaultKind, Machine, Stop, load_board
 
 __all__ = ["BenchError", "BenchTimeout", "Component", "Device", "DeviceSnapshot", "Edge", "ExpectTimeout",
            "GpioPort", "PeriodCheck", "UartPort", "seconds"]
@@ -246,6 +246,11 @@ class GpioPort:
         return [Edge(cycle / hz, cycle, p, level) for cycle, p, level in self.peripheral.edges
                 if (pin is None or p == pin) and cycle >= start]
 
+    @property
+    def edges_dropped(self) -> int:
+        """Older edges the block's log let go (it keeps the newest machine EDGE_LOG)."""
+        return self.peripheral.edges.dropped
+
     def toggles_with_period(self, pin: int, period: float | str, tolerance: float | str,
                             cycles: int = 3, timeout: float | str | None = None) -> PeriodCheck:
         """Whether output `pin` toggles with full period `period` (rising edge to rising
@@ -333,7 +338,8 @@ class Device:
         with self.image.open("rb") as f:
             is_elf = f.read(4) == b"\x7fELF"
         self.kernel: Kernel | None = None
-        self.debug_lines: list[tuple[float, str, str]] = []
+        #: (seconds, component, line): the newest DEBUG_LOG_LINES (`debug_lines.dropped` counts the rest)
+        self.debug_lines = BoundedLog(DEBUG_LOG_LINES)
         if is_elf:
             if self.board_name is None:
                 raise BenchError(f"{self.image}: a bare-metal ELF needs a board")
@@ -436,6 +442,8 @@ class Device:
         parts = [f"--- {self._uart_names[0]}, boot {i + 1} ---\n{text}" for i, text in enumerate(self.history)]
         for name, port in self.uarts.items():
             parts.append(f"--- {name} ---\n{port.text}")
+        if self.debug_lines.dropped:
+            parts.append(f"--- {self.debug_lines.dropped} older debug lines dropped ---")
         if self.debug_lines:
             parts.append("--- debug lines ---\n" + "\n".join(
                 f"{t:.6f} [{c}] {line}" for t, c, line in self.debug_lines))

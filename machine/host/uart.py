@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..bounded import BoundedLog
+
 
 class UartBackend(Protocol):
     def transmit(self, byte: int, cycle: int) -> None:
@@ -53,8 +55,13 @@ class StdioBackend:
     Input is read without blocking (the run loop polls at slice boundaries); when
     stdin is not readable (closed, or not a terminal with data) nothing is fed.
     `print_aside` shows other messages (a kernel's debug lines) on stderr between
-    the UART's lines, never in the middle of one.
+    the UART's lines, never in the middle of one. While a UART line stays open, at most
+    `ASIDE_LINES` messages are held (the newest); when they are printed, a line says how
+    many older ones were dropped.
     """
+
+    #: messages held while the UART is in the middle of a line
+    ASIDE_LINES = 1000
 
     def __init__(self, stdin=None, stdout=None, stderr=None) -> None:
         import sys
@@ -63,7 +70,7 @@ class StdioBackend:
         self._err = stderr if stderr is not None else sys.stderr
         self._eof = False
         self._mid_line = False
-        self._aside: list[str] = []
+        self._aside = BoundedLog(self.ASIDE_LINES)
 
     def transmit(self, byte: int, cycle: int) -> None:
         out = getattr(self._out, "buffer", None)
@@ -85,6 +92,10 @@ class StdioBackend:
 
     def _print_held(self) -> None:
         self._out.flush()
+        if self._aside.dropped:
+            print(f"[atoll] {self._aside.dropped} debug line(s) dropped while the UART's line was open",
+                  file=self._err, flush=True)
+            self._aside.dropped = 0
         for text in self._aside:
             print(text, file=self._err, flush=True)
         self._aside.clear()
