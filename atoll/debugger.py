@@ -402,9 +402,11 @@ class Debugger:
 
     def _take_output(self) -> str:
         text = ""
-        if self.uart is not None and len(self.uart.output) > self._uart_seen:
-            new = bytes(self.uart.output[self._uart_seen:]).decode("utf-8", errors="replace")
-            self._uart_seen = len(self.uart.output)
+        if self.uart is not None and self.uart.total > self._uart_seen:
+            if self.uart.dropped > self._uart_seen:
+                text += f"[atoll] {self.uart.dropped - self._uart_seen} older UART byte(s) dropped\n"
+            new = self.uart.since(self._uart_seen).decode("utf-8", errors="replace")
+            self._uart_seen = self.uart.total
             text += "".join(f"uart| {line}\n" for line in new.splitlines())
         if self._debug_lines.dropped:
             text += f"[atoll] {self._debug_lines.dropped} older debug line(s) dropped\n"

@@ -6,6 +6,9 @@ terminal) is a `BoundedLog`: a list that keeps its newest `limit` entries and co
 `dropped` how many older ones it let go, so that wherever the log is shown the loss can be
 said.
 
+A `Ring` is the same for a `collections.deque` with a `maxlen` (the kernel's IPC log):
+each append to a full ring pushes out its oldest entry and counts it in `dropped`.
+
 Invariants:
 - `len(log) <= limit + slack`, where slack is limit // 8 (at least 1): the oldest entries
   leave in batches of `slack`, so an append costs O(1) amortised, not a memmove of the
@@ -17,6 +20,8 @@ Invariants:
 """
 
 from __future__ import annotations
+
+import collections
 
 
 class BoundedLog(list):
@@ -49,3 +54,18 @@ class BoundedLog(list):
         if excess > 0:
             del self[:excess]
             self.dropped += excess
+
+
+class Ring(collections.deque):
+    """A deque with a `maxlen` that counts in `dropped` the entries its appends pushed out."""
+
+    dropped: int = 0
+
+    def __init__(self, entries=(), maxlen: int | None = None) -> None:
+        super().__init__(entries, maxlen)
+        self.dropped = 0
+
+    def append(self, entry) -> None:
+        if len(self) == self.maxlen:
+            self.dropped += 1
+        super().append(entry)

@@ -25,16 +25,42 @@ class UartBackend(Protocol):
 
 
 class BufferBackend:
-    """Collects output in memory, with the cycle of every byte; input is queued by `send`."""
+    """Collects output in memory, with the cycle of every byte; input is queued by `send`.
 
-    def __init__(self) -> None:
+    `output` and `timestamps` hold the newest `keep` bytes (1 MiB unless told; up to `keep`/8
+    more between trims, which drop the oldest in one batch); `dropped` counts the bytes let
+    go, so `total` (= dropped + len(output)) is the position of the next byte since the
+    start. A guest printing for ever fills at most about 45 MB (mostly the timestamps).
+    """
+
+    KEEP = 1 << 20
+
+    def __init__(self, keep: int = KEEP) -> None:
+        if keep < 1:
+            raise ValueError(f"a UART buffer keeps at least one byte, not {keep}")
+        self.keep = keep
         self.output = bytearray()
         self.timestamps: list[int] = []
+        self.dropped = 0
         self._input = bytearray()
+
+    @property
+    def total(self) -> int:
+        """Bytes transmitted since the start, kept or dropped."""
+        return self.dropped + len(self.output)
+
+    def since(self, position: int) -> bytes:
+        """The kept output from `position` (counted from the start) on."""
+        return bytes(self.output[max(0, position - self.dropped):])
 
     def transmit(self, byte: int, cycle: int) -> None:
         self.output.append(byte)
         self.timestamps.append(cycle)
+        if len(self.output) > self.keep + max(1, self.keep // 8):
+            excess = len(self.output) - self.keep
+            del self.output[:excess]
+            del self.timestamps[:excess]
+            self.dropped += excess
 
     def poll(self) -> bytes:
         data = bytes(self._input)
