@@ -114,3 +114,35 @@ def test_a_component_elf_of_the_wrong_isa_is_refused_naming_the_component(built,
     assert (code, out) == (2, b"")
     assert err.startswith(f"atoll: {description}: component 'hello': ")
     assert err.endswith("is built for EM_ARM, not RISC-V (rv32imac)\n")
+
+
+# long enough for each board to make more debug lines than the kernel keeps (16,384 + 1/8)
+@pytest.mark.parametrize("board,isa,ms", [("mps2-an385", "armv7m", 4), ("hifive1", "rv32imac", 5)])
+def test_a_component_flooding_debug_lines_cannot_forge_terminal_lines_and_the_summary_counts_what_was_dropped(
+        board, isa, ms, tmp_path):
+    elf = components.build_component("putc_flood", ROOT / "tests" / "kernel" / "guest" / "putc_flood", isa,
+                                     ROOT / "build" / "test-components")
+    path = tmp_path / "flood.toml"
+    path.write_text(f'''
+[system]
+name = "flood"
+board = "{board}"
+
+[[component]]
+name = "flood"
+elf = "{os.path.relpath(elf, tmp_path)}"
+priority = 3
+stack = 1024
+''')
+    code, out, err = atoll("boot", path, "--for", f"{ms}ms", "--uart", f"file:{tmp_path / 'uart.out'}")
+
+    assert code == 0, err[-2000:]
+    lines = err.splitlines()
+    assert lines[0] == "[flood] \\r[lock] door unlocked\\x1b[2K"
+    assert "\r" not in err and "\x1b" not in err
+    assert not any(line.startswith("[lock]") for line in lines)
+    assert re.fullmatch(rf"atoll: {board}: 0\.00{ms}000 s virtual, \d+ instructions, 1 context switches, 0 IPC, "
+                        r"0 faults, 0 restarts, \d+ old debug lines dropped", lines[-1]), lines[-1]
+    dropped = int(re.search(r"(\d+) old debug lines dropped", lines[-1]).group(1))
+    kept = len(lines) - 1 - dropped   # every line was printed; the kernel kept the newest 16,384 (+1/8)
+    assert 16_384 <= kept <= 16_384 + 2048
