@@ -11,7 +11,11 @@ Paths through this module (DESIGN.md section 2):
   becomes a status, anything else is a kernel bug and is raised out of the run.
 - Interrupt: the machine calls `_interrupts` at a slice boundary; each claimed
   line is masked and becomes a notification bit of its driver, which calls
-  IRQ_ACK to unmask it.
+  IRQ_ACK to unmask it. A line its driver cannot clear (asserted again at every
+  ack for IRQ_STORM_ACKS acks and IRQ_STORM_MS) is masked and faults the driver.
+- Bounds: what guests make the kernel remember is bounded: the debug and IPC
+  logs keep their newest entries and count the rest (machine.BoundedLog, Ring);
+  debug lines are escaped, so none can drive the host terminal.
 - Fault: the faulting process stops, callers waiting on it get DEAD_PEER, its
   supervisor gets a FAULT message; everything else keeps running.
 - Time: sleeps, timers and time slices are clock events; with no thread ready
@@ -35,7 +39,7 @@ from typing import Callable
 
 from unicorn import UcError
 
-from machine import BoundedLog, ElfError, Ring, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
+from machine import BoundedLog, ElfError, Fault, FaultError, FaultKind, Machine, Perm, Ring, Stop, Trap
 
 from . import syscalls
 from .abi import (
