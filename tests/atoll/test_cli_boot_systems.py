@@ -146,3 +146,32 @@ stack = 1024
     dropped = int(re.search(r"(\d+) old debug lines dropped", lines[-1]).group(1))
     kept = len(lines) - 1 - dropped   # every line was printed; the kernel kept the newest 16,384 (+1/8)
     assert 16_384 <= kept <= 16_384 + 2048
+
+
+@pytest.mark.parametrize("board,isa,what", [
+    ("mps2-an385", "armv7m", "DATA written while TXFULL: the byte is dropped and TXOVR set"),
+    ("hifive1", "rv32imac", "txdata written while the TX FIFO is full: the byte is dropped"),
+])
+def test_a_uart_transmit_overrun_is_said_once_on_stderr_with_the_peripheral_and_pc(board, isa, what, tmp_path):
+    elf = components.build_component("overrunner", ROOT / "tests" / "kernel" / "guest" / "overrunner", isa,
+                                     ROOT / "build" / "test-components")
+    path = tmp_path / "overrun.toml"
+    path.write_text(f'''
+[system]
+name = "overrun"
+board = "{board}"
+
+[[component]]
+name = "overrunner"
+elf = "{os.path.relpath(elf, tmp_path)}"
+priority = 3
+stack = 1024
+uses = ["uart1"]
+''')
+    code, out, err = atoll("boot", path, "--for", "10ms", "--uart", f"file:{tmp_path / 'uart.out'}")
+
+    assert code == 0, err
+    said = [line for line in err.splitlines() if line.startswith("uart1: ")]
+    assert len(said) == 1, err
+    assert re.fullmatch(rf"uart1: {re.escape(what)} at pc 0x[0-9a-f]+ \(said once; every one is counted\)", said[0])
+    assert "[overrunner] overrunner: done" in err
