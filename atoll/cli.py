@@ -233,7 +233,7 @@ def _cmd_boot(args: argparse.Namespace) -> int:
             else:
                 stop = _run(machine, kernel, args.duration)
     finally:
-        _write_outputs(outputs, trace, vcd)
+        _write_outputs(outputs, trace, vcd, kernel.on_audit if kernel is not None else None)
     if hasattr(backend, "flush"):
         backend.flush()
     return _summary(machine, kernel, stop)
@@ -270,11 +270,13 @@ def _open_outputs(args: argparse.Namespace) -> dict:
     return outputs
 
 
-def _write_outputs(outputs: dict, trace: "TraceRecorder | None", vcd) -> None:
+def _write_outputs(outputs: dict, trace: "TraceRecorder | None", vcd, sink=None) -> None:
     """Write the recordings into the files opened for them (also after Ctrl-C); the audit
     log was written as the run went."""
     audit = outputs.get("audit")
     if audit is not None:
+        if isinstance(sink, JsonLinesSink):
+            sink.close()   # says what the rate limit dropped and was not yet said
         audit.close()
         print(f"atoll: wrote {audit.name}", file=sys.stderr)
     for key, recorder in (("trace", trace), ("vcd", vcd)):
@@ -363,6 +365,12 @@ def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
             summary += f", {kernel.monitor.denied} {verb}"
         if st.reboots:
             summary += f", {st.reboots} reboot{'s' if st.reboots != 1 else ''}"
+        if st.irq_storms:
+            summary += f", {st.irq_storms} interrupt storm{'s' if st.irq_storms != 1 else ''} masked"
+        if kernel.debug_log.dropped:
+            summary += f", {kernel.debug_log.dropped} old debug lines dropped"
+        if isinstance(kernel.on_audit, JsonLinesSink) and kernel.on_audit.dropped:
+            summary += f", {kernel.on_audit.dropped} audit records not written (rate limit)"
     if kernel is None and stop is not None and stop.reason == "fault":
         print(f"{summary}; stopped by {stop.fault}", file=sys.stderr)
         return 1

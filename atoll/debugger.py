@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import capstone
 from elftools.elf.elffile import ELFFile
 
-from kernel import Kernel, State, Sys, load_any
-from machine import BufferBackend, Machine, MachineDebug
+from kernel import DEBUG_LOG_LINES, Kernel, State, Sys, load_any
+from machine import BoundedLog, BufferBackend, Machine, MachineDebug
 
 from . import views
 
@@ -293,7 +293,8 @@ class Debugger:
         self.debug = MachineDebug(machine)
         self.uart = uart
         self._uart_seen = 0
-        self._debug_lines: list[str] = []
+        #: debug lines not yet shown (the newest DEBUG_LOG_LINES; a long `continue` may make millions)
+        self._debug_lines = BoundedLog(DEBUG_LOG_LINES)
         self.symbols = {name: ComponentSymbols(path, self.isa) for name, path in elves.items()}
         #: components debugged without symbols, and why (shown when the debugger starts)
         self.warnings = [f"{name}: {sym.problem}" for name, sym in self.symbols.items() if sym.problem]
@@ -401,10 +402,15 @@ class Debugger:
 
     def _take_output(self) -> str:
         text = ""
-        if self.uart is not None and len(self.uart.output) > self._uart_seen:
-            new = bytes(self.uart.output[self._uart_seen:]).decode("utf-8", errors="replace")
-            self._uart_seen = len(self.uart.output)
+        if self.uart is not None and self.uart.total > self._uart_seen:
+            if self.uart.dropped > self._uart_seen:
+                text += f"[atoll] {self.uart.dropped - self._uart_seen} older UART byte(s) dropped\n"
+            new = self.uart.since(self._uart_seen).decode("utf-8", errors="replace")
+            self._uart_seen = self.uart.total
             text += "".join(f"uart| {line}\n" for line in new.splitlines())
+        if self._debug_lines.dropped:
+            text += f"[atoll] {self._debug_lines.dropped} older debug line(s) dropped\n"
+            self._debug_lines.dropped = 0
         if self._debug_lines:
             text += "".join(f"{line}\n" for line in self._debug_lines)
             self._debug_lines.clear()

@@ -33,9 +33,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from kernel import Kernel, load_any
+from kernel import DEBUG_LOG_LINES, Kernel, load_any
 from kernel.process import State
-from machine import BufferBackend, Fault, FaultKind, Machine, Stop, load_board
+from machine import BoundedLog, BufferBackend, Fault, FaultKind, Machine, Stop, load_board
 
 __all__ = ["BenchError", "BenchTimeout", "Component", "Device", "DeviceSnapshot", "Edge", "ExpectTimeout",
            "GpioPort", "PeriodCheck", "UartPort", "seconds"]
@@ -86,7 +86,10 @@ class UartPort:
     """One UART of the device, on a `BufferBackend`.
 
     Output is matched as text (UTF-8; undecodable bytes never raise). `expect`
-    and `read_available` share one cursor: what one consumed, the other skips.
+    and `read_available` share one cursor: what one consumed, the other skips. The
+    cursor counts bytes since boot; the backend keeps the newest `BufferBackend.keep`
+    bytes (1 MiB), so output older than that is gone (`dropped` says how much) and a
+    cursor behind it reads from the oldest byte kept.
     """
 
     def __init__(self, device: "Device", name: str, backend: BufferBackend) -> None:
@@ -111,8 +114,13 @@ class UartPort:
 
     @property
     def output(self) -> bytes:
-        """Every byte the device sent on this UART since boot."""
+        """The bytes the device sent on this UART since boot (the newest `backend.keep` of them)."""
         return bytes(self.backend.output)
+
+    @property
+    def dropped(self) -> int:
+        """Bytes sent since boot that are no longer kept (the oldest)."""
+        return self.backend.dropped
 
     @property
     def text(self) -> str:
@@ -126,12 +134,13 @@ class UartPort:
 
     def read_available(self) -> str:
         """The output not yet consumed by `expect` or `read_available`, consumed now."""
-        data = bytes(self.backend.output[self.cursor:])
-        self.cursor += len(data)
+        data = self.backend.since(self.cursor)
+        self.cursor = self.backend.total
         return data.decode("utf-8", errors="replace")
 
     def _unread(self) -> str:
-        return bytes(self.backend.output[self.cursor:]).decode("utf-8", errors="surrogateescape")
+        self.cursor = max(self.cursor, self.backend.dropped)   # what was dropped unread is gone
+        return self.backend.since(self.cursor).decode("utf-8", errors="surrogateescape")
 
     def expect(self, pattern: str | re.Pattern, timeout: float | str = 1.0) -> re.Match:
         """Run until `pattern` appears in the unread output; returns the match.
@@ -148,7 +157,7 @@ class UartPort:
         seen = [-1]
 
         def matched() -> bool:
-            size = len(self.backend.output)
+            size = self.backend.total
             if size == seen[0]:
                 return False
             seen[0] = size
@@ -246,6 +255,11 @@ class GpioPort:
         return [Edge(cycle / hz, cycle, p, level) for cycle, p, level in self.peripheral.edges
                 if (pin is None or p == pin) and cycle >= start]
 
+    @property
+    def edges_dropped(self) -> int:
+        """Older edges the block's log let go (it keeps the newest machine EDGE_LOG)."""
+        return self.peripheral.edges.dropped
+
     def toggles_with_period(self, pin: int, period: float | str, tolerance: float | str,
                             cycles: int = 3, timeout: float | str | None = None) -> PeriodCheck:
         """Whether output `pin` toggles with full period `period` (rising edge to rising
@@ -299,7 +313,7 @@ class DeviceSnapshot:
 
     device: "Device"
     system: object                 # a KernelSnapshot, or a MachineSnapshot for bare metal
-    uarts: dict                    # name -> (output, timestamps, queued input, cursor)
+    uarts: dict                    # name -> (output, timestamps, dropped, queued input, cursor)
     debug_lines: tuple
     history: tuple
     time: float
@@ -333,7 +347,8 @@ class Device:
         with self.image.open("rb") as f:
             is_elf = f.read(4) == b"\x7fELF"
         self.kernel: Kernel | None = None
-        self.debug_lines: list[tuple[float, str, str]] = []
+        #: (seconds, component, line): the newest DEBUG_LOG_LINES (`debug_lines.dropped` counts the rest)
+        self.debug_lines = BoundedLog(DEBUG_LOG_LINES)
         if is_elf:
             if self.board_name is None:
                 raise BenchError(f"{self.image}: a bare-metal ELF needs a board")
@@ -371,7 +386,7 @@ class Device:
         host's, not the device's: restoring neither adds nor removes it.
         """
         system = self.kernel.snapshot() if self.kernel is not None else self.machine.snapshot()
-        uarts = {name: (bytes(port.backend.output), tuple(port.backend.timestamps),
+        uarts = {name: (bytes(port.backend.output), tuple(port.backend.timestamps), port.backend.dropped,
                         bytes(port.backend._input), port.cursor) for name, port in self.uarts.items()}
         return DeviceSnapshot(self, system, uarts, tuple(self.debug_lines), tuple(self.history), self.now)
 
@@ -387,10 +402,11 @@ class Device:
             if snap.system.board != self.board or snap.system.space is not self.machine.bare_space:
                 raise BenchError("this snapshot was taken before the device was reset")
             self.machine.restore(snap.system)
-        for name, (output, timestamps, queued, cursor) in snap.uarts.items():
+        for name, (output, timestamps, dropped, queued, cursor) in snap.uarts.items():
             backend = self.uarts[name].backend
             backend.output[:] = output
             backend.timestamps[:] = timestamps
+            backend.dropped = dropped
             backend._input[:] = queued
             self.uarts[name].cursor = cursor
         self.debug_lines[:] = snap.debug_lines
@@ -436,6 +452,8 @@ class Device:
         parts = [f"--- {self._uart_names[0]}, boot {i + 1} ---\n{text}" for i, text in enumerate(self.history)]
         for name, port in self.uarts.items():
             parts.append(f"--- {name} ---\n{port.text}")
+        if self.debug_lines.dropped:
+            parts.append(f"--- {self.debug_lines.dropped} older debug lines dropped ---")
         if self.debug_lines:
             parts.append("--- debug lines ---\n" + "\n".join(
                 f"{t:.6f} [{c}] {line}" for t, c, line in self.debug_lines))

@@ -24,12 +24,12 @@ marker). The kernel is not modified: the recorder chains onto its `on_switch` an
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 from typing import IO, Callable
 
 from kernel.abi import FaultCode, Sys
+from machine import Ring
 
 __all__ = ["DEFAULT_MAX_EVENTS", "TraceRecorder"]
 
@@ -41,11 +41,13 @@ _KERNEL_TID = 0
 _IPC_KINDS = ("call", "send", "reply", "notify")
 
 
-class _ObservedLog(collections.deque):
-    """The kernel's IPC log (same contents, same bound) that also tells a listener of each entry."""
+class _ObservedLog(Ring):
+    """The kernel's IPC log (same contents, same bound, same count of dropped entries) that also
+    tells a listener of each entry."""
 
     def __init__(self, entries, maxlen, listener: Callable) -> None:
         super().__init__(entries, maxlen)
+        self.dropped = getattr(entries, "dropped", 0)
         self.listener = listener
 
     def append(self, entry) -> None:
@@ -91,7 +93,9 @@ class TraceRecorder:
         if k.on_syscall == self._on_syscall:
             k.on_syscall = self._previous_syscall
         if isinstance(k.ipc_log, _ObservedLog) and k.ipc_log.listener == self._on_ipc:
-            k.ipc_log = collections.deque(k.ipc_log, k.ipc_log.maxlen)
+            log = Ring(k.ipc_log, k.ipc_log.maxlen)
+            log.dropped = k.ipc_log.dropped
+            k.ipc_log = log
 
     # -- listening ------------------------------------------------------------------
 

@@ -82,7 +82,9 @@ def ipc(kernel, count: int = 20) -> str:
     if not events:
         return "no IPC yet\n"
     us = kernel.clock.us
-    return "".join(f"{us(e.cycle):>10} us  {e.kind:6} {e.source} -> {e.destination} "
+    dropped = getattr(kernel.ipc_log, "dropped", 0)
+    older = f"({dropped} older events no longer kept)\n" if dropped else ""
+    return older + "".join(f"{us(e.cycle):>10} us  {e.kind:6} {e.source} -> {e.destination} "
                    f"label {e.label:#x}\n" for e in events)
 
 

@@ -17,7 +17,7 @@ _EXPORTS = {
     **dict.fromkeys(("ComponentSpec", "EndpointSpec", "ImageError", "NotificationSpec", "RestartPolicy",
                      "SystemSpec", "load_system"), "image"),
     **dict.fromkeys(("Interface", "InterfaceError", "load_interface"), "interface"),
-    **dict.fromkeys(("Kernel", "KernelSnapshot", "Stats"), "kernel"),
+    **dict.fromkeys(("DEBUG_LOG_LINES", "Kernel", "KernelSnapshot", "Stats"), "kernel"),
     "LoadError": "loader",
     "IpcEvent": "process",
     **dict.fromkeys(("JsonLinesSink", "Monitor"), "monitor"),

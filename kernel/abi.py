@@ -109,6 +109,7 @@ class FaultCode(enum.IntEnum):
     BAD_SYSCALL = 8
     CPU_ERROR = 9
     EXITED = 10              # the component called EXIT (MR2 = exit code)
+    IRQ_STORM = 11           # an interrupt line it drives fired without end (MR2 = the line); masked
 
 
 #: set in MR1 of a FAULT message when the component's restart policy is "restart" (at once,

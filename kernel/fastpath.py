@@ -194,7 +194,10 @@ class FastPath:
         events = s.events
         log = k.ipc_log
         names = ((client.name, server.name, "call"), (server.name, client.name, "reply"))
-        for i in range(max(0, total - (log.maxlen or total)), total):   # total <= EVENTS
+        first = max(0, total - (log.maxlen or total))
+        if first:   # events that would have been pushed out of the ring at once: counted, not made
+            log.dropped += first
+        for i in range(first, total):   # total <= EVENTS
             e = events[i]
             source, destination, kind = names[e.kind]
             log.append(IpcEvent(base + e.executed, kind, source, destination, e.label))

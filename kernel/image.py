@@ -411,7 +411,8 @@ def _parse_interrupts(c: _Checker, raw: Any, where: str, board: BoardSpec,
 
 def _check_interrupt_owners(c: _Checker, components: list[ComponentSpec], board: BoardSpec) -> None:
     """An output goes to one component only, and so does a controller line (outputs that share
-    a line, as AN385's UART overflows do, cannot be told apart by the kernel)."""
+    a line, as AN385's UART overflows do, cannot be told apart by the kernel); and no component
+    uses a peripheral with an output on a line that another component owns."""
     owners: dict[tuple[str, str], str] = {}
     lines: dict[int, tuple[str, str, str]] = {}
     for comp in components:
@@ -425,6 +426,16 @@ def _check_interrupt_owners(c: _Checker, components: list[ComponentSpec], board:
                 raise c.fail(key, f'shares interrupt line {line} with "{sp}.{so}", given to component {owner!r}')
             owners[p, o] = comp.name
             lines.setdefault(line, (p, o, comp.name))
+    # A component that may program a peripheral can make it raise any of its outputs; one that
+    # shares a line another component owns would raise that component's interrupt, which its
+    # driver cannot clear (AN385: a UART left in transmit overrun storms line 12 for ever).
+    for comp in components:
+        for p in comp.uses:
+            for o, line in board.peripheral(p).irq.items():
+                if line in lines and lines[line][2] != comp.name:
+                    sp, so, owner = lines[line]
+                    raise c.fail(f"component {comp.name!r}.uses", f'{p}\'s output "{o}" shares interrupt line '
+                                                                 f'{line} with "{sp}.{so}", given to component {owner!r}')
 
 
 # -- endpoints, notifications and capability slots -------------------------------------------------

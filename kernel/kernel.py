@@ -11,7 +11,11 @@ Paths through this module (DESIGN.md section 2):
   becomes a status, anything else is a kernel bug and is raised out of the run.
 - Interrupt: the machine calls `_interrupts` at a slice boundary; each claimed
   line is masked and becomes a notification bit of its driver, which calls
-  IRQ_ACK to unmask it.
+  IRQ_ACK to unmask it. A line its driver cannot clear (asserted again at every
+  ack for IRQ_STORM_ACKS acks and IRQ_STORM_MS) is masked and faults the driver.
+- Bounds: what guests make the kernel remember is bounded: the debug and IPC
+  logs keep their newest entries and count the rest (machine.BoundedLog, Ring);
+  debug lines are escaped, so none can drive the host terminal.
 - Fault: the faulting process stops, callers waiting on it get DEAD_PEER, its
   supervisor gets a FAULT message; everything else keeps running.
 - Time: sleeps, timers and time slices are clock events; with no thread ready
@@ -24,7 +28,6 @@ Paths through this module (DESIGN.md section 2):
 
 from __future__ import annotations
 
-import collections
 import ctypes
 import functools
 import logging
@@ -36,7 +39,7 @@ from typing import Callable
 
 from unicorn import UcError
 
-from machine import ElfError, Fault, FaultError, FaultKind, Machine, Perm, Stop, Trap
+from machine import BoundedLog, ElfError, Fault, FaultError, FaultKind, Machine, Perm, Ring, Stop, Trap
 
 from . import syscalls
 from .abi import (
@@ -62,6 +65,15 @@ from .scheduler import Scheduler
 log = logging.getLogger("atoll.kernel")
 
 DEFAULT_SLICE_US = 1000
+#: IPC, notification, interrupt and fault events the kernel keeps (`ipc_log`)
+IPC_LOG = 4096
+#: DEBUG_PUTC lines the kernel keeps (`debug_log`); a line holds at most DEBUG_LINE_BYTES
+DEBUG_LOG_LINES = 16_384
+DEBUG_LINE_BYTES = 4096
+#: a line found asserted again at each of its driver's acks, at least IRQ_STORM_ACKS acks in a
+#: row over at least IRQ_STORM_MS of virtual time, is an interrupt storm (see `irq_ack`)
+IRQ_STORM_ACKS = 1000
+IRQ_STORM_MS = 100
 #: syscalls after which the IPC fast path may be armed (see fastpath.py)
 _ARMING = frozenset({Sys.CALL, Sys.RECV, Sys.REPLY_RECV})
 _FAULT_CODES = {
@@ -128,6 +140,8 @@ class Stats:
     interrupts: int = 0
     #: of `syscalls`, those the IPC fast path handled (kernel/fastpath.py)
     fastpath: int = 0
+    #: interrupt lines masked for good because they fired without end (see `Kernel.irq_ack`)
+    irq_storms: int = 0
 
 
 @dataclass
@@ -174,9 +188,11 @@ class Kernel:
         self.stats = Stats()
         #: the policy monitor (kernel.monitor), when the system has a policy
         self.monitor: Monitor | None = None
-        self.ipc_log: collections.deque[IpcEvent] = collections.deque(maxlen=4096)
-        #: complete lines written with DEBUG_PUTC: (cycle, component, text)
-        self.debug_log: list[tuple[int, str, str]] = []
+        #: the last IPC_LOG events (IPC, notifications, interrupts, faults); `ipc_log.dropped` counts the rest
+        self.ipc_log: Ring = Ring(maxlen=IPC_LOG)
+        #: complete lines written with DEBUG_PUTC: (cycle, component, text), the newest
+        #: DEBUG_LOG_LINES of them (`debug_log.dropped` counts the older ones let go)
+        self.debug_log: BoundedLog = BoundedLog(DEBUG_LOG_LINES)
         #: called with (component, line) for each DEBUG_PUTC line
         self.on_debug_line: Callable[[str, str], None] | None = None
         #: observers for traces and debuggers (None costs one check on the hot path):
@@ -188,9 +204,12 @@ class Kernel:
         self.on_audit: Callable[[dict], None] | None = None
         self._debug_partial: dict[str, bytearray] = {}
         self._irq_owner: dict[int, tuple[Process, int]] = {}
+        #: line -> (acks in a row after which it was asserted again, the cycle of the first of them)
+        self._irq_unclear: dict[int, tuple[int, int]] = {}
         self._components: dict[str, _Component] = {}
         self._timers: dict[Thread, object] = {}
         self._slice_cycles = max(1, self.clock.cycles(slice_us / 1e6))
+        self._storm_cycles = self.clock.cycles(IRQ_STORM_MS / 1000)
         self._slice_event = None
         self._slice_deadline = 0
         self._in_hook = False
@@ -213,7 +232,7 @@ class Kernel:
     #: neither copies nor restores them (observers set by tools stay as they are)
     _HOST_ATTRIBUTES = frozenset({
         "machine", "clock", "cpu", "isa", "on_debug_line", "on_switch", "on_syscall", "on_audit",
-        "_number_reg", "_arg_ids", "_arg_names", "_syscall_regs", "_slice_cycles", "_fast"})
+        "_number_reg", "_arg_ids", "_arg_names", "_syscall_regs", "_slice_cycles", "_storm_cycles", "_fast"})
 
     def _shared_objects(self) -> list:
         """What a snapshot shares instead of copying: the kernel itself, the address
@@ -692,11 +711,40 @@ class Kernel:
         self._schedule()
 
     def irq_ack(self, process: Process, bits: int) -> None:
+        """The driver handled the interrupts behind `bits`: complete and unmask their lines.
+
+        A line asserted again the moment its driver acks it, at every ack for IRQ_STORM_ACKS
+        acks in a row and IRQ_STORM_MS of virtual time, fires without end: its driver cannot
+        clear what raises it (a level it never clears, or another device on a shared line),
+        and at its priority it would starve everything below it. Such a line is masked and
+        stays masked until the driver is restarted; it is counted in `stats.irq_storms` and
+        is a fault of the driver (IRQ_STORM: MR2 the line), so its supervisor hears of it, or,
+        unsupervised, it is stopped. Acks and virtual time are the same on every run and
+        every host, and so is the verdict. (A line held high for a moment, as a device under
+        a burst of input may do, is not a storm: the window is far longer than any burst.)
+        """
         ctrl = self.machine.interrupts
         for bit, line in process.irq_bits.items():
             if bits >> bit & 1:
                 ctrl.complete(line)
                 ctrl.set_enabled(line, True)
+                if line not in ctrl.pending():
+                    self._irq_unclear.pop(line, None)
+                    continue
+                acks, since = self._irq_unclear.get(line, (0, self.clock.now))
+                self._irq_unclear[line] = (acks + 1, since)
+                if acks + 1 >= IRQ_STORM_ACKS and self.clock.now - since >= self._storm_cycles:
+                    self._irq_storm(process, line, acks + 1)
+                    return
+
+    def _irq_storm(self, process: Process, line: int, acks: int) -> None:
+        self.machine.interrupts.set_enabled(line, False)
+        del self._irq_unclear[line]
+        self.stats.irq_storms += 1
+        log.warning("interrupt line %d was asserted again at each of %d acks by %s in %d ms: masked, a fault of %s",
+                    line, acks, process.name, IRQ_STORM_MS, process.name)
+        self._fault(process.thread, Fault(FaultKind.CPU_ERROR, self.cpu.pc, process.name, line,
+                                          detail=f"interrupt storm on line {line}"), code=FaultCode.IRQ_STORM)
 
     def sleep(self, t: Thread, microseconds: int) -> None:
         t.state = State.SLEEPING
@@ -723,14 +771,19 @@ class Kernel:
             self._schedule()
 
     def debug_putc(self, process: Process, byte: int) -> None:
+        """One byte of `process`'s debug output; a newline ends a line. A line keeps its first
+        DEBUG_LINE_BYTES bytes, and every character that is not printable (a carriage return,
+        an escape sequence, a bidirectional override) is written as its escape (`\\r`,
+        `\\x1b`, `\\u202e`), so that no component can move the host terminal's cursor or
+        forge a line that seems to come from another component or the kernel."""
         buf = self._debug_partial.setdefault(process.name, bytearray())
         if byte == 0x0A:
-            line = buf.decode("utf-8", errors="replace")
+            line = printable(buf.decode("utf-8", errors="replace"))
             buf.clear()
             self.debug_log.append((self.clock.now, process.name, line))
             if self.on_debug_line is not None:
                 self.on_debug_line(process.name, line)
-        elif len(buf) < 4096:
+        elif len(buf) < DEBUG_LINE_BYTES:
             buf.append(byte)
 
     # -- faults, exits and restarts ------------------------------------------------------------
@@ -888,3 +941,10 @@ class Kernel:
             self.scheduler.make_ready(t)
         if not self._in_hook:
             self._schedule()
+
+
+def printable(text: str) -> str:
+    """`text` with each character that is not printable replaced by its escape."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

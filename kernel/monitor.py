@@ -15,14 +15,20 @@ the monitor is asked, is recorded too (rule "kernel label").
 
 Decisions are cached per (source, endpoint, label), so the rules run once per kind
 of request (a restarted server keeps its endpoint and so the cache); the shape is
-checked on every message. In permissive mode a denial is
-recorded as "would-deny" and the message is delivered.
+checked on every message. The cache holds at most `VERDICTS` decisions: a component
+calling with a new label each time would otherwise grow it for ever; past the bound the
+oldest decision is forgotten (decided again if asked again) and counted in
+`verdicts_evicted`. In permissive mode a denial is recorded as "would-deny" and the
+message is delivered.
 
 Audit: each decision the policy's `audit` level selects ("denied" or "all") becomes
 a record `{"time_us", "source", "destination", "endpoint", "kind", "method",
-"decision", "rule", "reason"}`, kept in `records` (the last `RECORDS` of them) and
-passed to `sink` (the kernel's `on_audit`, e.g. a `JsonLinesSink`, which writes one JSON
-object per line).
+"decision", "rule", "reason"}`, kept in `records` (the last `RECORDS` of them;
+`records_dropped` counts the older ones let go) and passed to `sink` (the kernel's
+`on_audit`, e.g. a `JsonLinesSink`, which writes one JSON object per line, at most
+`AUDIT_RATE` a second of virtual time: past that, records are counted, not written, and a
+"dropped" record with their number is written when the next second begins or the sink is
+closed).
 """
 
 from __future__ import annotations
@@ -37,19 +43,61 @@ from .process import Endpoint, Message
 
 #: audit records kept in memory
 RECORDS = 10_000
+#: decisions the monitor caches (a real system needs components x endpoints x methods)
+VERDICTS = 4096
+#: audit records a JsonLinesSink writes per second of virtual time (about 250 bytes each)
+AUDIT_RATE = 1000
 
 Sink = Callable[[dict], None]
 
 
 class JsonLinesSink:
-    """Writes each audit record to a text stream as one JSON line, flushed."""
+    """Writes each audit record to a text stream as one JSON line, flushed; at most `rate`
+    records in each second of virtual time (a component making denied calls in a loop makes
+    thousands a second). Records past the rate are counted in `dropped`; a record of kind
+    "dropped" saying how many is written before the first record of a later second, and by
+    `close()`."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], rate: int = AUDIT_RATE) -> None:
         self.stream = stream
+        self.rate = rate
+        self.written = 0
+        self.dropped = 0
+        self._second: int | None = None
+        self._in_second = 0
+        self._unsaid = 0
+        self._last_us = 0
 
     def __call__(self, record: dict) -> None:
+        now = record.get("time_us", 0)
+        self._last_us = now
+        second = now // 1_000_000
+        if second != self._second:
+            self._second, self._in_second = second, 0
+            self._say_dropped(now)
+        if self._in_second >= self.rate:
+            self.dropped += 1
+            self._unsaid += 1
+            return
+        self._in_second += 1
+        self._write(record)
+
+    def close(self) -> None:
+        """Say what was dropped and not yet said (the stream stays open: it is the caller's)."""
+        self._say_dropped(self._last_us)
+
+    def _say_dropped(self, time_us: int) -> None:
+        if self._unsaid:
+            n, self._unsaid = self._unsaid, 0
+            self._write({"time_us": time_us, "source": "kernel", "destination": "-", "endpoint": "-",
+                         "kind": "dropped", "method": "-", "decision": "dropped", "rule": "rate limit",
+                         "reason": f"{n} record(s) not written: more than {self.rate} in one second of "
+                                   f"virtual time", "dropped": n})
+
+    def _write(self, record: dict) -> None:
         self.stream.write(json.dumps(record, separators=(", ", ": ")) + "\n")
         self.stream.flush()
+        self.written += 1
 
 
 class _Verdict:
@@ -77,7 +125,19 @@ class Monitor:
         self.sink = sink
         self.allowed = 0
         self.denied = 0
+        #: decisions forgotten to keep the cache within VERDICTS
+        self.verdicts_evicted = 0
+        self._recorded = 0
         self._cache: dict[tuple[str, Endpoint, int], _Verdict] = {}
+
+    @property
+    def records_dropped(self) -> int:
+        """Audit records made but no longer in `records` (it keeps the last RECORDS)."""
+        return self._recorded - len(self.records)
+
+    @property
+    def cached_verdicts(self) -> int:
+        return len(self._cache)
 
     # -- the checks the kernel calls ----------------------------------------------------
 
@@ -88,6 +148,9 @@ class Monitor:
         key = (source, ep, msg.label)
         verdict = self._cache.get(key)
         if verdict is None:
+            if len(self._cache) >= VERDICTS:   # forget the oldest decision (dicts keep insertion order)
+                del self._cache[next(iter(self._cache))]
+                self.verdicts_evicted += 1
             verdict = self._cache[key] = self._decide(source, ep, msg.label)
         if not verdict.allowed:
             return self._denied("request", source, _server(ep), ep, verdict.name, verdict.rule,
@@ -172,6 +235,7 @@ class Monitor:
                   "endpoint": ep.name, "kind": kind, "method": method, "decision": decision,
                   "rule": rule, "reason": reason}
         self.records.append(record)
+        self._recorded += 1
         if self.sink is not None:
             self.sink(record)
 

@@ -122,8 +122,8 @@ def sys_poll(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
 
 @syscall(Sys.IRQ_ACK)
 def sys_irq_ack(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
-    k.irq_ack(t.process, a[0])
     k.ret(t, Error.OK)
+    k.irq_ack(t.process, a[0])   # last: a storm found here stops the caller
 
 
 @syscall(Sys.SLEEP)

@@ -4,6 +4,7 @@ This package never imports `kernel` or `atoll`. Its public names are below;
 everything else is internal to it.
 """
 
+from .bounded import BoundedLog, Ring
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
 from .clock import Clock, Event
 from .counter import NativeBuildError, add_native_hook, function_address, native_library
@@ -32,10 +33,10 @@ from .tomlcheck import TomlChecker, kind_name, read_toml
 
 __all__ = [
     "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS", "Access", "AccessKind", "AddressSpace", "BoardError",
-    "BoardSpec", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
+    "BoardSpec", "BoundedLog", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
     "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
     "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
-    "Region", "Register", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
+    "Region", "Register", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
     "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards", "load_board",
     "add_native_hook", "function_address", "native_library", "read_elf", "read_toml", "symbols",
 ]

@@ -149,6 +149,7 @@ class Machine:
         for p in spec.peripherals:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
+            dev.pc_source = self._guest_pc
             self.uc.mmio_map(p.base, p.size, self._mmio_reader(dev), None, self._mmio_writer(dev), None)
         self.interrupts: InterruptController | None = None
         if spec.interrupt_controller is not None:
@@ -187,6 +188,10 @@ class Machine:
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
 
     # -- construction helpers -------------------------------------------------
+
+    def _guest_pc(self) -> int:
+        """The pc of the instruction making an MMIO access (Unicorn has it exact in the callback)."""
+        return self.cpu.pc
 
     @staticmethod
     def _mmio_reader(dev: Peripheral):

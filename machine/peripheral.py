@@ -17,7 +17,10 @@ Invariants:
 - a bus access to an offset with no register, or to a register declared
   `implemented=False`, is logged with the register's name (or offset) and
   counted in `unimplemented_accesses`; reads of it give 0, writes are dropped;
-- narrower accesses read or merge the bytes of the enclosing register.
+- narrower accesses read or merge the bytes of the enclosing register;
+- a guest write the part drops as the manual says (a UART's transmit overrun) is reported
+  with `note_dropped`: logged as a warning the first time, with the peripheral and the guest's
+  pc, and counted in `dropped_writes` every time.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ class Peripheral:
         self.clock = clock
         self.irq: dict[str, IrqLine] = {n: IrqLine(f"{name}.{n}") for n in self.IRQS}
         self.unimplemented_accesses: collections.Counter[str] = collections.Counter()
+        self.dropped_writes: collections.Counter[str] = collections.Counter()
+        #: gives the pc of the guest instruction accessing the device (set by the machine)
+        self.pc_source: Callable[[], int] | None = None
         self._values: dict[str, int] = self.REGISTERS.reset_values()
         self._readers: dict[str, ReadHandler] = {}
         self._writers: dict[str, WriteHandler] = {}
@@ -129,6 +135,14 @@ class Peripheral:
         self.unimplemented_accesses[what] += 1
         (log.warning if first else log.debug)(
             "%s: %s of unimplemented register %s", self.name, kind, what)
+
+    def note_dropped(self, what: str) -> None:
+        """A guest write the part drops (`what` says which and why): warned once, always counted."""
+        first = what not in self.dropped_writes
+        self.dropped_writes[what] += 1
+        if first:
+            at = f" at pc {self.pc_source():#x}" if self.pc_source is not None else ""
+            log.warning("%s: %s%s (said once; every one is counted)", self.name, what, at)
 
     # -- life cycle ----------------------------------------------------------------
 

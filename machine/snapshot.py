@@ -65,7 +65,7 @@ class MachineSnapshot:
     graph: dict
     line_levels: dict[str, dict[str, bool]]
     gate_levels: tuple[dict[int, bool], ...]
-    edges: dict[str, list]
+    edges: dict[str, tuple[list, int]]     # GPIO name -> (edges, edges dropped)
     unimplemented: dict[str, dict[str, int]]
     waiting: bool
     irq_pending: bool
@@ -148,7 +148,8 @@ def take(machine: "Machine", attached: Any = None, keep: Iterable[object] = ()) 
         line_levels={name: {out: line.level for out, line in dev.irq.items()}
                      for name, dev in machine.peripherals.items()},
         gate_levels=tuple(dict(g.levels) for g in _gates(machine)),
-        edges={name: list(dev.edges) for name, dev in machine.peripherals.items() if hasattr(dev, "edges")},
+        edges={name: (list(dev.edges), dev.edges.dropped) for name, dev in machine.peripherals.items()
+               if hasattr(dev, "edges")},
         unimplemented={name: dict(dev.unimplemented_accesses) for name, dev in machine.peripherals.items()},
         waiting=machine.waiting,
         irq_pending=machine._irq_pending,
@@ -196,7 +197,7 @@ def restore(machine: "Machine", snap: MachineSnapshot, keep: Iterable[object] = 
         for out, level in snap.line_levels[name].items():
             dev.irq[out].level = level     # as they were, without telling the controller again
         if name in snap.edges:
-            dev.edges[:] = snap.edges[name]
+            dev.edges[:], dev.edges.dropped = snap.edges[name]
         dev.unimplemented_accesses.clear()
         dev.unimplemented_accesses.update(snap.unimplemented[name])
     for gate, levels in zip(_gates(machine), snap.gate_levels):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ..bounded import BoundedLog
+
 
 class UartBackend(Protocol):
     def transmit(self, byte: int, cycle: int) -> None:
@@ -23,16 +25,42 @@ class UartBackend(Protocol):
 
 
 class BufferBackend:
-    """Collects output in memory, with the cycle of every byte; input is queued by `send`."""
+    """Collects output in memory, with the cycle of every byte; input is queued by `send`.
 
-    def __init__(self) -> None:
+    `output` and `timestamps` hold the newest `keep` bytes (1 MiB unless told; up to `keep`/8
+    more between trims, which drop the oldest in one batch); `dropped` counts the bytes let
+    go, so `total` (= dropped + len(output)) is the position of the next byte since the
+    start. A guest printing for ever fills at most about 45 MB (mostly the timestamps).
+    """
+
+    KEEP = 1 << 20
+
+    def __init__(self, keep: int = KEEP) -> None:
+        if keep < 1:
+            raise ValueError(f"a UART buffer keeps at least one byte, not {keep}")
+        self.keep = keep
         self.output = bytearray()
         self.timestamps: list[int] = []
+        self.dropped = 0
         self._input = bytearray()
+
+    @property
+    def total(self) -> int:
+        """Bytes transmitted since the start, kept or dropped."""
+        return self.dropped + len(self.output)
+
+    def since(self, position: int) -> bytes:
+        """The kept output from `position` (counted from the start) on."""
+        return bytes(self.output[max(0, position - self.dropped):])
 
     def transmit(self, byte: int, cycle: int) -> None:
         self.output.append(byte)
         self.timestamps.append(cycle)
+        if len(self.output) > self.keep + max(1, self.keep // 8):
+            excess = len(self.output) - self.keep
+            del self.output[:excess]
+            del self.timestamps[:excess]
+            self.dropped += excess
 
     def poll(self) -> bytes:
         data = bytes(self._input)
@@ -53,8 +81,13 @@ class StdioBackend:
     Input is read without blocking (the run loop polls at slice boundaries); when
     stdin is not readable (closed, or not a terminal with data) nothing is fed.
     `print_aside` shows other messages (a kernel's debug lines) on stderr between
-    the UART's lines, never in the middle of one.
+    the UART's lines, never in the middle of one. While a UART line stays open, at most
+    `ASIDE_LINES` messages are held (the newest); when they are printed, a line says how
+    many older ones were dropped.
     """
+
+    #: messages held while the UART is in the middle of a line
+    ASIDE_LINES = 1000
 
     def __init__(self, stdin=None, stdout=None, stderr=None) -> None:
         import sys
@@ -63,7 +96,7 @@ class StdioBackend:
         self._err = stderr if stderr is not None else sys.stderr
         self._eof = False
         self._mid_line = False
-        self._aside: list[str] = []
+        self._aside = BoundedLog(self.ASIDE_LINES)
 
     def transmit(self, byte: int, cycle: int) -> None:
         out = getattr(self._out, "buffer", None)
@@ -85,6 +118,10 @@ class StdioBackend:
 
     def _print_held(self) -> None:
         self._out.flush()
+        if self._aside.dropped:
+            print(f"[atoll] {self._aside.dropped} debug line(s) dropped while the UART's line was open",
+                  file=self._err, flush=True)
+            self._aside.dropped = 0
         for text in self._aside:
             print(text, file=self._err, flush=True)
         self._aside.clear()

@@ -15,7 +15,7 @@ Model invariants and choices:
   it can hold two bytes in flight; this model holds one.) With BAUDDIV < 16 (not
   a legal setting) a character takes 0 cycles: the byte leaves at once. In high-
   speed test mode (HSTM) a bit takes one cycle. A write while TXFULL sets TXOVR
-  and the byte is dropped; a write with TXEN clear is dropped, as the RTL's idle
+  and the byte is dropped, and the machine says so once (`note_dropped`); a write with TXEN clear is dropped, as the RTL's idle
   transmitter discards it.
 - Receive: host bytes queue on the host side (`feed`) and arrive one per
   character time (BAUDDIV, at least 16 cycles, per bit) only while RXEN is set.
@@ -112,6 +112,7 @@ class CmsdkUart(Peripheral):
         if not self.get("CTRL", "TXEN"):
             return
         if self.get("STATE", "TXFULL"):
+            self.note_dropped("DATA written while TXFULL: the byte is dropped and TXOVR set")
             self.set("STATE", 1, "TXOVR")
             self.update_irq()
             return

@@ -4,7 +4,9 @@ A GPIO model keeps its pad levels in `_pads` (bit n = pin n) and, after every ch
 that may move a pad, calls `_log_edges(old, new, watched)` with the pins that were
 output-enabled before or after; each change of such a pin is appended to `edges` as
 (cycle, pin, level) and passed to every function in `edge_listeners` (the VCD writer
-and the test benches listen there). `drive` and `level` are the API tests use;
+and the test benches listen there). `edges` is a `BoundedLog` of the newest `EDGE_LOG`
+edges (a guest toggling a pin in a loop makes millions a second): `edges.dropped`
+counts the older ones let go. `drive` and `level` are the API tests use;
 a model reacts to a drive in `_pads_may_have_changed`.
 """
 
@@ -12,14 +14,19 @@ from __future__ import annotations
 
 from typing import Callable, ClassVar
 
+from ..bounded import BoundedLog
+
 EdgeListener = Callable[[int, int, bool], None]
+
+#: edges each GPIO block keeps (a tuple of three small ints: about 100 bytes each, ~2 MB)
+EDGE_LOG = 16_384
 
 
 class GpioPads:
     NUM_PINS: ClassVar[int]
 
     def _init_pads(self) -> None:
-        self.edges: list[tuple[int, int, bool]] = []
+        self.edges: BoundedLog = BoundedLog(EDGE_LOG)
         self.edge_listeners: list[EdgeListener] = []
         self._driven: dict[int, bool] = {}
         self._pads = 0

@@ -14,7 +14,9 @@ side. Both sides run on clock events, never per-cycle ticks.
 
 Invariants:
 - at most one transmit and one receive event is scheduled at any time;
-- a write to txdata while the TX FIFO holds 8 bytes is ignored (as the manual says);
+- a write to txdata while the TX FIFO holds 8 bytes is ignored (as the manual says; only
+  software that reads txdata.full, or swaps with amoor.w, can tell), and the machine says so
+  once (`note_dropped`);
 - a byte arriving while the RX FIFO holds 8 bytes is lost: the FE310 UART has no
   overrun flag, so the loss is only counted in `rx_dropped` and logged;
 - ip is computed, never stored: txwm = TX count < txcnt, rxwm = RX count > rxcnt.
@@ -116,7 +118,7 @@ class SifiveUart(Peripheral):
 
     def _write_txdata(self, value: int) -> None:
         if len(self._tx_fifo) >= FIFO_DEPTH:
-            log.debug("%s: txdata write %#x ignored, TX FIFO full", self.name, value & 0xFF)
+            self.note_dropped("txdata written while the TX FIFO is full: the byte is dropped")
             return
         self._tx_fifo.append(value & 0xFF)
         self._start_tx()

@@ -167,3 +167,26 @@ def test_stdio_backend_prints_aside_messages_only_between_uart_lines():
 
     assert out.getvalue() == "half\n"
     assert err.getvalue() == "[kernel] note\n"
+
+
+def test_stdio_backend_holds_at_most_its_bound_of_aside_messages_and_says_how_many_it_dropped():
+    import io
+
+    from machine import StdioBackend
+
+    out, err = io.StringIO(), io.StringIO()
+    backend = StdioBackend(stdin=io.StringIO(), stdout=out, stderr=err)
+    for byte in b"atoll> ":              # a prompt: the UART line stays open
+        backend.transmit(byte, 0)
+    bound = StdioBackend.ASIDE_LINES
+    for i in range(5 * bound):            # a component floods its debug lines meanwhile
+        backend.print_aside(f"[flood] {i}")
+        assert len(backend._aside) <= bound + bound // 8
+    assert err.getvalue() == ""
+    backend.transmit(ord("\n"), 0)
+
+    lines = err.getvalue().splitlines()
+    held = len(lines) - 1
+    assert bound <= held <= bound + bound // 8
+    assert lines[0] == f"[atoll] {5 * bound - held} debug line(s) dropped while the UART's line was open"
+    assert lines[1:] == [f"[flood] {i}" for i in range(5 * bound - held, 5 * bound)]   # the newest, in order

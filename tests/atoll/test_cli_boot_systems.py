@@ -114,3 +114,64 @@ def test_a_component_elf_of_the_wrong_isa_is_refused_naming_the_component(built,
     assert (code, out) == (2, b"")
     assert err.startswith(f"atoll: {description}: component 'hello': ")
     assert err.endswith("is built for EM_ARM, not RISC-V (rv32imac)\n")
+
+
+# long enough for each board to make more debug lines than the kernel keeps (16,384 + 1/8)
+@pytest.mark.parametrize("board,isa,ms", [("mps2-an385", "armv7m", 4), ("hifive1", "rv32imac", 5)])
+def test_a_component_flooding_debug_lines_cannot_forge_terminal_lines_and_the_summary_counts_what_was_dropped(
+        board, isa, ms, tmp_path):
+    elf = components.build_component("putc_flood", ROOT / "tests" / "kernel" / "guest" / "putc_flood", isa,
+                                     ROOT / "build" / "test-components")
+    path = tmp_path / "flood.toml"
+    path.write_text(f'''
+[system]
+name = "flood"
+board = "{board}"
+
+[[component]]
+name = "flood"
+elf = "{os.path.relpath(elf, tmp_path)}"
+priority = 3
+stack = 1024
+''')
+    code, out, err = atoll("boot", path, "--for", f"{ms}ms", "--uart", f"file:{tmp_path / 'uart.out'}")
+
+    assert code == 0, err[-2000:]
+    lines = err.splitlines()
+    assert lines[0] == "[flood] \\r[lock] door unlocked\\x1b[2K"
+    assert "\r" not in err and "\x1b" not in err
+    assert not any(line.startswith("[lock]") for line in lines)
+    assert re.fullmatch(rf"atoll: {board}: 0\.00{ms}000 s virtual, \d+ instructions, 1 context switches, 0 IPC, "
+                        r"0 faults, 0 restarts, \d+ old debug lines dropped", lines[-1]), lines[-1]
+    dropped = int(re.search(r"(\d+) old debug lines dropped", lines[-1]).group(1))
+    kept = len(lines) - 1 - dropped   # every line was printed; the kernel kept the newest 16,384 (+1/8)
+    assert 16_384 <= kept <= 16_384 + 2048
+
+
+@pytest.mark.parametrize("board,isa,what", [
+    ("mps2-an385", "armv7m", "DATA written while TXFULL: the byte is dropped and TXOVR set"),
+    ("hifive1", "rv32imac", "txdata written while the TX FIFO is full: the byte is dropped"),
+])
+def test_a_uart_transmit_overrun_is_said_once_on_stderr_with_the_peripheral_and_pc(board, isa, what, tmp_path):
+    elf = components.build_component("overrunner", ROOT / "tests" / "kernel" / "guest" / "overrunner", isa,
+                                     ROOT / "build" / "test-components")
+    path = tmp_path / "overrun.toml"
+    path.write_text(f'''
+[system]
+name = "overrun"
+board = "{board}"
+
+[[component]]
+name = "overrunner"
+elf = "{os.path.relpath(elf, tmp_path)}"
+priority = 3
+stack = 1024
+uses = ["uart1"]
+''')
+    code, out, err = atoll("boot", path, "--for", "10ms", "--uart", f"file:{tmp_path / 'uart.out'}")
+
+    assert code == 0, err
+    said = [line for line in err.splitlines() if line.startswith("uart1: ")]
+    assert len(said) == 1, err
+    assert re.fullmatch(rf"uart1: {re.escape(what)} at pc 0x[0-9a-f]+ \(said once; every one is counted\)", said[0])
+    assert "[overrunner] overrunner: done" in err

@@ -165,3 +165,54 @@ def test_audit_needs_a_system_with_a_policy(tmp_path, built):
     assert err == 'atoll: --audit: open.toml has no policy (add [system] policy = "NAME.policy.toml")\n'
     code, _, err = atoll("boot", path, "--for", "10ms", "--permissive")
     assert code == 2 and err.startswith("atoll: --permissive: open.toml has no policy")
+
+
+@pytest.mark.parametrize("board,isa", [("mps2-an385", "armv7m"), ("hifive1", "rv32imac")])
+def test_boot_audit_writes_at_most_its_rate_of_records_and_says_how_many_it_dropped(tmp_path, board, isa):
+    from firmware import components
+    from kernel.monitor import AUDIT_RATE
+
+    guest, out = ROOT / "tests" / "kernel" / "guest", ROOT / "build" / "test-components"
+    echo = components.build_component("echo_server", guest / "echo_server", isa, out)
+    flood = components.build_component("label_flood", guest / "label_flood", isa, out)
+    (tmp_path / "flood.policy.toml").write_text(
+        '[policy]\nmode = "enforce"\naudit = "denied"\n\n[[rule]]\nname = "nobody calls echo"\naction = "deny"\n'
+        'from = "*"\nto = "echo"\nmethods = ["*"]\n')
+    path = tmp_path / "flood.toml"
+    path.write_text(f'''
+[system]
+name = "label-flood"
+board = "{board}"
+policy = "flood.policy.toml"
+
+[[component]]
+name = "echo"
+elf = "{echo.as_posix()}"
+priority = 2
+stack = 2048
+
+[[component]]
+name = "flood"
+elf = "{flood.as_posix()}"
+priority = 3
+stack = 2048
+
+[[endpoint]]
+name = "echo"
+server = "echo"
+server_slot = 1
+clients = {{ flood = 1 }}
+''')
+    audit = tmp_path / "audit.jsonl"
+
+    code, _, err = atoll("boot", path, "--for", "20ms", "--uart", f"file:{tmp_path / 'uart.log'}", "--audit", audit)
+
+    assert code == 0, err
+    summary = err.strip().splitlines()[-1]
+    denied = int(re.search(r", (\d+) denied", summary).group(1))
+    assert denied > AUDIT_RATE
+    assert summary.endswith(f", {denied} denied, {denied - AUDIT_RATE} audit records not written (rate limit)")
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert len(records) == AUDIT_RATE + 1
+    assert {(r["source"], r["decision"]) for r in records[:-1]} == {("flood", "deny")}
+    assert (records[-1]["kind"], records[-1]["dropped"]) == ("dropped", denied - AUDIT_RATE)

@@ -183,6 +183,9 @@ EXPECTED = {
     "interrupt_line_shared_between_components":
         'interrupt_line_shared_between_components.toml: '
         'component \'console\'.interrupts."uart1.overflow": shares interrupt line 12 with "uart0.overflow", given to component \'uart\'',
+    "uses_peripheral_sharing_an_owned_line":
+        'uses_peripheral_sharing_an_owned_line.toml: '
+        'component \'console\'.uses: uart1\'s output "overflow" shares interrupt line 12 with "uart0.overflow", given to component \'uart\'',
     "interrupt_output_not_wired":
         'interrupt_output_not_wired.toml: '
         'component \'uart\'.interrupts."gpio1.pin0": output \'pin0\' of \'gpio1\' is not wired on board mps2-an385',
