@@ -224,10 +224,10 @@ def sys_ping(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
     target = k.process_by_index(a[0])
     if target is None:
         raise SyscallError(Error.BAD_ARGUMENT, f"no component {a[0]}")
-    if target.supervisor is not t.process:
-        raise SyscallError(Error.NO_RIGHTS, f"{t.process.name} does not supervise {target.name}")
     if not 0 < a[1] <= MAX_PING_TIMEOUT_US:
         raise SyscallError(Error.BAD_ARGUMENT, f"a ping's timeout is 1 to {MAX_PING_TIMEOUT_US} us, not {a[1]}")
+    if target.supervisor is not t.process:
+        raise SyscallError(Error.NO_RIGHTS, f"{t.process.name} does not supervise {target.name}")
     k.ret(t, Error.OK, int(k.ping(target, a[1])))
 
 

@@ -78,6 +78,37 @@ def test_a_server_stopped_with_nobody_told_is_found_by_the_next_heartbeat(board,
     assert server.restarts == 1 and server.thread.state is State.RECEIVING
 
 
+def test_a_server_waiting_on_a_call_of_its_own_is_not_blamed_for_the_server_that_hangs(board, guests):
+    system = System(board, guests)
+    hanger = system.add("hanger", priority=1)
+    relay = system.add("relay", priority=2)
+    client = system.add("redialer", priority=3)
+    system.serve("echo", hanger, clients={relay: 2})
+    system.serve("relay", relay, clients={client: 2})
+    supervised(system, "hanger", "relay")
+
+    system.run(0.1)
+
+    # the relay waited in its call to the hanger, unanswered, through several heartbeats of its own
+    assert [code for _, code in faults_of(system, "hanger")] == [FaultCode.HUNG]
+    assert faults_of(system, "relay") == [] and relay.generation == 0
+    assert system.output("relay")[:2] == ["relay: 1 0", f"relay: 3 {Error.DEAD_PEER}"]
+    assert system.output("redialer")[:2] == ["redialer: echo 0 42", "redialer: crash 0"]
+
+
+def test_a_server_kept_from_the_cpu_by_a_more_urgent_component_is_not_blamed(board, guests):
+    system = System(board, guests)
+    system.add("spinner", priority=1)          # never blocks, supervised by nobody
+    server = system.add("echo_server", priority=2)
+    system.serve("echo", server)
+    supervised(system, "echo_server")
+
+    system.run(0.05)
+
+    assert faults_of(system, "echo_server") == [] and server.answered_at is None
+    assert server.ping is not None            # the first ping, still waiting for the CPU
+
+
 def test_a_component_that_serves_no_endpoint_is_never_pinged(board, guests):
     system = System(board, guests)
     sleeper = system.add("sleeper", priority=3)
