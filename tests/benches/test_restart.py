@@ -74,3 +74,17 @@ def test_a_spurious_uart_interrupt_is_absorbed(dut, board):
     assert dut.stats.interrupts > interrupts
     assert dut.fault_count() == 0
     assert "ok\r\n" in dut.command("echo ok")
+
+
+def test_a_driver_in_an_interrupt_storm_answers_its_heartbeats_and_is_not_restarted(dut, board):
+    dut.expect("atoll> ")
+    output = "rx" if board == "mps2-an385" else "irq"
+
+    dut.raise_interrupt("uart0", output, stuck=True)   # a notification bit waits at every RECV
+    dut.run_for("100ms")
+    heard = dut.process("uart").answered_at
+    dut.release_interrupt("uart0", output)
+
+    assert heard is not None and heard > dut.cycles - dut.machine.clock.cycles(0.02)
+    assert dut.fault_count() == 0 and dut.restart_count("uart") == 0
+    assert "ok\r\n" in dut.command("echo ok")
