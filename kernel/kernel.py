@@ -559,14 +559,15 @@ class Kernel:
 
     def receive(self, t: Thread, ep: Endpoint | None, mask: int) -> None:
         """RECV on `ep` (messages or notification bits), or WAIT when `ep` is None. A heartbeat's
-        PING comes before pending notifications: a server that receives is alive, even when an
-        interrupt storm would hand it notification bits at every RECV."""
-        if ep is not None and ep.kernel_messages:
-            ping = next((m for m in ep.kernel_messages if m.label == Label.PING), None)
-            if ping is not None:
-                ep.kernel_messages.remove(ping)
-                self._deliver(t, ping, None)
-                return
+        PING comes first, whichever of its endpoints it was queued on: a server that receives is
+        alive, even when an interrupt storm would hand it notification bits at every RECV."""
+        if ep is not None and t.process.ping is not None and ep.server is t.process:
+            for queue in (e.kernel_messages for e in self.endpoints.values() if e.server is t.process):
+                ping = next((m for m in queue if m.label == Label.PING), None)
+                if ping is not None:
+                    queue.remove(ping)
+                    self._deliver(t, ping, None)
+                    return
         bits = t.notifications & mask
         if bits:
             t.notifications &= ~bits
