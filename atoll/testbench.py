@@ -549,7 +549,8 @@ class Device:
                                          detail="injected by a test bench"))
 
     def kill(self, component: str) -> None:
-        """Stop `component` for good: nobody is told, so no supervisor restarts it."""
+        """Stop `component` and tell nobody (no FAULT message): if it is a supervised server, its
+        supervisor's next heartbeat finds it (fault HUNG) and restarts it; otherwise it stays stopped."""
         self.kernel.stop(self.process(component))
 
     def restart(self, component: str) -> None:

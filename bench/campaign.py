@@ -18,14 +18,17 @@ One run, all in virtual time:
    .bss), its live stack (from its stack pointer to the top) or one of its saved
    registers (of the CPU if it is the running thread); a fault through the kernel's fault
    path (`Device.fault` with a random fault kind: an external kill the supervisor hears
-   of); a kill nobody is told of (`Device.kill`); or an interrupt line of the driver's
+   of); a kill nobody is told of (`Device.kill`: only the supervisor's heartbeat can find
+   it); or an interrupt line of the driver's
    peripheral stuck high for a random 0.1-2 ms, then released;
 3. probe the service through the shell: the uart driver with ``echo pN`` (answered when
    the line ``pN`` comes back), the gpio driver with ``led on``/``led off`` (answered when
    the shell says so and the LED pin has that level). A probe goes out at the injection,
    again whenever the supervisor restarts the driver, soon again after a wrong answer (a
    client's first call after a restart gets DEAD_PEER), and again after `probe_timeout`,
-   until one is answered or `recovery_bound` has passed. The run goes on until blinky's
+   until one is answered or `recovery_bound` has passed since the injection or the
+   driver's latest fault (a hang is found by the heartbeat, up to `heartbeat_bound` after
+   it began, and then gets its own `recovery_bound`). The run goes on until blinky's
    toggle, due 1-5 ms after the injection (through the gpio driver); a crash that comes
    after the answer (a dormant fault woken up) is probed again;
 4. check the bystanders: no other component faulted or was left stopped, and the other
@@ -39,11 +42,17 @@ run did not finish within `wall_limit` seconds of host time; must never happen),
 effect`` (no fault, the first probe answered), ``disturbed, recovered`` (no fault, but
 the first probe went unanswered or wrong; a later one was answered), ``crashed,
 recovered`` (the driver faulted, the supervisor restarted it and a probe was answered),
-``crashed, not recovered`` and ``silent failure`` (no fault the kernel saw, yet the
-service stopped answering: a driver that hangs, spins, answers wrongly or was killed
-without a report). Recovery time is from the crash (the kernel's fault record; else the
-injection) to the last byte of the answered probe, in virtual ms: the supervisor's 10 ms
-backoff, the restart, and the probe's few milliseconds on the 115200-baud line.
+``crashed, not recovered``, ``alive, serving wrongly`` (no fault the kernel saw and no
+probe answered, but the driver answers its supervisor's heartbeats, so it receives
+requests: its state is corrupted in a way only the client's end-to-end check can see)
+and ``silent failure`` (no fault the kernel saw, no probe answered, and no heartbeat
+answered either: a dead or hung driver nobody noticed; the heartbeat makes this 0, and
+the CI tests fail on any). A crash whose fault is a missed heartbeat (HUNG: a killed,
+hung or spinning driver) counts as a crash (`hung`). Recovery time is from the crash
+(the kernel's fault record; else the injection) to the last byte of the answered probe,
+in virtual ms: the supervisor's 10 ms backoff, the restart, and the probe's few
+milliseconds on the 115200-baud line; `latency_ms` is from the injection to the fault
+record (for a hang, how long the heartbeat took to find it).
 
 `run_campaign` returns every run's `RunResult` and the summary rows; `format_table`
 prints them; the JSON goes to build/bench/campaign.json.
@@ -69,6 +78,7 @@ if sys.path[0] != str(REPO):   # before bench/ itself, whose kernel.py would sha
 
 from atoll.testbench import BenchTimeout, Device  # noqa: E402
 from firmware import components  # noqa: E402
+from kernel.abi import FaultCode  # noqa: E402
 from machine import FaultKind, read_elf  # noqa: E402
 
 BOARDS = ("mps2-an385", "hifive1")
@@ -120,8 +130,9 @@ class Outcome:
     DISTURBED = "disturbed, recovered"
     RECOVERED = "crashed, recovered"
     NOT_RECOVERED = "crashed, not recovered"
+    ALIVE = "alive, serving wrongly"
     SILENT = "silent failure"
-    ALL = (KERNEL_CRASH, NO_EFFECT, DISTURBED, RECOVERED, NOT_RECOVERED, SILENT)
+    ALL = (KERNEL_CRASH, NO_EFFECT, DISTURBED, RECOVERED, NOT_RECOVERED, ALIVE, SILENT)
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,9 @@ class Settings:
     retry_min: float = 0.001          # after a failed answer, again this soon (doubling up to probe_timeout)
     recovery_bound: float = 0.030     # no answered probe by then: not recovered
     bystander_slack: float = 0.015    # blinky's toggle may be this late during a uart fault
+    heartbeat_bound: float = 0.015    # the supervisor pings every 10 ms with a 5 ms timeout: a driver
+                                      # that receives answered one this recently; one that does not
+                                      # is found (fault HUNG) within this of stopping
     wall_limit: float = 30.0          # host seconds a run may take before it counts as a kernel hang
 
 
@@ -149,6 +163,8 @@ class RunResult:
     injected_at: float               # virtual seconds since boot
     outcome: str
     crashed: bool                    # the kernel saw a fault of the target
+    hung: bool                       # that fault was a missed heartbeat (HUNG)
+    alive: bool                      # it answered a heartbeat within `heartbeat_bound` of the run's end
     restarted: bool                  # the supervisor restarted it (restart count went up)
     recovered: bool                  # a probe was answered within the bound
     recovery_ms: float | None        # the crash (else the injection) to the answer, virtual ms
@@ -172,6 +188,7 @@ class Row:
     runs: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: {o: 0 for o in Outcome.ALL})
     crashed: int = 0
+    hung: int = 0
     restarted: int = 0
     recovered: int = 0
     bystander_failures: int = 0
@@ -186,6 +203,10 @@ class Row:
         return self.outcomes[Outcome.SILENT]
 
     @property
+    def alive(self) -> int:
+        return self.outcomes[Outcome.ALIVE]
+
+    @property
     def median_ms(self) -> float | None:
         return statistics.median(self.recovery_ms) if self.recovery_ms else None
 
@@ -197,6 +218,7 @@ class Row:
         self.runs += 1
         self.outcomes[r.outcome] += 1
         self.crashed += r.crashed
+        self.hung += r.hung
         self.restarted += r.restarted
         self.recovered += r.recovered
         self.bystander_failures += not r.bystanders_ok
@@ -205,7 +227,8 @@ class Row:
 
     def as_dict(self) -> dict:
         return {"board": self.board, "target": self.target, "kind": self.kind, "runs": self.runs,
-                "outcomes": dict(self.outcomes), "crashed": self.crashed, "restarted": self.restarted,
+                "outcomes": dict(self.outcomes), "crashed": self.crashed, "hung": self.hung,
+                "restarted": self.restarted,
                 "recovered": self.recovered, "bystander_failures": self.bystander_failures,
                 "recovery_ms_median": self.median_ms, "recovery_ms_max": self.max_ms}
 
@@ -432,8 +455,8 @@ class Campaign:
             raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
         rng = random.Random(f"atoll-campaign:{seed}:{self.board}:{target}:{index}")
         kind = rng.choices(kinds, [KIND_WEIGHTS[k] for k in kinds])[0]
-        result = RunResult(self.board, target, index, kind, "", 0.0, Outcome.KERNEL_CRASH, False, False,
-                           False, None, None, 0, False, False, (), (), "", "")
+        result = RunResult(self.board, target, index, kind, "", 0.0, Outcome.KERNEL_CRASH, False, False, False,
+                           False, False, None, None, 0, False, False, (), (), "", "")
         if self.broken:
             self._boot()
         try:
@@ -455,11 +478,17 @@ class Campaign:
         for output in outputs:
             self.dut.release_interrupt(peripheral, output)
 
-    def _probe_until_answered(self, target: str, deadline: int, k: int) -> tuple[int | None, int]:
-        """Probes until one is answered or cycle `deadline`: (the answer's cycle or None, probes sent)."""
+    def _probe_until_answered(self, target: str, deadline: int, k: int, since: int) -> tuple[int | None, int]:
+        """Probes until one is answered or cycle `deadline`, moved later by any fault of the target
+        after `since` to `recovery_bound` after it: (the answer's cycle or None, probes sent)."""
         dut, s = self.dut, self.settings
         retry = s.retry_min
-        while dut.cycles < deadline:
+        while True:
+            last = self._last_fault(target, since)
+            if last is not None:
+                deadline = max(deadline, last + self._cycles(s.recovery_bound))
+            if dut.cycles >= deadline:
+                break
             k += 1
             why, at = self._probe(target, k, deadline)
             if why == "answered":
@@ -474,6 +503,17 @@ class Campaign:
             elif why == "restarted":
                 retry = s.retry_min
         return None, k
+
+    def _last_fault(self, target: str, since: int) -> int | None:
+        """The cycle of the target's latest fault at or after `since`, from the kernel's IPC log."""
+        cycles = [e.cycle for e in self.dut.kernel.ipc_log
+                  if e.kind == "fault" and e.source == target and e.cycle >= since]
+        return max(cycles) if cycles else None
+
+    def _hung(self, target: str, since: int) -> bool:
+        """Whether a fault of the target at or after `since` was a missed heartbeat."""
+        return any(e.kind == "fault" and e.source == target and e.cycle >= since and e.label == FaultCode.HUNG
+                   for e in self.dut.kernel.ipc_log)
 
     def _first_fault(self, target: str, since: int) -> int | None:
         """The cycle of the target's first fault at or after `since`, from the kernel's IPC log."""
@@ -507,7 +547,7 @@ class Campaign:
         exercised = self._cycles(self.toggle_at + (s.bystander_slack if target == "uart" else 0.002))
         for _ in range(3):
             faults = dut.fault_count(target)
-            answered_at, k = self._probe_until_answered(target, deadline, k)
+            answered_at, k = self._probe_until_answered(target, deadline, k, injected)
             self._until(lambda: bool(dut.gpio.edges(blinky, since=self.start)), exercised)
             if answered_at is None or dut.fault_count(target) == faults:
                 break
@@ -550,6 +590,9 @@ class Campaign:
         me = dut.component(target)
         last = dut.process(target).last_fault
         r.crashed = me.faults > was.faults
+        r.hung = r.crashed and self._hung(target, injected)
+        heard = dut.process(target).answered_at
+        r.alive = heard is not None and heard >= dut.cycles - self._cycles(s.heartbeat_bound)
         r.restarted = me.restarts > was.restarts
         r.recovered = recovered
         r.latency_ms = (crash - injected) / hz * 1e3 if crash is not None else None
@@ -563,6 +606,8 @@ class Campaign:
             r.outcome = Outcome.RECOVERED if recovered and r.restarted else Outcome.NOT_RECOVERED
         elif recovered:
             r.outcome = Outcome.NO_EFFECT if k == 1 else Outcome.DISTURBED
+        elif r.alive:
+            r.outcome = Outcome.ALIVE
         else:
             r.outcome = Outcome.SILENT
 
@@ -600,15 +645,17 @@ def _ms(value: float | None) -> str:
 
 def format_table(rows: list[Row]) -> str:
     head = (f"{'board':11} {'target':6} {'fault kind':13} {'runs':>5} {'kernel':>6} {'no':>6} {'crashed':>7} "
-            f"{'restart':>7} {'recov':>6} {'recov':>6} {'silent':>6} {'bystdr':>6} {'median':>8} {'max':>8}\n"
+            f"{'of it':>5} {'restart':>7} {'recov':>6} {'recov':>6} {'alive':>6} {'silent':>6} {'bystdr':>6} "
+            f"{'median':>8} {'max':>8}\n"
             f"{'':11} {'':6} {'':13} {'':>5} {'crash':>6} {'effect':>6} {'':>7} "
-            f"{'ed':>7} {'ered':>6} {'%':>6} {'fail':>6} {'fail':>6} {'rec ms':>8} {'rec ms':>8}")
+            f"{'hung':>5} {'ed':>7} {'ered':>6} {'%':>6} {'wrong':>6} {'fail':>6} {'fail':>6} "
+            f"{'rec ms':>8} {'rec ms':>8}")
     lines = [head]
     for row in rows:
         pct = 100.0 * row.recovered / row.runs if row.runs else 0.0
         lines.append(f"{row.board:11} {row.target:6} {row.kind:13} {row.runs:5d} {row.kernel_crashes:6d} "
-                     f"{row.outcomes[Outcome.NO_EFFECT]:6d} {row.crashed:7d} {row.restarted:7d} "
-                     f"{row.recovered:6d} {pct:6.1f} {row.silent:6d} {row.bystander_failures:6d} "
+                     f"{row.outcomes[Outcome.NO_EFFECT]:6d} {row.crashed:7d} {row.hung:5d} {row.restarted:7d} "
+                     f"{row.recovered:6d} {pct:6.1f} {row.alive:6d} {row.silent:6d} {row.bystander_failures:6d} "
                      f"{_ms(row.median_ms)} {_ms(row.max_ms)}")
     return "\n".join(lines)
 
@@ -658,11 +705,12 @@ def main(argv: list[str] | None = None) -> int:
                                 "summary": [row.as_dict() for row in result.summary],
                                 "results": [asdict(r) for r in result.results]}
     crashes = sum(r.outcome == Outcome.KERNEL_CRASH for r in everything)
-    print(f"\nkernel crashes: {crashes} of {len(everything)} runs")
+    silent = sum(r.outcome == Outcome.SILENT for r in everything)
+    print(f"\nkernel crashes: {crashes} of {len(everything)} runs; silent failures: {silent}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print(f"results: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
-    return 1 if crashes else 0
+    return 1 if crashes or silent else 0
 
 
 if __name__ == "__main__":

@@ -56,6 +56,11 @@ class Sys(enum.IntEnum):
     CAP_MOVE = 20       # (src, dst) -> status (e.g. keep a reply capability for later)
     RESTART = 21        # (component) -> status: a supervisor restarts a component it supervises
     COMPONENT_INFO = 22 # (component, name_buf, name_len) -> status, state, priority, generation, faults
+    PING = 23           # (component, timeout_us) -> status, sent: a supervisor's heartbeat to a component it
+                        # supervises (the kernel's PING message on the endpoint it serves); unanswered within
+                        # timeout_us, the component is stopped with fault HUNG and reported as any fault.
+                        # sent = 1 if a ping is out, 0 if there is nothing to ping (it serves no endpoint,
+                        # or it is down and its supervisor was told)
 
 
 class Error(enum.IntEnum):
@@ -90,10 +95,15 @@ class Label(enum.IntEnum):
     NOTIFICATION = 0xFFFF_FF00   # RECV returned notification bits (MR0), not a message
     FAULT = 0xFFFF_FF01          # to a supervisor: MR0 component, MR1 kind (| FAULT_RESTART_AT_ONCE),
                                  # MR2 address (exit code), MR3 pc
+    PING = 0xFFFF_FF02           # to a server, from its supervisor's PING syscall: reply (with any label)
+                                 # to show it is alive; firmware/lib's atl_recv/atl_reply_recv do it
 
 
 #: labels from here up are the kernel's own; user messages may not carry them
 KERNEL_LABELS = min(Label)
+
+#: the longest timeout a PING may give (10 s)
+MAX_PING_TIMEOUT_US = 10_000_000
 
 
 class FaultCode(enum.IntEnum):
@@ -109,7 +119,8 @@ class FaultCode(enum.IntEnum):
     BAD_SYSCALL = 8
     CPU_ERROR = 9
     EXITED = 10              # the component called EXIT (MR2 = exit code)
-    IRQ_STORM = 11           # an interrupt line it drives fired without end (MR2 = the line); masked
+    HUNG = 11                # it did not answer its supervisor's PING in time (MR2 = the timeout in us)
+    IRQ_STORM = 12           # an interrupt line it drives fired without end (MR2 = the line); masked
 
 
 #: set in MR1 of a FAULT message when the component's restart policy is "restart" (at once,
@@ -200,6 +211,7 @@ def c_header() -> str:
     out += [
         "",
         f"#define ATL_FAULT_RESTART_AT_ONCE 0x{FAULT_RESTART_AT_ONCE:X}u",
+        f"#define ATL_MAX_PING_TIMEOUT_US {MAX_PING_TIMEOUT_US}u",
         f"#define ATL_MESSAGE_REGISTERS {MESSAGE_REGISTERS}",
         f"#define ATL_REPLY_SLOT {REPLY_SLOT}",
         f"#define ATL_MAX_LEASES {MAX_LEASES}",

@@ -55,6 +55,12 @@ RESTART_ACTIONS = ("restart", "backoff", "hold", "reboot")
 LIMIT_ACTIONS = ("hold", "reboot")
 MAX_RESTART_LIMIT = 1000
 MAX_RESTART_WINDOW_MS = 24 * 3600 * 1000
+#: the limit a component that restarts (restart, backoff) has when its description sets none:
+#: an 11th failure within 60 s holds it (stopped, reported once in the kernel's log), so a
+#: crash loop costs ten restarts (about 4 s under the supervisor's backoff) and then nothing;
+#: a component that fails now and then, less than once in 6 s on average, never meets it
+DEFAULT_RESTART_LIMIT = 10
+DEFAULT_RESTART_WINDOW_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,14 @@ class RestartPolicy:
 
     restart: restarted at once; backoff: restarted after a delay that doubles with each
     fault (its supervisor's); hold: stays stopped for inspection; reboot: every component
-    is restarted. With a limit, a component failing more than `limit` times within
-    `window_ms` gets `then` (hold or reboot) instead.
+    is restarted. A component that restarts and fails more than `limit` times within
+    `window_ms` gets `then` (hold or reboot) instead: by default an 11th failure within
+    60 s holds it. `limit` None (only through the kernel's Python API) never limits.
     """
 
     action: str
-    limit: int | None = None
-    window_ms: int = 60_000
+    limit: int | None = DEFAULT_RESTART_LIMIT
+    window_ms: int = DEFAULT_RESTART_WINDOW_MS
     then: str = "hold"
 
 
@@ -84,7 +91,7 @@ class ComponentSpec:
     supervisor: str | None
     start: bool
     index: int                                 # 1-based position: the badge of its send capabilities
-    restart: RestartPolicy = RestartPolicy("hold")
+    restart: RestartPolicy = RestartPolicy("hold", None)
 
 
 @dataclass(frozen=True)
@@ -299,14 +306,15 @@ def _parse_restart(c: _Checker, t: dict, where: str, supervised: bool) -> Restar
         for key in ("restart_window_ms", "restart_then"):
             if key in t:
                 raise c.fail(f"{where}.{key}", "needs restart_limit")
-        return RestartPolicy(action)
+        # a component that restarts gets the default limit; hold and reboot have nothing to limit
+        return RestartPolicy(action) if action in ("restart", "backoff") else RestartPolicy(action, None)
     if action not in ("restart", "backoff"):
         if "restart" not in t:
             raise c.fail(f"{where}.restart_limit", "limits restarts, but a component without a supervisor is "
                                                    "held by default; set restart = \"restart\"")
         raise c.fail(f"{where}.restart_limit", f"limits restarts; restart = {action!r} restarts nothing")
     limit = c.ranged(limit, f"{where}.restart_limit", 1, MAX_RESTART_LIMIT)
-    window = c.ranged(c.get(t, "restart_window_ms", where, int, required=False, default=60_000),
+    window = c.ranged(c.get(t, "restart_window_ms", where, int, required=False, default=DEFAULT_RESTART_WINDOW_MS),
                       f"{where}.restart_window_ms", 1, MAX_RESTART_WINDOW_MS)
     then = c.get(t, "restart_then", where, str, required=False, default="hold")
     if then not in LIMIT_ACTIONS:

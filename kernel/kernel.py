@@ -18,6 +18,11 @@ Paths through this module (DESIGN.md section 2):
   debug lines are escaped, so none can drive the host terminal.
 - Fault: the faulting process stops, callers waiting on it get DEAD_PEER, its
   supervisor gets a FAULT message; everything else keeps running.
+- Heartbeat: a supervisor's PING puts the kernel's PING message on an endpoint the
+  component serves (firmware/lib answers it in every server loop); a ping still
+  unanswered at its deadline, while the component could have answered (it is not
+  waiting for the CPU or on a call of its own), stops it as a fault (HUNG), reported
+  like any other. So a driver that hangs, spins or was stopped silently is noticed.
 - Time: sleeps, timers and time slices are clock events; with no thread ready
   the machine idles and time jumps to the next event.
 - Snapshots: `snapshot()` copies the kernel's whole object graph together with the
@@ -572,7 +577,16 @@ class Kernel:
         ep.senders.append(t)
 
     def receive(self, t: Thread, ep: Endpoint | None, mask: int) -> None:
-        """RECV on `ep` (messages or notification bits), or WAIT when `ep` is None."""
+        """RECV on `ep` (messages or notification bits), or WAIT when `ep` is None. A heartbeat's
+        PING comes first, whichever of its endpoints it was queued on: a server that receives is
+        alive, even when an interrupt storm would hand it notification bits at every RECV."""
+        if ep is not None and t.process.ping is not None and ep.server is t.process:
+            for queue in (e.kernel_messages for e in self.endpoints.values() if e.server is t.process):
+                ping = next((m for m in queue if m.label == Label.PING), None)
+                if ping is not None:
+                    queue.remove(ping)
+                    self._deliver(t, ping, None)
+                    return
         bits = t.notifications & mask
         if bits:
             t.notifications &= ~bits
@@ -607,6 +621,9 @@ class Kernel:
             self._install_reply(r.process, reply)
             sender.state = State.REPLY_WAIT
             sender.pending_reply = reply
+        elif msg.label == Label.PING and sender is None:   # a heartbeat: answered through slot 0
+            if r.process.ping is not None:
+                self._install_reply(r.process, r.process.ping[0])
         elif sender is not None:
             self.ret(sender, Error.OK)
             self._wake(sender)
@@ -625,6 +642,8 @@ class Kernel:
         reply: Reply = cap.obj
         t.process.caps.delete(slot)
         caller = reply.caller
+        if caller is None:
+            return self._answered(t.process, reply)
         if reply.used or caller.pending_reply is not reply or caller.state is not State.REPLY_WAIT:
             return Error.DEAD_PEER
         reply.used = True
@@ -641,6 +660,9 @@ class Kernel:
     def drop_reply(self, reply: Reply, status: int = Error.NO_REPLY) -> None:
         """A reply that will never be sent: its caller gets `status` instead of hanging."""
         caller = reply.caller
+        if caller is None:      # a heartbeat dropped unanswered: its deadline stands
+            reply.used = True
+            return
         if not reply.used and caller.pending_reply is reply and caller.state is State.REPLY_WAIT:
             reply.used = True
             caller.pending_reply = None
@@ -788,21 +810,23 @@ class Kernel:
 
     # -- faults, exits and restarts ------------------------------------------------------------
 
-    def _fault(self, t: Thread, fault: Fault, code: FaultCode | None = None) -> None:
+    def _fault(self, t: Thread, fault: Fault, code: FaultCode | None = None, address: int | None = None) -> None:
         process = t.process
         self.stats.faults += 1
         t.faults += 1
         process.last_fault = fault
         code = code or _FAULT_CODES.get(fault.kind, FaultCode.CPU_ERROR)
         log.info("%s stopped: %s", process.name, fault)
-        self._stop(process, Message(Label.FAULT, (process.index, code, fault.address or 0, fault.pc)))
+        mr2 = address if address is not None else fault.address or 0
+        self._stop(process, Message(Label.FAULT, (process.index, code, mr2, fault.pc)))
 
     def fault(self, process: Process, fault: Fault) -> None:
         """Fault `process` as if it had faulted itself (its supervisor hears of it)."""
         self._fault(process.thread, fault)
 
     def stop(self, process: Process) -> None:
-        """Stop `process` and tell nobody: no supervisor restarts it."""
+        """Stop `process` and tell nobody (as if it died silently): no FAULT message goes out,
+        but if it serves an endpoint its supervisor's next heartbeat finds it (HUNG)."""
         if process.thread.state not in (State.STOPPED, State.EXITED):
             self._stop(process, None)
 
@@ -814,6 +838,7 @@ class Kernel:
         """Stop `process`; `report` (a FAULT message) goes to its supervisor, if any."""
         t = process.thread
         t.state = State.EXITED if exited else State.STOPPED
+        process.stop_reported = report is not None
         self._forget(process)
         if report is not None:
             self.ipc_log.append(IpcEvent(self.clock.now, "fault", process.name,
@@ -828,7 +853,7 @@ class Kernel:
         policy = comp.restart or RestartPolicy("backoff" if process.supervisor else "hold")
         action = policy.action
         clean_exit = report.mrs[1] == FaultCode.EXITED and report.mrs[2] == 0
-        if not clean_exit and policy.limit is not None:
+        if not clean_exit and policy.limit is not None and action in ("restart", "backoff"):
             window = self.clock.cycles(policy.window_ms / 1000)
             comp.failures = [c for c in comp.failures if self.clock.now - c < window] + [self.clock.now]
             if len(comp.failures) > policy.limit:
@@ -836,9 +861,9 @@ class Kernel:
                             policy.window_ms, policy.then)
                 action = policy.then
         if action == "hold" and not clean_exit:
-            # said aloud only when the image asked for it; unsupervised components stop quietly
-            (log.warning if comp.restart is not None else log.info)("%s held (stopped) for inspection",
-                                                                     process.name)
+            # said aloud when the image asked for it or a limit held it; unsupervised components stop quietly
+            (log.warning if comp.restart is not None or action != policy.action else log.info)(
+                "%s held (stopped) for inspection", process.name)
             return
         if action == "reboot" and not clean_exit:
             # a clock event, not now: the stopping thread may be the one running in this trap
@@ -860,6 +885,81 @@ class Kernel:
             self._deliver(receiver, report, None)
         else:
             ep.kernel_messages.append(report)
+
+    # -- heartbeats ------------------------------------------------------------------------
+
+    def ping(self, process: Process, timeout_us: int) -> bool:
+        """Its supervisor's heartbeat: the kernel's PING message to an endpoint `process` serves
+        (queued if it is not receiving), to be answered within `timeout_us`, or `_ping_missed`.
+        Whether a ping is out: one already waiting keeps its deadline; a component that serves
+        no endpoint, or is down through the fault path (its supervisor knows), is not pinged."""
+        if process.ping is not None:
+            return True
+        if process.stop_reported:
+            return False
+        ep = self._ping_endpoint(process)
+        if ep is None:
+            return False
+        reply = Reply(None, process.generation, ())
+        process.ping = (reply, self._ping_deadline(process, reply, timeout_us))
+        msg = Message(Label.PING, (0, 0, 0, 0))
+        receiver = next((r for r in ep.receivers if r.state is State.RECEIVING and r.recv_endpoint is ep), None)
+        if receiver is not None:
+            ep.receivers.remove(receiver)
+            self._deliver(receiver, msg, None)
+        else:
+            ep.kernel_messages.append(msg)
+        return True
+
+    def _ping_endpoint(self, process: Process) -> Endpoint | None:
+        """Where a heartbeat goes: the endpoint of its own it receives on now, else the first it serves."""
+        t = process.thread
+        if t.state is State.RECEIVING and t.recv_endpoint is not None and t.recv_endpoint.server is process:
+            return t.recv_endpoint
+        return next((e for e in self.endpoints.values() if e.server is process), None)
+
+    def _ping_deadline(self, process: Process, reply: Reply, timeout_us: int):
+        cycles = max(1, timeout_us * self.clock.frequency_hz // 1_000_000)
+        return self.clock.after(cycles, functools.partial(self._ping_missed, process, reply, timeout_us))
+
+    def _answered(self, process: Process, reply: Reply) -> int:
+        """A server replied to a heartbeat."""
+        if reply.used:
+            return Error.DEAD_PEER
+        reply.used = True
+        process.answered_at = self.clock.now
+        if process.ping is not None and process.ping[0] is reply:
+            process.ping[1].cancel()
+            process.ping = None
+        return Error.OK
+
+    def _ping_missed(self, process: Process, reply: Reply, timeout_us: int) -> None:
+        """A heartbeat's deadline: unanswered, the component is hung, unless it is waiting for
+        the CPU (a more urgent one runs) or on a call of its own (its server is watched, not
+        it): then it gets another `timeout_us`."""
+        if process.ping is None or process.ping[0] is not reply:
+            return
+        t = process.thread
+        if t.state in (State.READY, State.SENDING, State.REPLY_WAIT):
+            process.ping = (reply, self._ping_deadline(process, reply, timeout_us))
+            return
+        self._drop_ping(process)
+        reply.used = True
+        pc = self.machine.uc.reg_read(self.cpu.PC) if t is self.current else t.context.reg_read(self.cpu.PC)
+        self._fault(t, Fault(FaultKind.HUNG, pc & 0xFFFF_FFFF, process.name,
+                             detail=f"no answer to its supervisor's heartbeat within {timeout_us} us"),
+                    code=FaultCode.HUNG, address=timeout_us)
+        if not self._in_hook:
+            self._schedule()
+
+    def _drop_ping(self, process: Process) -> None:
+        """Forget the heartbeat waiting on `process`, and any PING still queued for it."""
+        if process.ping is not None:
+            process.ping[1].cancel()
+            process.ping = None
+        for ep in self.endpoints.values():
+            if ep.server is process and ep.kernel_messages:
+                ep.kernel_messages[:] = [m for m in ep.kernel_messages if m.label != Label.PING]
 
     def _restart_stopped(self, process: Process) -> None:
         if process.thread.state in (State.STOPPED, State.EXITED):
@@ -910,6 +1010,7 @@ class Kernel:
         timer = self._timers.pop(t, None)
         if timer is not None:
             timer.cancel()
+        self._drop_ping(process)
 
     def restart(self, process: Process, run: bool = True) -> None:
         """Reload the component's image, re-grant its capabilities, run it as a new generation
@@ -918,6 +1019,8 @@ class Kernel:
         if t.state not in (State.STOPPED, State.EXITED):
             self._stop(process, None)  # restarted while running: nothing to report
         comp = self._components[process.name]
+        self._drop_ping(process)
+        process.stop_reported = False
         load_image(self.machine, comp.image, comp.frames)
         process.caps.clear()
         for slot, cap in comp.grants:

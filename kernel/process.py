@@ -78,12 +78,12 @@ class Reply:
 
     __slots__ = ("caller", "generation", "leases", "name", "used", "checked")
 
-    def __init__(self, caller: "Thread", generation: int, leases: tuple, checked: tuple | None = None) -> None:
-        self.caller = caller
+    def __init__(self, caller: "Thread | None", generation: int, leases: tuple, checked: tuple | None = None) -> None:
+        self.caller = caller        # None: the kernel's PING (a heartbeat), which nobody waits on
         self.generation = generation
         self.leases = leases
         self.checked = checked      # the request's monitor check: (endpoint, verdict, allowed), or None
-        self.name = f"reply-to-{caller.process.name}"
+        self.name = f"reply-to-{caller.process.name}" if caller is not None else "reply-to-kernel"
         self.used = False
 
 
@@ -133,6 +133,15 @@ class Process:
         #: notification bit -> interrupt controller line, for IRQ_ACK
         self.irq_bits: dict[int, int] = {}
         self.exit_code: int | None = None
+        #: its supervisor's heartbeat waiting for an answer: (the PING's reply object, the clock
+        #: event of its deadline), or None
+        self.ping: tuple | None = None
+        #: the cycle at which it last answered a heartbeat (None: never)
+        self.answered_at: int | None = None
+        #: it stopped through the fault path (its supervisor was told, or the kernel held it or
+        #: rebooted): heartbeats leave it alone until it runs again. A stop nobody was told of
+        #: (`Kernel.stop`) leaves this False, and the next heartbeat finds it.
+        self.stop_reported = False
 
     @property
     def thread(self) -> Thread:

@@ -16,6 +16,7 @@ from .abi import (
     LEASE_WRITABLE,
     MAX_LEASE_BYTES,
     MAX_LEASES,
+    MAX_PING_TIMEOUT_US,
     MESSAGE_REGISTERS,
     REPLY_SLOT,
     ComponentState,
@@ -218,6 +219,18 @@ def sys_component_info(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
     k.ret(t, Error.OK, ComponentState[th.state.name], th.priority, target.generation, th.faults)
 
 
+@syscall(Sys.PING)
+def sys_ping(k: Kernel, t: Thread, a: tuple[int, ...]) -> None:
+    target = k.process_by_index(a[0])
+    if target is None:
+        raise SyscallError(Error.BAD_ARGUMENT, f"no component {a[0]}")
+    if not 0 < a[1] <= MAX_PING_TIMEOUT_US:
+        raise SyscallError(Error.BAD_ARGUMENT, f"a ping's timeout is 1 to {MAX_PING_TIMEOUT_US} us, not {a[1]}")
+    if target.supervisor is not t.process:
+        raise SyscallError(Error.NO_RIGHTS, f"{t.process.name} does not supervise {target.name}")
+    k.ret(t, Error.OK, int(k.ping(target, a[1])))
+
+
 def _not_the_reply_slot(slot: int) -> None:
     # The kernel overwrites slot 0 with every CALL received; nothing else may live there.
     if slot == REPLY_SLOT:
@@ -256,6 +269,8 @@ def _lease(k: Kernel, t: Thread, a: tuple[int, ...], need: int) -> tuple[LeaseRa
     """The lease, its caller, and how many bytes to copy: up to the lease's end."""
     reply: Reply = t.process.caps.get(a[0], CapKind.REPLY).obj
     caller = reply.caller
+    if caller is None:
+        raise SyscallError(Error.BAD_ARGUMENT, "the kernel's PING lends nothing")
     if reply.used or caller.pending_reply is not reply or caller.state is not State.REPLY_WAIT:
         raise SyscallError(Error.DEAD_PEER, "the caller is gone")
     index, offset, length = a[1], a[2], a[4]

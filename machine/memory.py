@@ -67,6 +67,8 @@ class FaultKind(enum.Enum):
     BREAKPOINT = "breakpoint"
     ILLEGAL_STATE = "illegal-state"        # e.g. ARM state change on a Thumb-only core
     CPU_ERROR = "cpu-error"                # anything else the emulator reports
+    HUNG = "hung"                          # never the CPU's: the kernel's verdict on a component that
+                                           # stopped answering its supervisor's heartbeat
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-/* supervisor: restarts the components it supervises, with backoff (README.md).
+/* supervisor: restarts the components it supervises, with backoff, and pings the servers
+ * among them to notice one that hangs (README.md).
  *
  * Serves the fault endpoint in slot 1, where the kernel sends FAULT messages. A fault or
  * a nonzero exit schedules a restart after the component's backoff (10 ms, doubling to
@@ -7,7 +8,9 @@
  * restarted at once. Components held or rebooting by their policy never reach here.
  * All pending restarts share the one kernel timer, set to the earliest deadline, so a
  * component in backoff never holds up the faults of the others. Only messages with
- * badge 0 (the kernel's) count as faults: a client cannot forge one. */
+ * badge 0 (the kernel's) count as faults: a client cannot forge one.
+ * Every 10 ms each supervised component gets a heartbeat (ATL_SYS_PING) with a 5 ms timeout;
+ * the kernel reports one that does not answer as fault ATL_FAULT_HUNG, restarted as any. */
 #include <atoll/atoll.h>
 
 #define FAULT_SLOT 1u
@@ -16,20 +19,24 @@
 #define BACKOFF_MIN_US 10000u
 #define BACKOFF_MAX_US 1000000u
 #define HEALTHY_US 5000000u
+#define HEARTBEAT_US 10000u   /* a heartbeat to every supervised server this often ... */
+#define PING_TIMEOUT_US 5000u /* ... to be answered within this */
 
 struct component {
     uint8_t pending;     /* a restart is due at due_us */
+    uint8_t foreign;     /* not ours (PING said NO_RIGHTS): never pinged again */
     uint32_t backoff_us; /* the delay of the next restart; 0: not faulted yet */
     uint64_t due_us;
     uint64_t started_us; /* when it was last (re)started */
 };
 
 static struct component table[MAX_COMPONENTS];
+static uint64_t next_beat_us;
 
-/* Point the kernel timer at the earliest pending restart, if any. */
+/* Point the kernel timer at the next heartbeat or the earliest pending restart. */
 static void arm_timer(void)
 {
-    uint64_t first = 0;
+    uint64_t first = next_beat_us;
     for (unsigned i = 0; i < MAX_COMPONENTS; i++)
         if (table[i].pending && (first == 0 || table[i].due_us < first))
             first = table[i].due_us;
@@ -58,7 +65,10 @@ static void fault(const struct atl_msg *m)
     uint32_t delay = at_once ? 0 : c->backoff_us;
     if (!at_once)
         c->backoff_us = delay * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay * 2;
-    if (kind == ATL_FAULT_EXITED)
+    if (kind == ATL_FAULT_HUNG)
+        atl_printf("supervisor: component %u missed its heartbeat (%u ms) at pc 0x%x, restarting in %u ms\n",
+                   (unsigned)index, (unsigned)(m->mr[2] / 1000), (unsigned)m->mr[3], (unsigned)(delay / 1000));
+    else if (kind == ATL_FAULT_EXITED)
         atl_printf("supervisor: component %u exited with code %d, restarting in %u ms\n", (unsigned)index,
                    (int)m->mr[2], (unsigned)(delay / 1000));
     else
@@ -93,14 +103,37 @@ static void restart_due(void)
     arm_timer();
 }
 
+/* A heartbeat to every component we supervise (the kernel skips those that serve no endpoint
+ * or are down already); components are numbered from 1, up to the first the kernel does not know. */
+static void heartbeat(uint64_t now)
+{
+    for (unsigned i = 1; i < MAX_COMPONENTS; i++) {
+        if (table[i].foreign)
+            continue;
+        int r = atl_ping(i, PING_TIMEOUT_US, NULL);
+        if (r == ATL_E_BAD_ARGUMENT)
+            break;
+        if (r == ATL_E_NO_RIGHTS)
+            table[i].foreign = 1;
+        else if (r != ATL_OK)
+            atl_printf("supervisor: pinging component %u failed %d\n", i, r);
+    }
+    next_beat_us = now + HEARTBEAT_US;
+}
+
 int main(void)
 {
     struct atl_msg m;
+    next_beat_us = atl_time_now_us() + HEARTBEAT_US;
+    arm_timer();
     for (;;) {
         int r = atl_recv(FAULT_SLOT, TIMER_BIT, &m);
         if (r != ATL_OK) {
             atl_printf("supervisor: receive failed %d\n", r);
         } else if (m.label == ATL_LABEL_NOTIFICATION) {
+            uint64_t now = atl_time_now_us();
+            if (now >= next_beat_us)
+                heartbeat(now);
             restart_due();
         } else if (m.label == ATL_LABEL_FAULT && m.badge == 0) {
             fault(&m);

@@ -4,19 +4,21 @@ with test_fault_campaign_gpio.py, 1,000 runs per `make test`).
 Each run restores one booted demo, types an empty line, injects one fault into the uart driver (a
 flipped bit in its code, data, live stack or saved registers, a fault through the kernel, a kill
 nobody is told of, or its interrupt line stuck high for up to 2 ms) and probes the shell with
-``echo`` until it answers or 30 ms of virtual time pass. docs/fault-injection.md has the figures.
+``echo`` until it answers or 30 ms of virtual time pass (from the injection, or from the driver's
+latest fault). docs/fault-injection.md has the figures.
 
 What holds in every run: the kernel never crashes; a driver that crashed is restarted by the
-supervisor and the shell answers again; no other component is left stopped; and the gpio side
+supervisor and the shell answers again; a killed driver misses its next heartbeat and is
+restarted the same way; no run is a silent failure (a driver that does not answer its
+heartbeats and that nobody restarted); no other component is left stopped; and the gpio side
 (blinky toggling its LED through the gpio driver) keeps working in every run where the uart
-driver crashed or shrugged the fault off. Where it failed silently (killed with nobody told, a
-corrupted ring pointer, a loop) blinky can starve: a spinning uart driver (priority 1), or the
-shell retrying reads of a dead driver (priority 4), runs ahead of it (priority 5); the last test
-here shows the kill case.
+driver crashed or shrugged the fault off. Where it stays alive but serves wrongly (a corrupted
+ring pointer feeding the shell input without end) blinky can starve: the shell (priority 4)
+runs ahead of it (priority 5).
 
-Recovered fractions measured with seed 1 (250 runs a board): 88.8% on mps2-an385 and 89.2% on
-hifive1; kills (8% of the runs, by construction never recovered) aside, 96.1% and 97.4%. The
-thresholds below keep about 3 points (8 runs) of margin, for changes of the drivers' code (a
+Recovered fractions measured with seed 1 (250 runs a board): 95.2% on mps2-an385 and 97.6% on
+hifive1; the rest are drivers alive but serving wrongly (docs/fault-injection.md says how). The
+threshold below keeps about 3 points (8 runs) of margin, for changes of the drivers' code (a
 rebuild moves which instructions the seeded flips hit).
 """
 
@@ -32,8 +34,7 @@ from tests.benches.campaign_checks import RUNS, describe
 from tests.conftest import ROOT
 
 TARGET = "uart"
-MIN_RECOVERED = 0.85                 # measured 0.888 and 0.892
-MIN_RECOVERED_BUT_KILLS = 0.93       # measured 0.961 and 0.974
+MIN_RECOVERED = 0.92                 # measured 0.952 and 0.976
 
 
 @pytest.fixture(scope="module", params=BOARDS)
@@ -67,12 +68,16 @@ def test_no_other_component_is_left_stopped_by_a_uart_fault(campaign):
     assert not down, describe(down)
 
 
-def test_a_killed_uart_driver_is_never_restarted_and_counts_as_a_silent_failure(campaign):
-    check.assert_kills_are_silent_failures(campaign[1], TARGET)
+def test_a_killed_uart_driver_misses_its_next_heartbeat_and_is_restarted(campaign):
+    check.assert_kills_are_found_by_the_heartbeat(campaign[1], TARGET)
+
+
+def test_no_uart_fault_ends_in_a_silent_failure(campaign):
+    check.assert_no_silent_failure(campaign[1])
 
 
 def test_the_shell_answers_again_in_most_runs(campaign):
-    check.assert_recovered(campaign[1], MIN_RECOVERED, MIN_RECOVERED_BUT_KILLS)
+    check.assert_recovered(campaign[1], MIN_RECOVERED)
 
 
 def test_the_campaign_replays_identically_from_its_seed_in_any_order(campaign):

@@ -58,6 +58,7 @@ CALLS = {
     "CAP_MOVE": ("atl_cap_move(1, 14)", [1, 14]),
     "RESTART": ("atl_restart(5)", [5]),
     "COMPONENT_INFO": ("atl_component_info(5, (char *)0xb0, 15, (struct atl_component_info *)0)", [5, 0xB0, 15]),
+    "PING": ("atl_ping(5, 0x60, &bits)", [5, 0x60]),
 }
 
 

@@ -556,9 +556,14 @@ def test_the_placeholder_elf_files_exist_and_the_minimal_descriptions_elf_files_
 
 def test_a_supervised_component_backs_off_and_an_unsupervised_one_is_held_by_default(tmp_path):
     system = load_system(write_system(tmp_path))
-    assert system.component("uart").restart == RestartPolicy("backoff")
-    assert system.component("console").restart == RestartPolicy("hold")
-    assert RestartPolicy("hold") == RestartPolicy("hold", None, 60_000, "hold")
+    assert system.component("uart").restart == RestartPolicy("backoff", 10, 60_000, "hold")
+    assert system.component("console").restart == RestartPolicy("hold", None)
+
+
+def test_a_component_that_restarts_is_held_by_default_after_its_11th_failure_within_60_s(tmp_path):
+    text = MINIMAL.replace('supervisor = "supervisor"\n\n', 'supervisor = "supervisor"\nrestart = "restart"\n\n', 1)
+    assert load_system(write_system(tmp_path, text)).component("uart").restart == RestartPolicy(
+        "restart", 10, 60_000, "hold")
 
 
 def test_a_restart_limit_reads_with_its_window_and_what_follows(tmp_path):

@@ -1,5 +1,5 @@
 """Wrong arguments from C on both boards: slots outside the table, pointers the caller may
-not use, lease errors, RESTART and COMPONENT_INFO misuse, and a component issuing
+not use, lease errors, RESTART, PING and COMPONENT_INFO misuse, and a component issuing
 thousands of random syscalls. Each gets a defined status (or stops the caller); no
 Python exception leaves the kernel and a bystander component runs exactly as alone."""
 
@@ -182,6 +182,20 @@ def test_restart_by_a_component_that_supervises_nobody_is_refused(info):
     assert f"info: restart the waiter {Error.NO_RIGHTS}" in out
     waiter = info.kernel.process("waiter")
     assert waiter.generation == 0 and waiter.thread.state is State.RECEIVING
+    assert bystander_intact(info)
+
+
+def test_ping_by_a_component_that_supervises_nobody_is_refused_and_sends_nothing(info):
+    assert f"info: ping the waiter {Error.NO_RIGHTS}" in info.output("info_user")
+    waiter = info.kernel.process("waiter")
+    assert waiter.ping is None and waiter.answered_at is None and waiter.thread.state is State.RECEIVING
+    assert bystander_intact(info)
+
+
+def test_ping_of_an_index_that_does_not_exist_or_with_a_timeout_out_of_range_is_a_bad_argument(info):
+    out = info.output("info_user")
+    for what in ("index 0", "index 99", "with timeout 0", "with a timeout past 10 s"):
+        assert f"info: ping {what} {Error.BAD_ARGUMENT}" in out
     assert bystander_intact(info)
 
 

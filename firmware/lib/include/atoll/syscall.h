@@ -87,6 +87,12 @@ static inline void atl__msg_out(const uint32_t v[7], struct atl_msg *m, uint32_t
     }
 }
 
+/* The kernel's PING (a supervisor's heartbeat: label ATL_LABEL_PING, badge 0; no client can send
+ * a kernel label) is answered here, inside atl_recv and atl_reply_recv, so every server loop
+ * answers it without a line of its own: reply through ATL_REPLY_SLOT and receive again. v holds
+ * a RECV's results. */
+static inline void atl__answer_pings(uint32_t slot, uint32_t notification_mask, uint32_t v[7]);
+
 static inline void atl__word_out(uint32_t *out, uint32_t value)
 {
     if (out)
@@ -131,6 +137,7 @@ static inline int atl_recv(uint32_t slot, uint32_t notification_mask, struct atl
 {
     uint32_t v[7] = {slot, notification_mask};
     atl__syscall2(ATL_SYS_RECV, v);
+    atl__answer_pings(slot, notification_mask, v);
     atl__msg_out(v, msg, v[6]);
     return (int)v[0];
 }
@@ -162,8 +169,17 @@ static inline int atl_reply_recv(uint32_t slot, const struct atl_msg *reply, uin
 {
     uint32_t v[7] = {slot, ATL__MSG_ARGS(reply), notification_mask};
     atl__syscall7(ATL_SYS_REPLY_RECV, v);
+    atl__answer_pings(slot, notification_mask, v);
     atl__msg_out(v, msg, v[6]);
     return (int)v[0];
+}
+
+static inline void atl__answer_pings(uint32_t slot, uint32_t notification_mask, uint32_t v[7])
+{
+    while ((int)v[0] == ATL_OK && v[1] == ATL_LABEL_PING && v[6] == 0) {
+        v[0] = slot, v[1] = ATL_LABEL_PING, v[2] = v[3] = v[4] = v[5] = 0, v[6] = notification_mask;
+        atl__syscall7(ATL_SYS_REPLY_RECV, v);
+    }
 }
 
 /* OR the badge bits of the notification capability in slot into its target's word. */
@@ -283,6 +299,20 @@ static inline int atl_restart(uint32_t component)
 {
     uint32_t v[7] = {component};
     atl__syscall1(ATL_SYS_RESTART, v);
+    return (int)v[0];
+}
+
+/* A heartbeat to the component with this index, which the caller must supervise: the kernel's
+ * PING on an endpoint it serves (answered inside its atl_recv/atl_reply_recv). Unanswered within
+ * timeout_us (1 us to ATL_MAX_PING_TIMEOUT_US) while it could have answered, the component is
+ * stopped with fault ATL_FAULT_HUNG, reported to the caller as any fault. *sent (may be NULL):
+ * 1 if a ping is out (this one, or one before it still waiting), 0 if there is nothing to ping
+ * (it serves no endpoint, or it is down and the caller was told). */
+static inline int atl_ping(uint32_t component, uint32_t timeout_us, uint32_t *sent)
+{
+    uint32_t v[7] = {component, timeout_us};
+    atl__syscall2(ATL_SYS_PING, v);
+    atl__word_out(sent, v[1]);
     return (int)v[0];
 }
 

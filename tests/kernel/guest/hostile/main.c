@@ -222,24 +222,25 @@ static void arm_wake_up(void)
 }
 
 /* relative weights of the known numbers (EXIT is chosen apart) */
-static const uint8_t weight[ATL_SYS_COMPONENT_INFO + 1] = {
+static const uint8_t weight[ATL_SYS_PING + 1] = {
     [ATL_SYS_DEBUG_PUTC] = 2, [ATL_SYS_YIELD] = 2, [ATL_SYS_EXIT] = 0, [ATL_SYS_SEND] = 4,
     [ATL_SYS_RECV] = 3, [ATL_SYS_CALL] = 6, [ATL_SYS_REPLY] = 4, [ATL_SYS_REPLY_RECV] = 3,
     [ATL_SYS_NOTIFY] = 4, [ATL_SYS_WAIT] = 2, [ATL_SYS_POLL] = 3, [ATL_SYS_IRQ_ACK] = 2,
     [ATL_SYS_SLEEP] = 2, [ATL_SYS_TIMER_SET] = 3, [ATL_SYS_TIME_NOW] = 2, [ATL_SYS_LEASE_READ] = 6,
     [ATL_SYS_LEASE_WRITE] = 6, [ATL_SYS_CAP_DERIVE] = 6, [ATL_SYS_CAP_REVOKE] = 2,
     [ATL_SYS_CAP_DELETE] = 2, [ATL_SYS_CAP_MOVE] = 4, [ATL_SYS_RESTART] = 3, [ATL_SYS_COMPONENT_INFO] = 5,
+    [ATL_SYS_PING] = 3,
 };
 
 static uint32_t pick_number(void)
 {
     uint32_t r = rnd() % 700;
     if (r == 0)
-        return rnd() % 4 ? ATL_SYS_COMPONENT_INFO + 1 + rnd() % 1000 : rnd() | 0x100u; /* unknown */
+        return rnd() % 4 ? ATL_SYS_PING + 1 + rnd() % 1000 : rnd() | 0x100u; /* unknown */
     if (r == 1)
         return ATL_SYS_EXIT;
     uint32_t total = 0;
-    for (uint32_t n = 0; n <= ATL_SYS_COMPONENT_INFO; n++)
+    for (uint32_t n = 0; n <= ATL_SYS_PING; n++)
         total += weight[n];
     uint32_t w = rnd() % total;
     for (uint32_t n = 0;; n++) {
@@ -334,6 +335,10 @@ static void fuzz_once(void)
         break;
     case ATL_SYS_RESTART:
         v[0] = rnd() % 8 ? rnd() % 10 : rnd();
+        break;
+    case ATL_SYS_PING:
+        v[0] = rnd() % 8 ? rnd() % 10 : rnd();
+        v[1] = rnd() % 4 ? rnd() % 20000 : wild();
         break;
     case ATL_SYS_COMPONENT_INFO:
         v[0] = rnd() % 8 ? rnd() % 10 : rnd();

@@ -1,4 +1,4 @@
-/* COMPONENT_INFO and RESTART as a component that supervises nobody. Finds its own index
+/* COMPONENT_INFO, RESTART and PING as a component that supervises nobody. Finds its own index
  * and the index of the component named "waiter" by name; prints "info: <step> ...". */
 #include <atoll/atoll.h>
 
@@ -41,6 +41,11 @@ int main(void)
     atl_printf("info: restart the waiter %d\n", atl_restart(waiter));
     atl_printf("info: restart index 0 %d\n", atl_restart(0));
     atl_printf("info: restart index 99 %d\n", atl_restart(99));
+    atl_printf("info: ping the waiter %d\n", atl_ping(waiter, 5000u, NULL));
+    atl_printf("info: ping index 0 %d\n", atl_ping(0, 5000u, NULL));
+    atl_printf("info: ping index 99 %d\n", atl_ping(99, 5000u, NULL));
+    atl_printf("info: ping with timeout 0 %d\n", atl_ping(waiter, 0, NULL));
+    atl_printf("info: ping with a timeout past 10 s %d\n", atl_ping(waiter, ATL_MAX_PING_TIMEOUT_US + 1u, NULL));
     atl_printf("info: done\n");
     return 0;
 }
