@@ -52,7 +52,7 @@ demo: $(STAMP) components
 
 test: $(STAMP) system-packages
 	$(PY) -m pytest -n 2 --dist loadfile \
-	  --cov=machine --cov=kernel --cov-branch --cov-report=term:skip-covered tests
+	  --cov=machine --cov=kernel --cov=sysdesc --cov-branch --cov-report=term:skip-covered tests
 
 bench: $(STAMP) system-packages firmware
 	$(PY) bench/run.py

@@ -25,8 +25,7 @@ import re
 import sys
 from typing import Sequence
 
-from kernel import (ImageError, JsonLinesSink, Kernel, LoadError, SystemPolicy, generate_keys, load_any,
-                    load_public_key, pack)
+from kernel import JsonLinesSink, Kernel, LoadError
 from machine import (
     BoardError,
     BufferBackend,
@@ -37,6 +36,7 @@ from machine import (
     known_boards,
     load_board,
 )
+from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
 from .trace import TraceRecorder
 

@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 import capstone
 from elftools.elf.elffile import ELFFile
 
-from kernel import DEBUG_LOG_LINES, Kernel, State, Sys, load_any
+from kernel import DEBUG_LOG_LINES, Kernel, State, Sys
 from machine import BoundedLog, BufferBackend, Machine, MachineDebug
+from sysdesc import load_any
 
 from . import views
 

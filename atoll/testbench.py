@@ -33,9 +33,10 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from kernel import DEBUG_LOG_LINES, Kernel, load_any
+from kernel import DEBUG_LOG_LINES, Kernel
 from kernel.process import State
 from machine import BoundedLog, BufferBackend, Fault, FaultKind, Machine, Stop, load_board
+from sysdesc import load_any
 
 __all__ = ["BenchError", "BenchTimeout", "Component", "Device", "DeviceSnapshot", "Edge", "ExpectTimeout",
            "GpioPort", "PeriodCheck", "UartPort", "seconds"]

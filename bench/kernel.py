@@ -69,15 +69,15 @@ from unicorn.unicorn_const import (  # noqa: E402
 
 from kernel.abi import Right  # noqa: E402
 from kernel.caps import CapKind  # noqa: E402
-from kernel.image import load_system  # noqa: E402
 from kernel.kernel import Kernel  # noqa: E402
-from kernel.interface import parse_interface  # noqa: E402
 from kernel.monitor import Monitor  # noqa: E402
-from kernel.policy import parse_policy  # noqa: E402
 from machine import add_native_hook, function_address, native_library  # noqa: E402
 from machine.elf import read_elf, symbols  # noqa: E402
 from machine.host.uart import BufferBackend  # noqa: E402
 from machine.machine import Machine  # noqa: E402
+from sysdesc.description import load_system  # noqa: E402
+from sysdesc.interface import parse_interface  # noqa: E402
+from sysdesc.policy import parse_policy  # noqa: E402
 
 BOARDS = ("mps2-an385", "hifive1")
 ISA_OF = {"mps2-an385": "armv7m", "hifive1": "rv32imac"}

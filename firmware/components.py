@@ -33,7 +33,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from atoll.toolchain import ToolchainError, build, compiler_command  # noqa: E402
-from kernel import abi, interface  # noqa: E402
+from kernel import abi  # noqa: E402
+from sysdesc import interface  # noqa: E402
 
 
 def library_sources() -> list[Path]:

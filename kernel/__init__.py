@@ -1,9 +1,10 @@
 """kernel: the microkernel — objects, capabilities, syscalls, IPC, scheduling, faults, the monitor.
 
 It drives a `machine.Machine` through the machine's public names only and never
-imports `atoll`. Its public names are below. They are imported on first use
-(PEP 562), so that `python -m kernel.abi` and `python -m kernel.interface` run
-their module once, as the program, without the package having imported it first.
+imports `sysdesc` or `atoll`: it boots from a `SystemSpec` that sysdesc read and checked,
+and enforces the rules it carries (kernel/rules.py). Its public names are below. They are
+imported on first use (PEP 562), so that `python -m kernel.abi` runs its module once, as
+the program, without the package having imported it first.
 """
 
 from __future__ import annotations
@@ -14,17 +15,12 @@ import importlib
 _EXPORTS = {
     **dict.fromkeys(("Error", "FaultCode", "Label", "Right", "Sys"), "abi"),
     **dict.fromkeys(("Capability", "CapKind", "CapTable", "SyscallError"), "caps"),
-    **dict.fromkeys(("ComponentSpec", "EndpointSpec", "ImageError", "NotificationSpec", "RestartPolicy",
-                     "SystemSpec", "load_system"), "image"),
-    **dict.fromkeys(("Interface", "InterfaceError", "load_interface"), "interface"),
     **dict.fromkeys(("DEBUG_LOG_LINES", "Kernel", "KernelSnapshot", "Stats"), "kernel"),
     "LoadError": "loader",
     "IpcEvent": "process",
     **dict.fromkeys(("JsonLinesSink", "Monitor"), "monitor"),
-    **dict.fromkeys(("fingerprint", "generate_keys", "load_any", "load_private_key", "load_public_key",
-                     "open_image", "pack", "unpacked", "verify"), "package"),
-    **dict.fromkeys(("Decision", "Policy", "PolicyError", "SystemPolicy", "load_policy"), "policy"),
     **dict.fromkeys(("Endpoint", "Process", "State", "Thread"), "process"),
+    **dict.fromkeys(("Interface", "LeaseSpec", "Method", "Policy", "RestartPolicy", "Rule"), "rules"),
 }
 
 __all__ = sorted(_EXPORTS)

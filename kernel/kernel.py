@@ -61,7 +61,7 @@ from .abi import (
 )
 from .caps import Capability, CapKind, SyscallError
 from .fastpath import FastPath
-from .image import RestartPolicy
+from .rules import RestartPolicy
 from .monitor import Monitor
 from .loader import FrameAllocator, LoadError, build_space, check_component, load_image
 from .process import Endpoint, IpcEvent, Message, Process, Reply, State, Thread
@@ -321,7 +321,7 @@ class Kernel:
         self._schedule()
 
     def boot(self, system) -> None:
-        """Build everything a SystemSpec (kernel.image) describes, then start it.
+        """Build everything a SystemSpec (sysdesc) describes, then start it.
 
         The capabilities come from `system.capabilities_of`, the one statement of
         who holds what; nothing else is granted.

@@ -38,7 +38,7 @@ import json
 from typing import IO, Callable
 
 from .abi import MESSAGE_REGISTERS
-from .policy import Policy
+from .rules import Policy
 from .process import Endpoint, Message
 
 #: audit records kept in memory

@@ -1,6 +1,6 @@
 """Checked reading of TOML files: errors that name the file, the key and the problem.
 
-Board files (machine/board.py) and system descriptions (kernel/image.py) are read
+Board files (machine/board.py) and system descriptions (sysdesc/description.py) are read
 the same way: `read_toml` turns unreadable, non-UTF-8 or malformed files (integers
 outside TOML's 64-bit range and nesting too deep to parse included) into one line
 each, and a `TomlChecker` reads typed values out of tables, raising the loader's own

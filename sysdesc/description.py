@@ -28,9 +28,11 @@ from typing import Any
 
 from machine import PAGE_SIZE, BoardError, BoardSpec, TomlChecker, load_board, read_toml
 
-from .abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
-from .interface import Interface, InterfaceError, load_interface
-from .policy import Policy, PolicyError, load_policy
+from kernel.abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
+from kernel.rules import DEFAULT_RESTART_WINDOW_MS, LIMIT_ACTIONS, RESTART_ACTIONS, Interface, Policy, RestartPolicy
+
+from .interface import InterfaceError, load_interface
+from .policy import PolicyError, load_policy
 
 ADDRESS_LIMIT = 1 << 32
 #: priorities: 0 is the most urgent
@@ -49,35 +51,9 @@ class ImageError(ValueError):
     """A system description or packed image that cannot be used; one line naming file, key and problem."""
 
 
-#: what happens when a component faults (or exits with a nonzero code)
-RESTART_ACTIONS = ("restart", "backoff", "hold", "reboot")
-#: what happens when a component fails more often than its limit allows
-LIMIT_ACTIONS = ("hold", "reboot")
+#: the largest restart limit and window a description may set
 MAX_RESTART_LIMIT = 1000
 MAX_RESTART_WINDOW_MS = 24 * 3600 * 1000
-#: the limit a component that restarts (restart, backoff) has when its description sets none:
-#: an 11th failure within 60 s holds it (stopped, reported once in the kernel's log), so a
-#: crash loop costs ten restarts (about 4 s under the supervisor's backoff) and then nothing;
-#: a component that fails now and then, less than once in 6 s on average, never meets it
-DEFAULT_RESTART_LIMIT = 10
-DEFAULT_RESTART_WINDOW_MS = 60_000
-
-
-@dataclass(frozen=True)
-class RestartPolicy:
-    """A component's restart policy (`restart`, `restart_limit`, `restart_window_ms`, `restart_then`).
-
-    restart: restarted at once; backoff: restarted after a delay that doubles with each
-    fault (its supervisor's); hold: stays stopped for inspection; reboot: every component
-    is restarted. A component that restarts and fails more than `limit` times within
-    `window_ms` gets `then` (hold or reboot) instead: by default an 11th failure within
-    60 s holds it. `limit` None (only through the kernel's Python API) never limits.
-    """
-
-    action: str
-    limit: int | None = DEFAULT_RESTART_LIMIT
-    window_ms: int = DEFAULT_RESTART_WINDOW_MS
-    then: str = "hold"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Server interfaces as data: `servers/<name>/<name>.idl.toml`, read into a checked `Interface`.
+"""Server interfaces as data: `servers/<name>/<name>.idl.toml`, read into a checked `Interface`
+(the kernel's runtime type, kernel/rules.py).
 
 An interface names a server's methods, each with a number, how many message
 registers its request and its reply use, the leases a request carries, and a
@@ -38,11 +39,11 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from dataclasses import dataclass
 
 from machine import TomlChecker, read_toml
 
-from .abi import LEASE_READABLE, LEASE_WRITABLE, MAX_LEASE_BYTES, MAX_LEASES, MESSAGE_REGISTERS
+from kernel.abi import LEASE_READABLE, LEASE_WRITABLE, MAX_LEASE_BYTES, MAX_LEASES, MESSAGE_REGISTERS
+from kernel.rules import Interface, LeaseSpec, Method
 
 #: interface ids fit the label's upper 16 bits below the kernel's own labels (0xFFFF_FFxx)
 MAX_INTERFACE_ID = 0xFFFE
@@ -52,52 +53,6 @@ LEASE_RIGHTS = {"read": LEASE_READABLE, "write": LEASE_WRITABLE, "read-write": L
 
 class InterfaceError(ValueError):
     """An interface file that cannot be used; one line naming the file, key and problem."""
-
-
-@dataclass(frozen=True)
-class LeaseSpec:
-    rights: int          # LEASE_READABLE / LEASE_WRITABLE bits the lease must have exactly
-    max: int             # its largest length in bytes
-    optional: bool       # a request may leave it (and every lease after it) out
-
-
-@dataclass(frozen=True)
-class Method:
-    name: str
-    number: int
-    args: int            # request message registers in use; the others must be 0
-    reply: int           # reply message registers in use; the others must be 0
-    leases: tuple[LeaseSpec, ...]
-    doc: str
-
-
-@dataclass(frozen=True)
-class Interface:
-    name: str
-    id: int
-    doc: str
-    methods: tuple[Method, ...]
-    path: pathlib.Path
-
-    def label(self, method: str) -> int:
-        return self.id << 16 | self.method(method).number
-
-    def qualified(self, method: Method) -> str:
-        """How policies and the audit log name `method`: "iface.method"."""
-        return f"{self.name}.{method.name}"
-
-    def method(self, name: str) -> Method:
-        for m in self.methods:
-            if m.name == name:
-                return m
-        raise KeyError(f"interface {self.name} has no method {name!r}")
-
-    def by_label(self, label: int) -> Method | None:
-        """The method a request label names, or None (another interface, or no such method)."""
-        if label >> 16 != self.id:
-            return None
-        number = label & 0xFFFF
-        return next((m for m in self.methods if m.number == number), None)
 
 
 class _Checker(TomlChecker):
@@ -235,7 +190,7 @@ def write_header(interface: Interface, include_dir: pathlib.Path) -> pathlib.Pat
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m kernel.interface FILE.idl.toml INCLUDE_DIR", file=sys.stderr)
+        print("usage: python -m sysdesc.interface FILE.idl.toml INCLUDE_DIR", file=sys.stderr)
         return 2
     try:
         write_header(load_interface(argv[0]), pathlib.Path(argv[1]))

@@ -56,7 +56,7 @@ from machine import known_boards, load_board
 
 from machine import read_toml
 
-from .image import ImageError, SystemSpec, load_system, parse_system
+from .description import ImageError, SystemSpec, load_system, parse_system
 
 FORMAT = "atoll-image"
 VERSION = 1

@@ -1,6 +1,7 @@
 """Security policies: which component may call which server's methods.
 
-A system description names its policy file (`[system] policy = "demo.policy.toml"`);
+A system description names its policy file (`[system] policy = "demo.policy.toml"`),
+read here into a checked `Policy` (the kernel's runtime type, kernel/rules.py);
 the kernel's monitor (kernel/monitor.py) checks every IPC request and reply against
 it before any byte is delivered. A policy is a list of rules, tried in order; the
 first that matches decides, and a request no rule matches is denied:
@@ -27,23 +28,18 @@ and which rules never decide anything (`unused_rules`) — `atoll policy check`.
 
 from __future__ import annotations
 
-import fnmatch
 import pathlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from machine import TomlChecker, read_toml
 
-from .interface import Interface
+from kernel.rules import AUDIT_LEVELS, DEFAULT_RULE, MODES, Interface, Policy, Rule
 
 if TYPE_CHECKING:
-    from .image import SystemSpec
+    from .description import SystemSpec
 
-MODES = ("enforce", "permissive")
-AUDIT_LEVELS = ("none", "denied", "all")
 ACTIONS = ("allow", "deny")
-#: the name the audit log gives a decision no rule made
-DEFAULT_RULE = "default deny"
 #: names the monitor's audit log and `SystemPolicy` give decisions no rule made; no rule may take one
 RESERVED_RULE_NAMES = (DEFAULT_RULE, "shape", "reply to an allowed request", "no capability", "no such method",
                        "no policy")
@@ -51,45 +47,6 @@ RESERVED_RULE_NAMES = (DEFAULT_RULE, "shape", "reply to an allowed request", "no
 
 class PolicyError(ValueError):
     """A policy file that cannot be used; one line naming the file, rule and key."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    allow: bool
-    sources: tuple[str, ...]      # component names, or ("*",)
-    destinations: tuple[str, ...]
-    methods: tuple[str, ...]      # "iface.method", "iface.*" or "*"
-
-    def matches(self, source: str, destination: str, method: str | None) -> bool:
-        """`method` is "iface.method", or None for an endpoint without an interface."""
-        if "*" not in self.sources and source not in self.sources:
-            return False
-        if "*" not in self.destinations and destination not in self.destinations:
-            return False
-        for pattern in self.methods:
-            if pattern == "*" or (method is not None and fnmatch.fnmatchcase(method, pattern)):
-                return True
-        return False
-
-
-@dataclass(frozen=True)
-class Policy:
-    path: pathlib.Path
-    mode: str
-    audit: str
-    rules: tuple[Rule, ...]
-
-    @property
-    def permissive(self) -> bool:
-        return self.mode == "permissive"
-
-    def decide(self, source: str, destination: str, method: str | None) -> tuple[bool, str]:
-        """(allowed, the deciding rule's name) for one request, by the rules alone."""
-        for rule in self.rules:
-            if rule.matches(source, destination, method):
-                return rule.allow, rule.name
-        return False, DEFAULT_RULE
 
 
 class _Checker(TomlChecker):

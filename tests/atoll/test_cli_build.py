@@ -9,8 +9,8 @@ import pathlib
 import subprocess
 import sys
 
-from kernel.package import open_image
-from tests.kernel.test_image_files import MINIMAL, write_system
+from sysdesc.package import open_image
+from tests.sysdesc.test_image_files import MINIMAL, write_system
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}

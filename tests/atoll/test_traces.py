@@ -21,8 +21,9 @@ from vcd.reader import TokenKind, tokenize
 
 from atoll.trace import TraceRecorder
 from atoll.vcd import VcdRecorder
-from kernel import Kernel, load_any
+from kernel import Kernel
 from machine import Machine, load_board
+from sysdesc import load_any
 from firmware import components
 from tests.conftest import ROOT
 

@@ -23,8 +23,8 @@ import pytest
 
 from atoll.testbench import Device
 from kernel.abi import Error
-from kernel.interface import load_interface
 from machine import read_elf, symbols
+from sysdesc.interface import load_interface
 from tests.conftest import BOARDS, ROOT
 
 pytestmark = pytest.mark.atoll(image="firmware/images/smart-home-{board}.toml", uarts=("uart0", "uart1"))

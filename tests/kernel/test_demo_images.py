@@ -11,9 +11,10 @@ import re
 
 import pytest
 
-from kernel import Kernel, load_system
+from kernel import Kernel
 from kernel.process import State
 from machine import BufferBackend, Machine, Perm
+from sysdesc import load_system
 from firmware import components
 from tests.conftest import ROOT
 

@@ -29,12 +29,12 @@ import pytest
 
 from kernel import DEBUG_LOG_LINES, JsonLinesSink
 from kernel.abi import FaultCode
-from kernel.image import load_system
 from kernel.kernel import IRQ_STORM_ACKS, IRQ_STORM_MS, Kernel
 from kernel.monitor import AUDIT_RATE, RECORDS, VERDICTS
 from kernel.process import State
 from machine import BufferBackend, Machine
 from machine.peripherals.gpio_pads import EDGE_LOG
+from sysdesc.description import load_system
 from tests.kernel.system_harness import BOARDS, ISA_OF, System, guests  # noqa: F401  (fixture)
 
 

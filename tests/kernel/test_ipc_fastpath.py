@@ -22,12 +22,12 @@ import pytest
 
 from kernel.abi import Right
 from kernel.caps import CapKind
-from kernel.image import RestartPolicy
-from kernel.interface import parse_interface
 from kernel.kernel import Kernel
 from kernel.monitor import Monitor
-from kernel.policy import parse_policy
+from kernel.rules import RestartPolicy
 from machine import Machine, read_elf, symbols
+from sysdesc.interface import parse_interface
+from sysdesc.policy import parse_policy
 from tests.kernel.system_harness import BOARDS, ISA_OF, guests  # noqa: F401  (fixture)
 
 ROUNDS = 2000
@@ -213,7 +213,7 @@ def test_the_demo_images_run_alike_with_and_without_the_fast_path(board):
     # then but seldom taken: what this checks is that arming, syncing and the machine's
     # trap front change nothing in a whole system.
     from firmware import components
-    from kernel import load_system
+    from sysdesc import load_system
     from machine import BufferBackend
     from tests.conftest import ROOT
 

@@ -13,11 +13,11 @@ from elftools.elf.elffile import ELFFile
 
 from atoll.toolchain import build
 from kernel.abi import COMPONENT_BASE, COMPONENT_LIMIT
-from kernel.image import ComponentSpec, SystemSpec
 from kernel.kernel import Kernel
 from kernel.loader import FrameAllocator, LoadError
 from machine import PAGE_SIZE, Machine, Perm
 from machine.elf import MACHINES
+from sysdesc.description import ComponentSpec, SystemSpec
 from tests.kernel.system_harness import BOARDS, ISA_OF, System, guests  # noqa: F401  (fixture)
 
 HERE = pathlib.Path(__file__).resolve().parent / "guest_ld"

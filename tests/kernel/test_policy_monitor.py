@@ -16,9 +16,9 @@ import pathlib
 import pytest
 
 from kernel.abi import Error
-from kernel.image import load_system
 from kernel.kernel import Kernel
 from machine import Machine
+from sysdesc.description import load_system
 from scenario import BYSTANDER_PRIORITY, statuses
 from system_harness import BOARDS, ISA_OF, ROOT, guests  # noqa: F401  (fixture)
 

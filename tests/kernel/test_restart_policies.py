@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.image import RestartPolicy
 from kernel.process import State
+from kernel.rules import RestartPolicy
 from machine import Fault, FaultKind
 from scenario import add_bystander, bystander_intact
 from system_harness import BOARDS, System, guests  # noqa: F401  (fixture)

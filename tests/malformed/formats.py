@@ -19,14 +19,14 @@ import pathlib
 from dataclasses import dataclass
 from typing import Callable
 
-from kernel.image import ImageError, load_system
-from kernel.interface import InterfaceError, load_interface
 from kernel.kernel import Kernel
 from kernel.loader import LoadError, check_component
-from kernel.package import load_private_key, load_public_key, unpacked
-from kernel.policy import PolicyError, load_policy
 from machine import Machine
 from machine.board import BoardError, load_board
+from sysdesc.description import ImageError, load_system
+from sysdesc.interface import InterfaceError, load_interface
+from sysdesc.package import load_private_key, load_public_key, unpacked
+from sysdesc.policy import PolicyError, load_policy
 from tests.malformed.samples import (
     BOARD,
     DESCRIPTION,

@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from atoll.toolchain import build
-from kernel.package import FORMAT, MANIFEST, SIGNATURE, VERSION, signature_entry
 from machine.board import BOARDS_DIR
+from sysdesc.package import FORMAT, MANIFEST, SIGNATURE, VERSION, signature_entry
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import pytest
 
 from kernel.loader import LoadError
-from kernel.package import signature_entry
+from sysdesc.package import signature_entry
 from tests.malformed.formats import FORMATS, Format, prepare
 from tests.malformed.samples import EHDR, PHDR, ROOT, SHDR, SIGNER, archive, entries, key_from_seed, make_seeds
 
@@ -346,7 +346,7 @@ def seeds():
 #: findings that are known bugs in files this suite leaves to their owners: (format, exception type,
 #: the repository file it escaped from) -> why. They are kept out of the main test and pinned by a
 #: strict xfail below, so fixing the bug fails that xfail (then remove the entry). Empty at present:
-#: the one this fuzzer found (kernel/image.py let OSError out for an elf or board path longer than
+#: the one this fuzzer found (sysdesc/description.py let OSError out for an elf or board path longer than
 #: the file system allows) was fixed by its owner.
 KNOWN_BUGS: dict[tuple[str, str, str], str] = {}
 

@@ -28,9 +28,9 @@ import pytest
 from atoll import cli
 from kernel.kernel import Kernel
 from kernel.loader import LoadError
-from kernel.package import fingerprint, open_image, pack
 from machine import ElfError, Machine, read_elf, symbols
 from machine.board import BoardError, load_board
+from sysdesc.package import fingerprint, open_image, pack
 from tests.malformed import make_corpus
 from tests.malformed.formats import BOOT, DESCRIPTION_FILE, FORMATS, OUTPUT, RUN, SIGNED, Format, prepare, write_boot
 from tests.malformed.samples import (
@@ -562,7 +562,7 @@ def test_a_valid_build_still_replaces_the_output_so_the_refusals_above_can_fail(
     assert (workspace / OUTPUT).read_bytes() != before
 
 
-# -- what the fixes in machine/ and kernel/package.py hold --------------------------------------
+# -- what the fixes in machine/ and sysdesc/package.py hold --------------------------------------
 
 
 @pytest.mark.parametrize("case", ["sections_past_end", "sections_truncated", "section_names_index_out_of_range"])

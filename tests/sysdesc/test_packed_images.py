@@ -13,10 +13,10 @@ import zipfile
 
 import pytest
 
-from kernel.image import ImageError, load_system
-from kernel.package import describe, load_any, open_image, pack, unpacked, verify
 from machine import load_board
-from tests.kernel.test_image_files import MINIMAL, write_system
+from sysdesc.description import ImageError, load_system
+from sysdesc.package import describe, load_any, open_image, pack, unpacked, verify
+from tests.sysdesc.test_image_files import MINIMAL, write_system
 
 
 @pytest.fixture

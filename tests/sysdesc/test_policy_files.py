@@ -1,4 +1,4 @@
-"""Policy files: a valid one loads against its system, and every rule of kernel/policy.py has a bad
+"""Policy files: a valid one loads against its system, and every rule of sysdesc/policy.py has a bad
 fixture with its exact message, alone and through the description that names it.
 
 Each file in `bad_policies/` is `MINIMAL` below with one thing broken, named after the error it
@@ -16,9 +16,10 @@ import tomllib
 
 import pytest
 
-from kernel.image import ImageError, SystemSpec, load_system
-from kernel.interface import load_interface
-from kernel.policy import DEFAULT_RULE, RESERVED_RULE_NAMES, Policy, PolicyError, Rule, load_policy
+from kernel.rules import DEFAULT_RULE, Policy, Rule
+from sysdesc.description import ImageError, SystemSpec, load_system
+from sysdesc.interface import load_interface
+from sysdesc.policy import RESERVED_RULE_NAMES, PolicyError, load_policy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BAD = pathlib.Path(__file__).resolve().parent / "bad_policies"

@@ -1,5 +1,5 @@
 """Interface files: the shipped ones load, their C headers carry `id << 16 | number`, and every
-rule of kernel/interface.py has a bad fixture with its exact message.
+rule of sysdesc/interface.py has a bad fixture with its exact message.
 
 Each file in `bad_interfaces/` is `MINIMAL` below with one thing broken, named after the error
 it triggers (`<rule>.idl.toml`). A new rule gets a fixture and a line in `EXPECTED`; a fixture
@@ -18,8 +18,8 @@ import pytest
 
 from atoll.toolchain import COMMON_FLAGS, ISA_FLAGS, compiler_command
 from kernel.abi import LEASE_READABLE, LEASE_WRITABLE
-from kernel.interface import (Interface, InterfaceError, LeaseSpec, Method, _c_constants, c_header, load_interface,
-                              main, write_header)
+from kernel.rules import Interface, LeaseSpec, Method
+from sysdesc.interface import InterfaceError, _c_constants, c_header, load_interface, main, write_header
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BAD = pathlib.Path(__file__).resolve().parent / "bad_interfaces"
@@ -412,11 +412,11 @@ def test_write_header_puts_the_header_under_idl_and_leaves_an_unchanged_one_alon
     assert path.stat().st_mtime_ns == stamp
 
 
-# -- python -m kernel.interface FILE INCLUDE_DIR ----------------------------------------------
+# -- python -m sysdesc.interface FILE INCLUDE_DIR ----------------------------------------------
 
 
 def run_module(*args: str | pathlib.Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kernel.interface", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "sysdesc.interface", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -444,4 +444,4 @@ def test_the_module_given_a_good_file_writes_its_header_and_exits_0(tmp_path):
 def test_the_module_given_wrong_arguments_prints_its_usage_and_returns_2(capsys):
     assert main([]) == 2
     assert main(["one", "two", "three"]) == 2
-    assert capsys.readouterr().err == "usage: python -m kernel.interface FILE.idl.toml INCLUDE_DIR\n" * 2
+    assert capsys.readouterr().err == "usage: python -m sysdesc.interface FILE.idl.toml INCLUDE_DIR\n" * 2

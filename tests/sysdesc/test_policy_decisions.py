@@ -15,11 +15,12 @@ from types import SimpleNamespace
 import pytest
 
 from kernel.abi import MESSAGE_REGISTERS
-from kernel.image import SystemSpec, load_system, parse_system
 from kernel.monitor import Monitor
-from kernel.policy import DEFAULT_RULE, Decision, Edge, Policy, Rule, SystemPolicy
 from kernel.process import Endpoint, Message
-from tests.kernel.test_policy_files import MINIMAL, SYSTEM, write_system
+from kernel.rules import DEFAULT_RULE, Policy, Rule
+from sysdesc.description import SystemSpec, load_system, parse_system
+from sysdesc.policy import Decision, Edge, SystemPolicy
+from tests.sysdesc.test_policy_files import MINIMAL, SYSTEM, write_system
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 IMAGES = ROOT / "firmware" / "images"

@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kernel.image import ImageError
-from kernel.package import (fingerprint, generate_keys, load_any, load_private_key, load_public_key, open_image,
+from sysdesc.description import ImageError
+from sysdesc.package import (fingerprint, generate_keys, load_any, load_private_key, load_public_key, open_image,
                             pack, signature_entry, unpacked, verify)
-from tests.kernel.test_image_files import write_system
-from tests.kernel.test_packed_images import entries_of, rewrite, shape
+from tests.sysdesc.test_image_files import write_system
+from tests.sysdesc.test_packed_images import entries_of, rewrite, shape
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """System descriptions: valid ones load, and every rule has a bad fixture with its exact message.
 
 Each file in `bad_images/` is the minimal description below with one thing broken, named after
-the error it triggers. A new rule in `kernel/image.py` gets a fixture and a line in `EXPECTED`;
+the error it triggers. A new rule in `sysdesc/description.py` gets a fixture and a line in `EXPECTED`;
 a fixture without a line (or a line without a fixture) fails the suite. ELF files are checked
 last and only for existence, so the fixtures need none, except those for `system.policy` (read
 after the ELF check), which name the placeholder files in `bad_images/placeholder_elf/`;
@@ -16,8 +16,9 @@ import tomllib
 import pytest
 
 from kernel.abi import Right
-from kernel.image import ImageError, RestartPolicy, SystemSpec, load_system
+from kernel.rules import RestartPolicy
 from machine import load_board
+from sysdesc.description import ImageError, SystemSpec, load_system
 
 BAD = pathlib.Path(__file__).resolve().parent / "bad_images"
 ROOT = pathlib.Path(__file__).resolve().parents[2]
