@@ -202,7 +202,7 @@ def c_header() -> str:
         "/* syscall numbers */",
     ]
     out += [f"#define ATL_SYS_{s.name} {s.value}" for s in Sys]
-    out += [f"#define ATL_SYS_COUNT {len(Sys)}   /* numbers 0 to ATL_SYS_COUNT - 1 */"]
+    out += ["/* syscall numbers run from 0 to ATL_SYSCALL_COUNT - 1 */", f"#define ATL_SYSCALL_COUNT {len(Sys)}"]
     out += ["", "/* status codes: 0 or negative */"]
     out += [f"#define ATL_{('E_' + e.name) if e.value else e.name} ({e.value})" for e in Error]
     out += ["", "/* capability rights */"]

@@ -58,5 +58,5 @@ def test_a_handler_named_after_another_syscall_is_refused():
 
 
 def test_the_c_header_gives_the_count_of_syscall_numbers():
-    assert f"#define ATL_SYS_COUNT {len(Sys)} " in abi.c_header()
-    assert sorted(Sys) == list(range(len(Sys)))   # the numbers are 0 to ATL_SYS_COUNT - 1
+    assert f"\n#define ATL_SYSCALL_COUNT {len(Sys)}\n" in abi.c_header()
+    assert sorted(Sys) == list(range(len(Sys)))   # the numbers are 0 to ATL_SYSCALL_COUNT - 1
