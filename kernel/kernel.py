@@ -1,24 +1,9 @@
 """The kernel: processes on a machine, and the public face of the modules that run them.
 
-`Kernel` wires one machine to the kernel's modules, each named after one noun and
-working on the one `KernelState` (kernel/state.py):
-
-- boot.py: building a system (processes, endpoints, grants, interrupt routes,
-  supervision) from a description or step by step;
-- trap.py: the trap path, from the machine's hook through `syscalls.TABLE` to
-  the handler's results, then the dispatcher and, after IPC, the fast path;
-- scheduler.py: the ready queues and the dispatcher (switches, time slices);
-- ipc.py: send, receive, reply, notify, and the copies leases make;
-- interrupts.py: interrupt lines as notification bits, acks, storms;
-- timers.py: sleeps and notification timers on the machine's clock;
-- faults.py: faults, exits, stops, restart policies, restarts and reboots;
-- heartbeats.py: supervisors' PINGs and the HUNG fault;
-- debuglog.py: components' debug output;
-- fastpath.py: the IPC fast path in C, armed and synced through `FastPath`.
-
-Paths through them are described in docs/ARCHITECTURE.md (and DESIGN.md section 2).
-What guests make the kernel remember is bounded: the debug and IPC logs keep their
-newest entries and count the rest.
+`Kernel` wires one machine to the kernel's modules, each named after one noun (boot,
+trap, scheduler, ipc, interrupts, timers, faults, heartbeats, debuglog, fastpath; the
+table in docs/ARCHITECTURE.md says what each does), all working on one `KernelState`
+(kernel/state.py). Tools build, run, look up, fault and restart through it.
 
 Snapshots: `snapshot()` copies the fields of `KernelState`, and nothing else, together
 with the machine's state (machine/snapshot.py); `restore()` puts a fresh copy of them
