@@ -15,7 +15,8 @@ import importlib
 _EXPORTS = {
     **dict.fromkeys(("Error", "FaultCode", "Label", "Right", "Sys"), "abi"),
     **dict.fromkeys(("Capability", "CapKind", "CapTable", "SyscallError"), "caps"),
-    **dict.fromkeys(("DEBUG_LOG_LINES", "Kernel", "KernelSnapshot", "Stats"), "kernel"),
+    **dict.fromkeys(("Kernel", "KernelSnapshot"), "kernel"),
+    **dict.fromkeys(("DEBUG_LOG_LINES", "KernelState", "Stats"), "state"),
     "LoadError": "loader",
     "IpcEvent": "process",
     **dict.fromkeys(("JsonLinesSink", "Monitor"), "monitor"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import pathlib
+import struct
 import sys
 from dataclasses import dataclass
 
@@ -152,21 +153,24 @@ MAX_LEASE_BYTES = 64 * 1024
 CAP_SLOTS = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lease:
-    """The in-memory layout of one lease descriptor (in an array the CALL points to).
+    """One lease descriptor, as the caller's array holds it (`struct atl_lease`, LEASE_LAYOUT):
 
     struct atl_lease { uint32_t address; uint32_t length; uint32_t rights; };
     rights: ATL_LEASE_READABLE (the server may read it) | ATL_LEASE_WRITABLE (may write it)
-    The array (struct atl_leases) is preceded by a uint32_t count.
+    The array (struct atl_leases) is a uint32_t count (LEASES_COUNT_LAYOUT), then up to
+    MAX_LEASES of them.
     """
 
     address: int
     length: int
     rights: int
 
-    SIZE = 12
 
+#: the layouts of struct atl_lease and of the count that opens struct atl_leases (little-endian)
+LEASE_LAYOUT = struct.Struct("<3I")
+LEASES_COUNT_LAYOUT = struct.Struct("<I")
 
 LEASE_READABLE = 1
 LEASE_WRITABLE = 2
@@ -198,6 +202,7 @@ def c_header() -> str:
         "/* syscall numbers */",
     ]
     out += [f"#define ATL_SYS_{s.name} {s.value}" for s in Sys]
+    out += ["/* syscall numbers run from 0 to ATL_SYSCALL_COUNT - 1 */", f"#define ATL_SYSCALL_COUNT {len(Sys)}"]
     out += ["", "/* status codes: 0 or negative */"]
     out += [f"#define ATL_{('E_' + e.name) if e.value else e.name} ({e.value})" for e in Error]
     out += ["", "/* capability rights */"]

@@ -23,6 +23,12 @@ The Python kernel stays the authority, by two rules:
   CALL would have; then it disarms. So no Python code ever sees a stale kernel,
   and arming lasts at most until the CPU stops.
 
+It reaches the kernel through a small public interface: the kernel's state
+(`KernelState`: the running thread, ready queues, statistics, IPC log, monitor),
+the trap path's syscall register ids (`Traps.register_ids`), the dispatcher's
+`slice_started` and IPC's `install_reply`, and the observers `on_switch` and
+`on_syscall`; it never touches another module's private attributes.
+
 Both paths leave the guest in the same state: `tests/kernel/test_ipc_fastpath.py`
 runs the same systems with and without it and compares registers, memory, logs
 and statistics.
@@ -50,7 +56,8 @@ if TYPE_CHECKING:
 _SOURCE = pathlib.Path(__file__).with_name("native") / "fastpath.c"
 #: fastpath.c's EVENTS; its MESSAGE_REGISTERS is the ABI's, 4
 EVENTS = 4096
-assert MESSAGE_REGISTERS == 4, "kernel/native/fastpath.c hands over four message registers"
+if MESSAGE_REGISTERS != 4:
+    raise ImportError(f"kernel/native/fastpath.c hands over four message registers, the ABI has {MESSAGE_REGISTERS}")
 
 
 class _Thread(ctypes.Structure):
@@ -86,6 +93,8 @@ class FastPathError(RuntimeError):
 class FastPath:
     def __init__(self, kernel: "Kernel") -> None:
         self.kernel = kernel
+        #: the kernel's state, read and (in `_take_in`) changed as the Python CALL would
+        self.state = kernel.state
         machine = kernel.machine
         lib = native_library(_SOURCE)
         uclib = binding.uclib
@@ -96,7 +105,7 @@ class FastPath:
         s.context_save = address(uclib.uc_context_save)
         s.context_restore = address(uclib.uc_context_restore)
         s.executed = machine.counter.executed_address
-        s.ids[:] = kernel._arg_ids + [kernel.cpu._id(kernel._number_reg)]
+        s.ids[:] = kernel.traps.register_ids
         traps = type(kernel.cpu).SYSCALL_TRAPS
         s.intno[:] = (traps[0], traps[-1])
         s.sys_call, s.sys_reply_recv = Sys.CALL, Sys.REPLY_RECV
@@ -112,7 +121,8 @@ class FastPath:
         """Arm the pair the running thread forms with the server of its last CALL, if it can
         go fast: see the module's docstring for the conditions."""
         k = self.kernel
-        client = k.current
+        st = self.state
+        client = st.current
         if client is None or client.last_call is None or not k.machine.executing \
                 or k.on_switch is not None or k.on_syscall is not None:
             return
@@ -133,8 +143,8 @@ class FastPath:
             return
         checked = None
         s = self._s
-        if k.monitor is not None:
-            allowance = k.monitor.fast_allowance(client.name, ep, label)
+        if st.monitor is not None:
+            allowance = st.monitor.fast_allowance(client.name, ep, label)
             if allowance is None:
                 return
             s.request_registers, s.reply_registers, verdict = allowance
@@ -143,7 +153,7 @@ class FastPath:
         else:
             s.request_registers = s.reply_registers = MESSAGE_REGISTERS
             s.any_label = 1
-        best = k.scheduler.best()
+        best = st.scheduler.best()
         top = LEVELS if best is None else best.priority
         machine = k.machine
         client_space = machine.space_index(client.process.space)
@@ -180,19 +190,21 @@ class FastPath:
 
     def _take_in(self, calls: int, replies: int) -> None:
         k = self.kernel
+        st = self.state
         s = self._s
         client, server, ep, checked = self._pair
-        k.stats.syscalls += calls + replies
-        k.stats.fastpath += calls + replies
-        k.stats.switches += calls + replies
-        k.stats.ipc += calls
+        stats = st.stats
+        stats.syscalls += calls + replies
+        stats.fastpath += calls + replies
+        stats.switches += calls + replies
+        stats.ipc += calls
         if checked is not None:
-            k.monitor.allowed += calls + replies
+            st.monitor.allowed += calls + replies
         clock = k.clock
         base = clock.now - k.machine.counter.executed   # the clock's cycles before the counter's
         total = s.events_total
         events = s.events
-        log = k.ipc_log
+        log = st.ipc_log
         names = ((client.name, server.name, "call"), (server.name, client.name, "reply"))
         first = max(0, total - (log.maxlen or total))
         if first:   # events that would have been pushed out of the ring at once: counted, not made
@@ -201,14 +213,14 @@ class FastPath:
             e = events[i]
             source, destination, kind = names[e.kind]
             log.append(IpcEvent(base + e.executed, kind, source, destination, e.label))
-        k._slice_deadline = base + s.last_switch + k._slice_cycles
+        k.dispatcher.slice_started(base + s.last_switch)
         server.recv_mask = s.recv_mask
-        if s.phase == 1:   # the server runs with the client's request; as Kernel._deliver leaves it
+        if s.phase == 1:   # the server runs with the client's request; as Ipc.deliver leaves it
             reply = Reply(client, client.process.generation, (), checked)
-            k._install_reply(server.process, reply)
+            k.ipc.install_reply(server.process, reply)
             client.state = State.REPLY_WAIT
             client.pending_reply = reply
             ep.receivers.clear()
             server.recv_endpoint = None
             server.state = State.RUNNING
-            k.current = server
+            st.current = server

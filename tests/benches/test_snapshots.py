@@ -138,7 +138,7 @@ def test_the_kernels_sleeps_timers_and_slice_come_back_bound_to_the_restored_thr
 
     assert pending_events(dut) == before
     sleepers = [ev.callback for _, _, ev in dut.machine.clock._queue
-                if not ev.cancelled and getattr(ev.callback, "func", None) == dut.kernel._wake_sleeper]
+                if not ev.cancelled and getattr(ev.callback, "func", None) == dut.kernel.timers._wake_sleeper]
     for callback in sleepers:   # the thread the event wakes is the one the kernel now holds
         thread = callback.args[0]
         assert dut.kernel.process(thread.name).thread is thread and thread.wake_event is not None

@@ -29,7 +29,8 @@ import pytest
 
 from kernel import DEBUG_LOG_LINES, JsonLinesSink
 from kernel.abi import FaultCode
-from kernel.kernel import IRQ_STORM_ACKS, IRQ_STORM_MS, Kernel
+from kernel.interrupts import IRQ_STORM_ACKS, IRQ_STORM_MS
+from kernel.kernel import Kernel
 from kernel.monitor import AUDIT_RATE, RECORDS, VERDICTS
 from kernel.process import State
 from machine import BufferBackend, Machine

@@ -73,9 +73,9 @@ class Witness:
         #: bytes LEASE_READ and LEASE_WRITE copied
         self.copied: collections.Counter[int] = collections.Counter()
         self.problems: list[str] = []
-        self._ret = kernel.ret
+        self._ret = kernel.traps.ret
         kernel.on_syscall = self.syscall
-        kernel.ret = self.ret   # an instance attribute: every `k.ret(...)` in the kernel comes here
+        kernel.traps.ret = self.ret   # an instance attribute: every result the kernel writes comes here
 
     def syscall(self, cycle: int, component: str, number: int) -> None:
         if component != self.process.name:

@@ -267,7 +267,7 @@ def _hook_the_ponger(kernel: Kernel, after: int, seen: list, boom: bool) -> None
     def hook(uc, address, size, _):
         if seen or machine.counter.executed < after or machine.space.name != "ponger":
             return
-        s = kernel._fast._s if kernel._fast is not None else None
+        s = kernel.fast._s if kernel.fast is not None else None
         phase = s.phase if s is not None and s.armed else None
         if boom or phase == 1:
             seen.append((machine.counter.executed, phase))

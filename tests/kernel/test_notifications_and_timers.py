@@ -142,3 +142,20 @@ def test_a_restarted_component_gets_neither_the_timer_nor_the_wake_up_of_its_pre
     assert (g, poll) == ("1", Error.WOULD_BLOCK)
     assert 3000 <= slept <= 3020
     assert bystander_intact(system)
+
+
+def test_a_component_restarted_with_a_notification_bit_pending_starts_with_no_bits(board, guests):
+    system = System(board, guests)
+    timer = system.add("timer_restart")
+    add_bystander(system)
+    system.run(0.002)  # generation 0's timer fired at 1 ms: bit 0x1 waits while it sleeps (3 ms)
+    notified = [e.label for e in system.kernel.ipc_log if e.kind == "notify" and e.destination == "timer_restart"]
+    assert notified == [0x1]
+
+    system.kernel.restart(timer)
+    system.kernel.run_for(0.01)
+
+    [line] = system.output("timer_restart")
+    g, poll = line.split()[2], int(line.split()[6])
+    assert (g, poll) == ("1", Error.WOULD_BLOCK)
+    assert bystander_intact(system)

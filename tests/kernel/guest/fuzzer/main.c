@@ -32,7 +32,7 @@ int main(void)
     uint32_t errors = 0;
     int calls = 0;
     while (calls < 3000) {
-        uint32_t number = (next() >> 16) % (ATL_SYS_COMPONENT_INFO + 1);
+        uint32_t number = (next() >> 16) % ATL_SYSCALL_COUNT;
         uint32_t v[7];
         for (int i = 0; i < 7; i++)
             v[i] = argument();

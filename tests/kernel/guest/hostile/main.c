@@ -222,7 +222,7 @@ static void arm_wake_up(void)
 }
 
 /* relative weights of the known numbers (EXIT is chosen apart) */
-static const uint8_t weight[ATL_SYS_PING + 1] = {
+static const uint8_t weight[ATL_SYSCALL_COUNT] = {
     [ATL_SYS_DEBUG_PUTC] = 2, [ATL_SYS_YIELD] = 2, [ATL_SYS_EXIT] = 0, [ATL_SYS_SEND] = 4,
     [ATL_SYS_RECV] = 3, [ATL_SYS_CALL] = 6, [ATL_SYS_REPLY] = 4, [ATL_SYS_REPLY_RECV] = 3,
     [ATL_SYS_NOTIFY] = 4, [ATL_SYS_WAIT] = 2, [ATL_SYS_POLL] = 3, [ATL_SYS_IRQ_ACK] = 2,
@@ -236,11 +236,11 @@ static uint32_t pick_number(void)
 {
     uint32_t r = rnd() % 700;
     if (r == 0)
-        return rnd() % 4 ? ATL_SYS_PING + 1 + rnd() % 1000 : rnd() | 0x100u; /* unknown */
+        return rnd() % 4 ? ATL_SYSCALL_COUNT + rnd() % 1000 : rnd() | 0x100u; /* unknown */
     if (r == 1)
         return ATL_SYS_EXIT;
     uint32_t total = 0;
-    for (uint32_t n = 0; n <= ATL_SYS_PING; n++)
+    for (uint32_t n = 0; n < ATL_SYSCALL_COUNT; n++)
         total += weight[n];
     uint32_t w = rnd() % total;
     for (uint32_t n = 0;; n++) {
