@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import pathlib
-import re
 import sys
 from typing import Sequence
 
@@ -38,6 +37,9 @@ from machine import (
     load_board,
 )
 
+from .debug_shell import run_terminal
+from .durations import parse_duration
+from .gdbstub import GdbStub
 from .trace import TraceRecorder
 
 
@@ -46,19 +48,6 @@ EXIT_USAGE = 2
 
 class UsageError(Exception):
     """A user mistake: reported in one line, exit status 2."""
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|ms|us|ns|m|min)?\s*$")
-_UNITS = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "m": 60.0, "min": 60.0}
-
-
-def parse_duration(text: str) -> float:
-    """'10s', '500ms', '2.5', '1min' -> seconds of virtual time."""
-    m = _DURATION.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(
-            f"must be a duration such as 10s, 500ms or 250us, not {text!r}")
-    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 class _ArgumentError(UsageError):
@@ -336,7 +325,6 @@ def _run(machine: Machine, kernel: "Kernel | None", duration: float | None):
 
 def _serve_gdb(machine: Machine, kernel: "Kernel | None", args: argparse.Namespace):
     """Run under the GDB stub until the duration ends, GDB kills the run, or Ctrl-C."""
-    from .gdbstub import GdbStub
     try:
         stub = GdbStub(machine, kernel, args.gdb)
     except OSError as e:
@@ -479,7 +467,6 @@ def _cmd_debug(args: argparse.Namespace) -> int:
     if _starts_like_elf(path):
         raise UsageError(f"{path}: atoll debug needs a system (a .toml description or a packed image); "
                          "for a bare-metal ELF use atoll boot --gdb")
-    from .debugger import run_terminal
     try:
         return run_terminal(path)
     except LoadError as e:
