@@ -149,8 +149,8 @@ class _FileBackend(BufferBackend):
         self._file.write(bytes((byte,)))
 
 
-def _cmd_boot(args: argparse.Namespace) -> int:
-    path = pathlib.Path(args.image)
+def _check_boot_args(args: argparse.Namespace, path: pathlib.Path):
+    """The options of `atoll boot` that do not go together; the trusted key, if one is given."""
     is_elf = _starts_like_elf(path)
     if args.wait and args.gdb is None:
         raise UsageError("--wait needs --gdb PORT")
@@ -166,38 +166,51 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         if is_elf or args.board is not None:
             raise UsageError("--trust needs a packed image; a bare-metal ELF is not signed")
         trusted = load_public_key(args.trust)
+    return trusted
+
+
+def _boot_machine(args: argparse.Namespace, path: pathlib.Path, trusted, vcd_type):
+    """(machine, kernel or None, trace recorder or None, VCD recorder or None) for `atoll boot`."""
+    trace = vcd = None
+    if args.board is not None:  # a bare-metal ELF on a named board
+        machine = Machine(load_board(args.board))
+        machine.load_elf(path)
+        if args.vcd is not None:
+            vcd = vcd_type(machine)
+        return machine, None, None, vcd
+    # a system: a description or a packed image names its board
+    system = load_any(path, trusted_key=trusted)
+    if (args.audit is not None or args.permissive) and system.policy is None:
+        flag = "--audit" if args.audit is not None else "--permissive"
+        raise UsageError(f"{flag}: {path.name} has no policy (add [system] policy = \"NAME.policy.toml\")")
+    machine = Machine(system.board)
+    kernel = Kernel(machine)
+    kernel.on_debug_line = _print_debug_line
+    if args.trace is not None:
+        trace = TraceRecorder(kernel, name=system.name)
+    if args.vcd is not None:
+        vcd = vcd_type(machine)
+    try:
+        kernel.boot(system)
+    except LoadError as e:
+        raise UsageError(f"{path}: {e}") from None
+    if kernel.monitor is not None and args.permissive:
+        kernel.monitor.permissive = True
+    return machine, kernel, trace, vcd
+
+
+def _cmd_boot(args: argparse.Namespace) -> int:
+    path = pathlib.Path(args.image)
+    trusted = _check_boot_args(args, path)
+    VcdRecorder = None
     if args.vcd is not None:
         try:  # pyvcd is imported only when a waveform is wanted
             from .vcd import VcdRecorder
         except ImportError:
             raise UsageError("--vcd needs the pyvcd package (pip install pyvcd)") from None
-    trace = vcd = None
     outputs: dict = {}
     try:
-        if args.board is not None:  # a bare-metal ELF on a named board
-            machine = Machine(load_board(args.board))
-            machine.load_elf(path)
-            kernel = None
-            if args.vcd is not None:
-                vcd = VcdRecorder(machine)
-        else:                       # a system: a description or a packed image names its board
-            system = load_any(path, trusted_key=trusted)
-            if (args.audit is not None or args.permissive) and system.policy is None:
-                flag = "--audit" if args.audit is not None else "--permissive"
-                raise UsageError(f"{flag}: {path.name} has no policy (add [system] policy = \"NAME.policy.toml\")")
-            machine = Machine(system.board)
-            kernel = Kernel(machine)
-            kernel.on_debug_line = _print_debug_line
-            if args.trace is not None:
-                trace = TraceRecorder(kernel, name=system.name)
-            if args.vcd is not None:
-                vcd = VcdRecorder(machine)
-            try:
-                kernel.boot(system)
-            except LoadError as e:
-                raise UsageError(f"{path}: {e}") from None
-            if kernel.monitor is not None and args.permissive:
-                kernel.monitor.permissive = True
+        machine, kernel, trace, vcd = _boot_machine(args, path, trusted, VcdRecorder)
         backend = _uart_backend(args.uart)
         # The output files are opened (truncated) only now that the system is known good:
         # a refused boot leaves files of an earlier run as they were.
