@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import pathlib
-import re
 import sys
 from typing import Sequence
 
@@ -38,6 +37,9 @@ from machine import (
 )
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
+from .debug_shell import run_terminal
+from .durations import parse_duration
+from .gdbstub import GdbStub
 from .trace import TraceRecorder
 
 
@@ -46,19 +48,6 @@ EXIT_USAGE = 2
 
 class UsageError(Exception):
     """A user mistake: reported in one line, exit status 2."""
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|ms|us|ns|m|min)?\s*$")
-_UNITS = {None: 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "m": 60.0, "min": 60.0}
-
-
-def parse_duration(text: str) -> float:
-    """'10s', '500ms', '2.5', '1min' -> seconds of virtual time."""
-    m = _DURATION.match(text)
-    if not m:
-        raise argparse.ArgumentTypeError(
-            f"must be a duration such as 10s, 500ms or 250us, not {text!r}")
-    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 class _ArgumentError(UsageError):
@@ -160,8 +149,8 @@ class _FileBackend(BufferBackend):
         self._file.write(bytes((byte,)))
 
 
-def _cmd_boot(args: argparse.Namespace) -> int:
-    path = pathlib.Path(args.image)
+def _check_boot_args(args: argparse.Namespace, path: pathlib.Path):
+    """The options of `atoll boot` that do not go together; the trusted key, if one is given."""
     is_elf = _starts_like_elf(path)
     if args.wait and args.gdb is None:
         raise UsageError("--wait needs --gdb PORT")
@@ -177,38 +166,51 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         if is_elf or args.board is not None:
             raise UsageError("--trust needs a packed image; a bare-metal ELF is not signed")
         trusted = load_public_key(args.trust)
+    return trusted
+
+
+def _boot_machine(args: argparse.Namespace, path: pathlib.Path, trusted, vcd_type):
+    """(machine, kernel or None, trace recorder or None, VCD recorder or None) for `atoll boot`."""
+    trace = vcd = None
+    if args.board is not None:  # a bare-metal ELF on a named board
+        machine = Machine(load_board(args.board))
+        machine.load_elf(path)
+        if args.vcd is not None:
+            vcd = vcd_type(machine)
+        return machine, None, None, vcd
+    # a system: a description or a packed image names its board
+    system = load_any(path, trusted_key=trusted)
+    if (args.audit is not None or args.permissive) and system.policy is None:
+        flag = "--audit" if args.audit is not None else "--permissive"
+        raise UsageError(f"{flag}: {path.name} has no policy (add [system] policy = \"NAME.policy.toml\")")
+    machine = Machine(system.board)
+    kernel = Kernel(machine)
+    kernel.on_debug_line = _print_debug_line
+    if args.trace is not None:
+        trace = TraceRecorder(kernel, name=system.name)
+    if args.vcd is not None:
+        vcd = vcd_type(machine)
+    try:
+        kernel.boot(system)
+    except LoadError as e:
+        raise UsageError(f"{path}: {e}") from None
+    if kernel.monitor is not None and args.permissive:
+        kernel.monitor.permissive = True
+    return machine, kernel, trace, vcd
+
+
+def _cmd_boot(args: argparse.Namespace) -> int:
+    path = pathlib.Path(args.image)
+    trusted = _check_boot_args(args, path)
+    VcdRecorder = None
     if args.vcd is not None:
         try:  # pyvcd is imported only when a waveform is wanted
             from .vcd import VcdRecorder
         except ImportError:
             raise UsageError("--vcd needs the pyvcd package (pip install pyvcd)") from None
-    trace = vcd = None
     outputs: dict = {}
     try:
-        if args.board is not None:  # a bare-metal ELF on a named board
-            machine = Machine(load_board(args.board))
-            machine.load_elf(path)
-            kernel = None
-            if args.vcd is not None:
-                vcd = VcdRecorder(machine)
-        else:                       # a system: a description or a packed image names its board
-            system = load_any(path, trusted_key=trusted)
-            if (args.audit is not None or args.permissive) and system.policy is None:
-                flag = "--audit" if args.audit is not None else "--permissive"
-                raise UsageError(f"{flag}: {path.name} has no policy (add [system] policy = \"NAME.policy.toml\")")
-            machine = Machine(system.board)
-            kernel = Kernel(machine)
-            kernel.on_debug_line = _print_debug_line
-            if args.trace is not None:
-                trace = TraceRecorder(kernel, name=system.name)
-            if args.vcd is not None:
-                vcd = VcdRecorder(machine)
-            try:
-                kernel.boot(system)
-            except LoadError as e:
-                raise UsageError(f"{path}: {e}") from None
-            if kernel.monitor is not None and args.permissive:
-                kernel.monitor.permissive = True
+        machine, kernel, trace, vcd = _boot_machine(args, path, trusted, VcdRecorder)
         backend = _uart_backend(args.uart)
         # The output files are opened (truncated) only now that the system is known good:
         # a refused boot leaves files of an earlier run as they were.
@@ -336,7 +338,6 @@ def _run(machine: Machine, kernel: "Kernel | None", duration: float | None):
 
 def _serve_gdb(machine: Machine, kernel: "Kernel | None", args: argparse.Namespace):
     """Run under the GDB stub until the duration ends, GDB kills the run, or Ctrl-C."""
-    from .gdbstub import GdbStub
     try:
         stub = GdbStub(machine, kernel, args.gdb)
     except OSError as e:
@@ -479,7 +480,6 @@ def _cmd_debug(args: argparse.Namespace) -> int:
     if _starts_like_elf(path):
         raise UsageError(f"{path}: atoll debug needs a system (a .toml description or a packed image); "
                          "for a bare-metal ELF use atoll boot --gdb")
-    from .debugger import run_terminal
     try:
         return run_terminal(path)
     except LoadError as e:

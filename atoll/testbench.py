@@ -38,6 +38,8 @@ from kernel.process import State
 from machine import BoundedLog, BufferBackend, Fault, FaultKind, Machine, Stop, load_board
 from sysdesc import load_any
 
+from .durations import parse_duration
+
 __all__ = ["BenchError", "BenchTimeout", "Component", "Device", "DeviceSnapshot", "Edge", "ExpectTimeout",
            "GpioPort", "PeriodCheck", "UartPort", "seconds"]
 
@@ -64,7 +66,6 @@ def seconds(duration: float | int | str) -> float:
     if isinstance(duration, (int, float)):
         value = float(duration)
     elif isinstance(duration, str):
-        from .cli import parse_duration
         try:
             value = parse_duration(duration)
         except argparse.ArgumentTypeError as e:

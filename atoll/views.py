@@ -3,37 +3,12 @@
 Each view is plain text built from the kernel's public state: its processes and
 threads, their saved registers, capability tables, the IPC log, interrupt routes
 and the clock. A thread's registers come from the CPU when it is the one running,
-and from its saved context otherwise.
+and from its saved context otherwise (`atoll.control`, which both tools share).
 """
 
 from __future__ import annotations
 
-ARM_REGISTERS = [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr"]
-RISCV_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
-               "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
-               "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
-               "t3", "t4", "t5", "t6")
-RISCV_REGISTERS = list(RISCV_NAMES) + ["pc"]
-
-
-def register_names(isa: str) -> list[str]:
-    """The registers a debugger shows for `isa`, in GDB's order."""
-    return list(ARM_REGISTERS) if isa == "armv7m" else list(RISCV_REGISTERS)
-
-
-def read_register(machine, kernel, thread, name: str) -> int:
-    """Register `name` of `thread` (None: the CPU's, as on bare metal)."""
-    rid = machine.cpu._id(name)
-    if thread is None or kernel is None or kernel.current is thread:
-        value = machine.uc.reg_read(rid)
-    else:
-        value = thread.context.reg_read(rid)
-    return value & 0xFFFFFFFF
-
-
-def thread_pc(machine, kernel, thread) -> int:
-    pc = read_register(machine, kernel, thread, "pc")
-    return pc & ~1 if machine.isa == "armv7m" else pc
+from .control import thread_pc
 
 
 def waits_on(kernel, thread) -> str:

@@ -9,7 +9,7 @@ from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards,
 from .clock import Clock, Event
 from .counter import NativeBuildError, add_native_hook, function_address, native_library
 from .cpu import Cpu, Trap
-from .debug import WATCH_KINDS, DebugHit, MachineDebug
+from .debug import WATCH_KINDS, DebugHit, HitKind, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
 from .host.uart import BufferBackend, StdioBackend, TcpBackend, UartBackend
 from .irq import InterruptController, IrqLine
@@ -34,7 +34,7 @@ from .tomlcheck import TomlChecker, kind_name, read_toml
 __all__ = [
     "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS", "Access", "AccessKind", "AddressSpace", "BoardError",
     "BoardSpec", "BoundedLog", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
-    "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
+    "Fault", "FaultError", "FaultKind", "Field", "HitKind", "InterruptController", "IrqLine", "Machine",
     "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
     "Region", "Register", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
     "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards", "load_board",

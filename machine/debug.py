@@ -25,6 +25,7 @@ that address in that space through, so "continue" does not stop where it is.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,16 +41,24 @@ _WIDEST_ACCESS = 8
 WATCH_KINDS = ("write", "read", "access")
 
 
+class HitKind(enum.StrEnum):
+    """What kind of debug hook stopped the machine."""
+
+    #: pc is at the hit's address; the instruction has not run
+    BREAKPOINT = "breakpoint"
+    #: the access at the hit's virtual address has happened
+    WATCHPOINT = "watchpoint"
+
+
 @dataclass(frozen=True)
 class DebugHit:
     """Why the debug hooks stopped the machine.
 
-    kind: "breakpoint" (pc is at `address`, the instruction has not run) or
-    "watchpoint" (the access at virtual `address` has happened; `access` is
-    "read" or "write", `watch` the kind the watchpoint was set with).
+    kind: `HitKind.BREAKPOINT` or `HitKind.WATCHPOINT` (then `access` is "read"
+    or "write", `watch` the kind the watchpoint was set with).
     """
 
-    kind: str
+    kind: HitKind
     address: int
     space: AddressSpace
     access: str | None = None
@@ -72,6 +81,7 @@ class MachineDebug:
     def __init__(self, machine: "Machine") -> None:
         self.machine = machine
         self._uc = machine.uc
+        self._code_address = machine.cpu.code_address
         #: address -> (Unicorn hook handle, spaces it stops in; None in the set: every space)
         self._breaks: dict[int, tuple[int, set]] = {}
         self._watches: list[_Watch] = []
@@ -84,7 +94,7 @@ class MachineDebug:
 
     def add_breakpoint(self, address: int, space: AddressSpace | None = None) -> None:
         """Stop before the instruction at virtual `address` runs in `space` (None: in any space)."""
-        address &= ~1 if self.machine.isa == "armv7m" else ~0
+        address = self._code_address(address)
         entry = self._breaks.get(address)
         if entry is None:
             handle = self._uc.hook_add(UC_HOOK_CODE, self._on_code, begin=address, end=address)
@@ -94,7 +104,7 @@ class MachineDebug:
         entry[1].add(None if space is None else id(space))
 
     def remove_breakpoint(self, address: int, space: AddressSpace | None = None) -> bool:
-        address &= ~1 if self.machine.isa == "armv7m" else ~0
+        address = self._code_address(address)
         entry = self._breaks.get(address)
         key = None if space is None else id(space)
         if entry is None or key not in entry[1]:
@@ -106,13 +116,13 @@ class MachineDebug:
         return True
 
     def breakpoint_at(self, address: int, space: AddressSpace) -> bool:
-        entry = self._breaks.get(address & (~1 if self.machine.isa == "armv7m" else ~0))
+        entry = self._breaks.get(self._code_address(address))
         return entry is not None and (None in entry[1] or id(space) in entry[1])
 
     def skip_once(self, space: AddressSpace, address: int) -> None:
         """Let the next execution of `address` in `space` pass a breakpoint there (resuming)."""
         if self.breakpoint_at(address, space):
-            self._skip.add((address & (~1 if self.machine.isa == "armv7m" else ~0), id(space)))
+            self._skip.add((self._code_address(address), id(space)))
 
     # -- watchpoints -----------------------------------------------------------
 
@@ -196,7 +206,7 @@ class MachineDebug:
             if (address, key) in self._skip:
                 self._skip.discard((address, key))
                 return
-            self.hit = DebugHit("breakpoint", address, space)
+            self.hit = DebugHit(HitKind.BREAKPOINT, address, space)
             machine = self.machine
             machine.request_stop()
             # the counter hook ran first and counted an instruction that now will not run
@@ -216,7 +226,7 @@ class MachineDebug:
             else:
                 return  # the hook's range is widened by an access's width; this one missed
             kind = "write" if access == UC_MEM_WRITE else "read"
-            self.hit = DebugHit("watchpoint", where, watch.space, kind, watch.kind)
+            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind)
             self.machine.request_stop()
         except BaseException as e:
             self.machine._carry(e)

@@ -141,7 +141,7 @@ class Machine:
         # The sentinel page is filled with undefined instructions (ARM `udf`; on
         # RISC-V all-zero halfwords are illegal), so guest code that strays there faults.
         self.uc.mem_map(SENTINEL_PAGE, PAGE_SIZE, UC_PROT_ALL)
-        self.uc.mem_write(SENTINEL_PAGE, (b"\xfe\xde" if self.isa == "armv7m" else b"\0\0") * (PAGE_SIZE // 2))
+        self.uc.mem_write(SENTINEL_PAGE, self.cpu.UNDEFINED_FILL * (PAGE_SIZE // 2))
         if isinstance(self.cpu, Rv32):
             self.uc.mem_write(SENTINEL_PAGE, Rv32.USER_ENTRY_CODE)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import capstone
 from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn import arm_const as A
@@ -72,6 +73,15 @@ class CortexM3(Cpu):
     ARG_REGISTERS = ("r0", "r1", "r2", "r3", "r4", "r5", "r6")
     #: r7 is the Thumb frame pointer for clang, so the number travels in r12 (ip)
     SYSCALL_NUMBER_REGISTER = "r12"
+    RETURN_REGISTER = "r0"
+    LINK_REGISTER = "lr"
+    GDB_REGISTERS = (*_CORE, "sp", "lr", "pc", "xpsr")
+    GDB_ARCHITECTURE = "arm"
+    GDB_FEATURE = "org.gnu.gdb.arm.m-profile"
+    DWARF_REGISTERS = (*_CORE, "sp", "lr", "pc")
+    #: `udf #0xfe` (0xdefe, little-endian)
+    UNDEFINED_FILL = b"\xfe\xde"
+    CAPSTONE = (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
 
     @classmethod
     def create(cls, model: str) -> "CortexM3":
@@ -92,6 +102,14 @@ class CortexM3(Cpu):
 
     def start_address(self) -> int:
         return self.pc | 1
+
+    @staticmethod
+    def code_address(value: int) -> int:
+        return value & ~1       # the Thumb bit is not part of the address
+
+    @staticmethod
+    def code_pointer(address: int) -> int:
+        return address | 1      # Thumb state only
 
     def decode_trap(self, intno: int, space: str) -> Trap | Fault:
         pc = self.pc

@@ -5,6 +5,12 @@ order debuggers list them), how to turn a Unicorn interrupt number into either a
 `Trap` (a syscall or breakpoint the kernel or debugger handles) or a `Fault`
 (the running code did something it may not), how to save and restore a whole
 context in one call, and how to drop to user mode.
+
+Everything a tool needs to know about the ISA is here too, so nothing outside
+`machine/cpu/` asks which ISA it is: the registers of the syscall ABI, the return
+and link registers, how a code address and a code pointer differ (the Thumb bit),
+the register list and names GDB expects, DWARF register numbers, the capstone
+disassembler and the fill pattern that makes a page undefined instructions.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import ctypes
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
+import capstone
 from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
@@ -47,6 +54,23 @@ class Cpu:
     SP: ClassVar[int]
     #: syscall argument/return registers, in order
     ARG_REGISTERS: ClassVar[tuple[str, ...]]
+    #: the register that carries the syscall number
+    SYSCALL_NUMBER_REGISTER: ClassVar[str]
+    #: where a function returns its value
+    RETURN_REGISTER: ClassVar[str]
+    #: where a call leaves its return address
+    LINK_REGISTER: ClassVar[str]
+    #: the registers GDB reads with `g`, in its order (the target description's regnums)
+    GDB_REGISTERS: ClassVar[tuple[str, ...]]
+    #: the target description's architecture and feature names
+    GDB_ARCHITECTURE: ClassVar[str]
+    GDB_FEATURE: ClassVar[str]
+    #: register names by DWARF register number (call frame information), up to the pc
+    DWARF_REGISTERS: ClassVar[tuple[str, ...]]
+    #: two bytes that, repeated over a page, make every instruction in it undefined
+    UNDEFINED_FILL: ClassVar[bytes]
+    #: capstone's architecture and mode for this ISA
+    CAPSTONE: ClassVar[tuple[int, int]]
 
     def __init__(self, uc: Uc) -> None:
         self.uc = uc
@@ -61,18 +85,23 @@ class Cpu:
 
     # -- registers -------------------------------------------------------------
 
-    def _id(self, name: str) -> int:
-        canonical = self.ALIASES.get(name, name)
+    @classmethod
+    def register_id(cls, name: str) -> int:
+        """The Unicorn id of register `name` (a canonical or ABI name); `KeyError` if there is none."""
+        canonical = cls.ALIASES.get(name, name)
         try:
-            return self.REGISTERS[canonical]
+            return cls.REGISTERS[canonical]
         except KeyError:
-            raise KeyError(f"{self.ISA} has no register named {name!r}") from None
+            raise KeyError(f"{cls.ISA} has no register named {name!r}") from None
+
+    #: deprecated: the kernel's older spelling of `register_id`
+    _id = register_id
 
     def read(self, name: str) -> int:
-        return self.uc.reg_read(self._id(name))
+        return self.uc.reg_read(self.register_id(name))
 
     def write(self, name: str, value: int) -> None:
-        self.uc.reg_write(self._id(name), value & 0xFFFFFFFF)
+        self.uc.reg_write(self.register_id(name), value & 0xFFFFFFFF)
 
     def registers(self) -> dict[str, int]:
         ids = list(self.REGISTERS.values())
@@ -100,6 +129,28 @@ class Cpu:
     def start_address(self) -> int:
         """The address to pass to `emu_start` to resume at the current pc."""
         return self.pc
+
+    # -- code addresses --------------------------------------------------------
+
+    @staticmethod
+    def code_address(value: int) -> int:
+        """The address of the instruction a code pointer or pc value names."""
+        return value
+
+    @staticmethod
+    def code_pointer(address: int) -> int:
+        """The value a pc (or a branch) needs to run the instruction at `address`."""
+        return address
+
+    @classmethod
+    def disassembler(cls) -> capstone.Cs:
+        """A capstone disassembler for this ISA's code."""
+        return capstone.Cs(*cls.CAPSTONE)
+
+    @classmethod
+    def dwarf_number(cls, name: str) -> int:
+        """The DWARF register number of register `name`."""
+        return cls.DWARF_REGISTERS.index(name)
 
     # -- contexts --------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import capstone
 from unicorn import Uc, UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn import riscv_const as R
@@ -54,6 +55,15 @@ class Rv32(Cpu):
     SP = R.UC_RISCV_REG_SP
     ARG_REGISTERS = ("a0", "a1", "a2", "a3", "a4", "a5", "a6")
     SYSCALL_NUMBER_REGISTER = "a7"
+    RETURN_REGISTER = "a0"
+    LINK_REGISTER = "ra"
+    GDB_REGISTERS = (*ABI_NAMES, "pc")
+    GDB_ARCHITECTURE = "riscv:rv32"
+    GDB_FEATURE = "org.gnu.gdb.riscv.cpu"
+    DWARF_REGISTERS = ABI_NAMES
+    #: all-zero halfwords are illegal instructions
+    UNDEFINED_FILL = b"\0\0"
+    CAPSTONE = (capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC)
     #: `mret`: with MEPC and MSTATUS.MPP set, drops to U-mode at MEPC
     USER_ENTRY_CODE = (0x30200073).to_bytes(4, "little")
 
