@@ -183,11 +183,8 @@ COMPONENT_BASE = 0x0001_0000
 COMPONENT_LIMIT = 0x0100_0000
 STACK_TOP = 0x7000_0000
 
-#: syscall number register and argument registers per ISA
-REGISTERS = {
-    "armv7m": {"number": "r12", "args": ("r0", "r1", "r2", "r3", "r4", "r5", "r6")},
-    "rv32imac": {"number": "a7", "args": ("a0", "a1", "a2", "a3", "a4", "a5", "a6")},
-}
+#: the syscall number and argument registers are the CPU's (machine.Cpu.SYSCALL_NUMBER_REGISTER
+#: and ARG_REGISTERS): one list per ISA, in machine/cpu/
 
 
 def c_header() -> str:

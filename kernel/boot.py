@@ -135,6 +135,6 @@ class Boot:
     def fresh_context(self, entry: int):
         """A thread's first context: the template's, at `entry` with the stack at STACK_TOP."""
         ctx = pickle.loads(pickle.dumps(self._template))
-        ctx.reg_write(self.cpu.PC, entry & ~1 | (1 if self.isa == "armv7m" else 0))
+        ctx.reg_write(self.cpu.PC, self.cpu.code_pointer(entry))
         ctx.reg_write(self.cpu.SP, STACK_TOP)
         return ctx

@@ -21,7 +21,7 @@ from unicorn.unicorn_py3 import unicorn as binding
 from machine import Fault, FaultKind, Trap
 
 from . import syscalls
-from .abi import REGISTERS, FaultCode, Sys
+from .abi import FaultCode, Sys
 from .caps import SyscallError
 from .process import Thread
 
@@ -81,9 +81,9 @@ class Traps:
         self.kernel = kernel
         self.s = kernel.state
         self.clock = kernel.clock
-        cpu, reg = kernel.cpu, REGISTERS[kernel.isa]
+        cpu = kernel.cpu
         #: Unicorn's ids of the argument registers, then of the number register
-        self.register_ids = [cpu._id(r) for r in reg["args"]] + [cpu._id(reg["number"])]
+        self.register_ids = [cpu.register_id(r) for r in (*cpu.ARG_REGISTERS, cpu.SYSCALL_NUMBER_REGISTER)]
         #: one read per syscall, one write per result
         self._registers = RegisterBatch(kernel.machine.uc, self.register_ids)
         #: set once the kernel's modules exist (see `Kernel.__init__`)

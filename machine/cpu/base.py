@@ -94,9 +94,6 @@ class Cpu:
         except KeyError:
             raise KeyError(f"{cls.ISA} has no register named {name!r}") from None
 
-    #: deprecated: the kernel's older spelling of `register_id`
-    _id = register_id
-
     def read(self, name: str) -> int:
         return self.uc.reg_read(self.register_id(name))
 

@@ -23,6 +23,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from atoll.toolchain import ToolchainError
+from machine.cpu import CPU_TYPES
 from kernel import abi
 from firmware import components
 from tests.conftest import ROOT
@@ -209,8 +210,9 @@ TRAPS = {"armv7m": ("svc #0", "ip", ("r0", "r1", "r2", "r3", "r4", "r5", "r6")),
 @pytest.mark.parametrize("name", list(CALLS))
 def test_stub_puts_number_and_arguments_in_the_abi_registers(built, isa, name):
     trap, number_reg, arg_regs = TRAPS[isa]
-    names = abi.REGISTERS[isa]
-    assert names["args"] == arg_regs and names["number"] == {"ip": "r12"}.get(number_reg, number_reg)
+    cpu = CPU_TYPES[isa]
+    assert cpu.ARG_REGISTERS == arg_regs
+    assert cpu.SYSCALL_NUMBER_REGISTER == {"ip": "r12"}.get(number_reg, number_reg)
     insns = disassemble(built[1][isa, "probe"], f"probe_{name}")
     assert [i for i in insns if i.mnemonic in ("svc", "ecall")], "no trap instruction"
     values = registers_at_trap(insns, trap)

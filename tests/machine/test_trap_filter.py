@@ -75,7 +75,7 @@ class Pair:
         name = COUNTERS[self.machine.isa][which]
         if self.filter.running == which:
             return self.machine.cpu.read(name)
-        return self.contexts[which].reg_read(self.machine.cpu._id(name))
+        return self.contexts[which].reg_read(self.machine.cpu.register_id(name))
 
 
 @pytest.fixture(params=BOARDS)
@@ -141,4 +141,4 @@ def test_a_space_remapped_after_it_got_its_index_is_served_with_its_new_mappings
     # the server's context resumes in the client's program: it counts in the client's register
     assert pair.counter(1) == before
     name = COUNTERS[pair.machine.isa][0]
-    assert pair.contexts[1].reg_read(pair.machine.cpu._id(name)) == 500
+    assert pair.contexts[1].reg_read(pair.machine.cpu.register_id(name)) == 500
