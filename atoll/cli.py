@@ -24,7 +24,7 @@ import pathlib
 import sys
 from typing import Sequence
 
-from kernel import JsonLinesSink, Kernel, LoadError
+from kernel import IpcKind, JsonLinesSink, Kernel, LoadError
 from machine import (
     BoardError,
     BufferBackend,
@@ -443,7 +443,7 @@ def _cmd_policy(args: argparse.Namespace) -> int:
     width = max((len(f"{e.source} -> {e.destination}") for e in edges), default=0)
     for e in edges:
         pair = f"{e.source} -> {e.destination}".ljust(width)
-        if e.kind == "notify":
+        if e.kind is IpcKind.NOTIFY:
             print(f"  {pair}  notify ({e.endpoint})")
             continue
         allowed = ", ".join(e.allowed) or "nothing"
@@ -464,7 +464,7 @@ def _cmd_policy(args: argparse.Namespace) -> int:
 def _dot(name: str, edges) -> str:
     lines = [f'digraph "{name}" {{', "  rankdir=LR;", "  node [shape=box];"]
     for e in edges:
-        if e.kind == "notify":
+        if e.kind is IpcKind.NOTIFY:
             lines.append(f'  "{e.source}" -> "{e.destination}" [style=dashed, label="notify"];')
         elif e.allowed:
             label = "\\n".join(e.allowed)

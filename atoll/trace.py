@@ -28,6 +28,7 @@ import json
 import os
 from typing import IO, Callable
 
+from kernel import IpcKind
 from kernel.abi import FaultCode, Sys
 from machine import Ring
 
@@ -38,7 +39,7 @@ DEFAULT_MAX_EVENTS = 1_000_000
 
 _PID = 1
 _KERNEL_TID = 0
-_IPC_KINDS = ("call", "send", "reply", "notify")
+_IPC_KINDS = (IpcKind.CALL, IpcKind.SEND, IpcKind.REPLY, IpcKind.NOTIFY)
 
 
 class _ObservedLog(Ring):
@@ -160,17 +161,17 @@ class TraceRecorder:
         if e.kind in _IPC_KINDS:
             tid = _KERNEL_TID if e.source == "kernel" else self._tid(e.source)
             self._add(("i", e.kind, "ipc", tid, e.cycle, None, args, None))
-            if e.kind == "call":
+            if e.kind is IpcKind.CALL:
                 flow = self._next_flow
                 self._next_flow += 1
                 self._pending_calls[e.source] = flow
                 self._add(("s", "call", "ipc", tid, e.cycle, None, None, flow))
-            elif e.kind == "reply" and e.destination in self._pending_calls:
+            elif e.kind is IpcKind.REPLY and e.destination in self._pending_calls:
                 flow = self._pending_calls.pop(e.destination)
                 self._add(("f", "call", "ipc", tid, e.cycle, None, None, flow))
-        elif e.kind == "irq":
+        elif e.kind is IpcKind.IRQ:
             self._add(("i", f"irq {e.source}", "irq", _KERNEL_TID, e.cycle, None, args, None))
-        elif e.kind == "fault":
+        elif e.kind is IpcKind.FAULT:
             try:
                 code = FaultCode(e.label).name
             except ValueError:

@@ -18,10 +18,10 @@ _EXPORTS = {
     **dict.fromkeys(("Kernel", "KernelSnapshot"), "kernel"),
     **dict.fromkeys(("DEBUG_LOG_LINES", "KernelState", "Stats"), "state"),
     "LoadError": "loader",
-    "IpcEvent": "process",
+    **dict.fromkeys(("IpcEvent", "IpcKind"), "process"),
     **dict.fromkeys(("JsonLinesSink", "Monitor"), "monitor"),
     **dict.fromkeys(("Endpoint", "Process", "State", "Thread"), "process"),
-    **dict.fromkeys(("Interface", "LeaseSpec", "Method", "Policy", "RestartPolicy", "Rule"), "rules"),
+    **dict.fromkeys(("Interface", "LeaseSpec", "Method", "Policy", "RestartAction", "RestartPolicy", "Rule"), "rules"),
 }
 
 __all__ = sorted(_EXPORTS)

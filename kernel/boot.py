@@ -24,7 +24,7 @@ from machine import ElfError, Perm
 
 from .abi import STACK_TOP, Right
 from .caps import Capability, CapKind
-from .rules import RestartPolicy
+from .rules import RestartAction, RestartPolicy
 from .loader import LoadError, build_space, check_component
 from .monitor import Monitor
 from .process import Endpoint, Process, State, Thread
@@ -36,7 +36,7 @@ _CAP_KINDS = {"endpoint-recv": CapKind.ENDPOINT, "endpoint-send": CapKind.ENDPOI
 
 def restart_policy(component: Component, supervised: bool) -> RestartPolicy:
     """The component's restart policy: the description's, else backoff when supervised, else hold."""
-    return component.restart or RestartPolicy("backoff" if supervised else "hold")
+    return component.restart or RestartPolicy(RestartAction.BACKOFF if supervised else RestartAction.HOLD)
 
 
 class Boot:

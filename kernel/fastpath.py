@@ -46,7 +46,7 @@ from machine import function_address, native_library
 
 from .abi import KERNEL_LABELS, MESSAGE_REGISTERS, REPLY_SLOT, Error, Right, Sys
 from .caps import CapKind
-from .process import IpcEvent, Reply, State
+from .process import IpcEvent, IpcKind, Reply, State
 from .scheduler import LEVELS
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ class FastPath:
         total = s.events_total
         events = s.events
         log = st.ipc_log
-        names = ((client.name, server.name, "call"), (server.name, client.name, "reply"))
+        names = ((client.name, server.name, IpcKind.CALL), (server.name, client.name, IpcKind.REPLY))
         first = max(0, total - (log.maxlen or total))
         if first:   # events that would have been pushed out of the ring at once: counted, not made
             log.dropped += first

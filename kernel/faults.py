@@ -26,7 +26,8 @@ from .abi import FAULT_RESTART_AT_ONCE, Error, FaultCode, Label
 from .boot import restart_policy
 from .caps import Capability, CapKind
 from .loader import load_image
-from .process import IpcEvent, Message, Process, State, Thread
+from .process import IpcEvent, IpcKind, Message, Process, State, Thread
+from .rules import RestartAction
 
 log = logging.getLogger("atoll.kernel")
 
@@ -76,7 +77,7 @@ class Faults:
         process.stop_reported = report is not None
         self.forget(process)
         if report is not None:
-            self.s.ipc_log.append(IpcEvent(self.clock.now, "fault", process.name,
+            self.s.ipc_log.append(IpcEvent(self.clock.now, IpcKind.FAULT, process.name,
                                            process.supervisor.name if process.supervisor else "-", report.mrs[1]))
             self._failed(process, report)
         if self.s.current is t:
@@ -88,28 +89,28 @@ class Faults:
         policy = restart_policy(comp, process.supervisor is not None)
         action = policy.action
         clean_exit = report.mrs[1] == FaultCode.EXITED and report.mrs[2] == 0
-        if not clean_exit and policy.limit is not None and action in ("restart", "backoff"):
+        if not clean_exit and policy.limit is not None and action in (RestartAction.RESTART, RestartAction.BACKOFF):
             window = self.clock.cycles(policy.window_ms / 1000)
             comp.failures = [c for c in comp.failures if self.clock.now - c < window] + [self.clock.now]
             if len(comp.failures) > policy.limit:
                 log.warning("%s failed %d times in %d ms: %s", process.name, len(comp.failures),
                             policy.window_ms, policy.then)
                 action = policy.then
-        if action == "hold" and not clean_exit:
+        if action is RestartAction.HOLD and not clean_exit:
             # said aloud when the image asked for it or a limit held it; unsupervised components stop quietly
             (log.warning if comp.restart is not None or action != policy.action else log.info)(
                 "%s held (stopped) for inspection", process.name)
             return
-        if action == "reboot" and not clean_exit:
+        if action is RestartAction.REBOOT and not clean_exit:
             # a clock event, not now: the stopping thread may be the one running in this trap
             self.clock.after(1, self.reboot)
             return
         sup = process.supervisor
         if sup is None:
-            if action == "restart" and not clean_exit:
+            if action is RestartAction.RESTART and not clean_exit:
                 self.clock.after(1, functools.partial(self._restart_stopped, process))
             return
-        if action == "restart":
+        if action is RestartAction.RESTART:
             report = Message(report.label, (report.mrs[0], report.mrs[1] | FAULT_RESTART_AT_ONCE, *report.mrs[2:]))
         ep = process.fault_endpoint or next((e for e in self.s.endpoints.values() if e.server is sup), None)
         if ep is not None:

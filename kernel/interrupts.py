@@ -18,7 +18,7 @@ from machine import Fault, FaultKind
 
 from .abi import FaultCode
 from .loader import LoadError
-from .process import IpcEvent, Process, State
+from .process import IpcEvent, IpcKind, Process, State
 
 log = logging.getLogger("atoll.kernel")
 
@@ -69,7 +69,7 @@ class Interrupts:
                 ctrl.complete(line)
                 continue
             process, bit = owner
-            s.ipc_log.append(IpcEvent(self.clock.now, "irq", f"line {line}", process.name, 1 << bit))
+            s.ipc_log.append(IpcEvent(self.clock.now, IpcKind.IRQ, f"line {line}", process.name, 1 << bit))
             if process.thread.state not in (State.STOPPED, State.EXITED):
                 notify(process.thread, 1 << bit)
         self.kernel.dispatcher.schedule()

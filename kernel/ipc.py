@@ -21,7 +21,7 @@ from machine import FaultError, Perm
 
 from .abi import KERNEL_LABELS, REPLY_SLOT, Error, Label, Right
 from .caps import Capability, CapKind, SyscallError
-from .process import Endpoint, IpcEvent, Message, Process, Reply, State, Thread
+from .process import Endpoint, IpcEvent, IpcKind, Message, Process, Reply, State, Thread
 
 
 class Ipc:
@@ -60,7 +60,7 @@ class Ipc:
                 raise SyscallError(Error.DENIED, f"the policy denies {t.name} label {msg.label:#x} on {ep.name}")
             msg.checked = (ep, verdict, allowed)
         s.stats.ipc += 1
-        s.ipc_log.append(IpcEvent(self.clock.now, "call" if msg.is_call else "send", t.name,
+        s.ipc_log.append(IpcEvent(self.clock.now, IpcKind.CALL if msg.is_call else IpcKind.SEND, t.name,
                                   ep.server.name if ep.server else ep.name, msg.label))
         while ep.receivers:
             r = ep.receivers.pop(0)
@@ -158,7 +158,7 @@ class Ipc:
             self.traps.ret(caller, Error.DENIED)   # the caller is answered, never left waiting
             self.wake(caller)
             return Error.DENIED
-        self.s.ipc_log.append(IpcEvent(self.clock.now, "reply", t.name, caller.name, msg.label))
+        self.s.ipc_log.append(IpcEvent(self.clock.now, IpcKind.REPLY, t.name, caller.name, msg.label))
         self.traps.ret(caller, Error.OK, msg.label, *msg.mrs)
         self.wake(caller)
         return Error.OK
@@ -177,7 +177,7 @@ class Ipc:
 
     def notify(self, target: Thread, bits: int) -> None:
         current = self.s.current
-        self.s.ipc_log.append(IpcEvent(self.clock.now, "notify", current.name if current else "kernel",
+        self.s.ipc_log.append(IpcEvent(self.clock.now, IpcKind.NOTIFY, current.name if current else "kernel",
                                        target.name, bits))
         target.notifications |= bits
         if target.state is State.RECEIVING and target.notifications & target.recv_mask:

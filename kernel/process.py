@@ -44,11 +44,22 @@ class Message:
     checked: tuple | None = None
 
 
+class IpcKind(enum.StrEnum):
+    """What an entry of the IPC log records."""
+
+    CALL = "call"
+    SEND = "send"
+    REPLY = "reply"
+    NOTIFY = "notify"
+    FAULT = "fault"
+    IRQ = "irq"
+
+
 class IpcEvent(NamedTuple):
     """One entry of the IPC log (a tuple: several are made per round trip)."""
 
     cycle: int
-    kind: str          # "call", "send", "reply", "notify", "fault", "irq"
+    kind: IpcKind
     source: str
     destination: str
     label: int = 0

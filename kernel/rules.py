@@ -16,6 +16,7 @@ Every value is frozen: the kernel never changes what the description said.
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import pathlib
 from dataclasses import dataclass
@@ -113,10 +114,18 @@ class Interface:
         return next((m for m in self.methods if m.number == number), None)
 
 
-#: what happens when a component faults (or exits with a nonzero code)
-RESTART_ACTIONS = ("restart", "backoff", "hold", "reboot")
+class RestartAction(enum.StrEnum):
+    """What happens when a component faults (or exits with a nonzero code)."""
+
+    RESTART = "restart"
+    BACKOFF = "backoff"
+    HOLD = "hold"
+    REBOOT = "reboot"
+
+
+RESTART_ACTIONS = tuple(RestartAction)
 #: what happens when a component fails more often than its limit allows
-LIMIT_ACTIONS = ("hold", "reboot")
+LIMIT_ACTIONS = (RestartAction.HOLD, RestartAction.REBOOT)
 #: the limit a component that restarts (restart, backoff) has when its description sets none:
 #: an 11th failure within 60 s holds it (stopped, reported once in the kernel's log), so a
 #: crash loop costs ten restarts (about 4 s under the supervisor's backoff) and then nothing;
@@ -136,7 +145,11 @@ class RestartPolicy:
     60 s holds it. `limit` None (only through the kernel's Python API) never limits.
     """
 
-    action: str
+    action: RestartAction
     limit: int | None = DEFAULT_RESTART_LIMIT
     window_ms: int = DEFAULT_RESTART_WINDOW_MS
-    then: str = "hold"
+    then: RestartAction = RestartAction.HOLD
+
+    def __post_init__(self) -> None:   # a name from a file or a caller becomes the enum (ValueError if none)
+        object.__setattr__(self, "action", RestartAction(self.action))
+        object.__setattr__(self, "then", RestartAction(self.then))

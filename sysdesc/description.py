@@ -29,7 +29,7 @@ from typing import Any
 from machine import PAGE_SIZE, BoardError, BoardSpec, TomlChecker, load_board, read_toml
 
 from kernel.abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
-from kernel.rules import DEFAULT_RESTART_WINDOW_MS, LIMIT_ACTIONS, RESTART_ACTIONS, Interface, Policy, RestartPolicy
+from kernel.rules import DEFAULT_RESTART_WINDOW_MS, LIMIT_ACTIONS, RESTART_ACTIONS, Interface, Policy, RestartAction, RestartPolicy
 
 from .interface import InterfaceError, load_interface
 from .policy import PolicyError, load_policy
@@ -283,7 +283,7 @@ def _parse_restart(c: _Checker, t: dict, where: str, supervised: bool) -> Restar
             if key in t:
                 raise c.fail(f"{where}.{key}", "needs restart_limit")
         # a component that restarts gets the default limit; hold and reboot have nothing to limit
-        return RestartPolicy(action) if action in ("restart", "backoff") else RestartPolicy(action, None)
+        return RestartPolicy(action) if action in (RestartAction.RESTART, RestartAction.BACKOFF) else RestartPolicy(action, None)
     if action not in ("restart", "backoff"):
         if "restart" not in t:
             raise c.fail(f"{where}.restart_limit", "limits restarts, but a component without a supervisor is "
