@@ -8,12 +8,13 @@ from .bounded import BoundedLog, Ring
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
 from .clock import Clock, Event
 from .counter import NativeBuildError, add_native_hook, function_address, native_library
-from .cpu import Cpu, Trap
+from .cpu import Cpu, Trap, TrapKind
 from .debug import WATCH_KINDS, DebugHit, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
 from .host.uart import BufferBackend, StdioBackend, TcpBackend, UartBackend
-from .irq import InterruptController, IrqLine
-from .machine import FaultError, Machine, Stop
+from .irq import InterruptController, IrqLine, PriorityController
+from .roles import GpioBlock, Role, Uart
+from .machine import FaultError, Machine, Stop, StopReason
 from .memory import (
     PAGE_SIZE,
     AccessKind,
@@ -37,6 +38,7 @@ __all__ = [
     "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
     "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
     "Region", "Register", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
-    "Stop", "TcpBackend", "TomlChecker", "Trap", "UartBackend", "kind_name", "known_boards", "load_board",
+    "GpioBlock", "PriorityController", "Role", "Stop", "StopReason", "TcpBackend", "TomlChecker", "Trap", "TrapKind",
+    "Uart", "UartBackend", "kind_name", "known_boards", "load_board",
     "add_native_hook", "function_address", "native_library", "read_elf", "read_toml", "symbols",
 ]

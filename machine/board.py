@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cpu import CPU_MODELS, CPU_TYPES
+from .irq import InterruptController
 from .memory import PAGE_SIZE, Perm, Region
 from .peripheral import Peripheral
 from .peripherals import PERIPHERAL_TYPES
@@ -182,7 +183,7 @@ def parse_board(data: dict, path: pathlib.Path) -> BoardSpec:
             names = ", ".join(p.name for p in peripherals) or "none"
             raise c.fail("interrupts.controller",
                          f"must name a peripheral of this board ({names}), not {controller!r}")
-        if not hasattr(spec.cls, "claim"):
+        if not issubclass(spec.cls, InterruptController):
             raise c.fail("interrupts.controller", f"peripheral {controller!r} ({spec.type}) is not an interrupt controller")
     _check_irqs(c, peripherals, controller)
 

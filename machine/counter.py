@@ -110,6 +110,23 @@ def uclib() -> ctypes.CDLL:
     return binding.uclib
 
 
+def read_memory(uc: Uc, base: int, size: int) -> ctypes.Array:
+    """`size` bytes of physical memory at `base` into a fresh ctypes buffer (one copy,
+    no Python bytes object in between: snapshots of whole RAM regions)."""
+    buf = (ctypes.c_char * size)()
+    status = uclib().uc_mem_read(uc._uch, base, buf, size)
+    if status:
+        raise UcError(status)
+    return buf
+
+
+def write_memory(uc: Uc, base: int, buf: ctypes.Array) -> None:
+    """Write a buffer `read_memory` gave back to physical memory at `base`."""
+    status = uclib().uc_mem_write(uc._uch, base, buf, len(buf))
+    if status:
+        raise UcError(status)
+
+
 def function_address(fn) -> int:
     """The address of a C function loaded with ctypes (to hand to other C code)."""
     return ctypes.cast(fn, ctypes.c_void_p).value

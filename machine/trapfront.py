@@ -119,3 +119,49 @@ class TrapFront:
 
     def space(self, index: int) -> AddressSpace:
         return self._by_index[index]
+
+
+class ActiveSpace:
+    """Which address space the CPU runs in: the one `activate` chose, or the one a trap
+    filter switched to since (followed whenever Python takes the machine back).
+
+    Invariant: `space` is the space whose table the TLB serves, `index` its index in the
+    front (-1: none), and the front's `active` equals `index` whenever Python runs.
+    """
+
+    def __init__(self, tlb: NativeTlb, front: TrapFront, space: AddressSpace) -> None:
+        self.tlb = tlb
+        self.front = front
+        #: the space Python last followed (read `space` to follow first)
+        self.followed = space
+        self._version = space.version
+        tlb.activate(space)
+        self._index = front.active = front.index(space)
+
+    @property
+    def space(self) -> AddressSpace:
+        """The space now (after following what a trap filter switched)."""
+        self.follow()
+        return self.followed
+
+    def follow(self) -> None:
+        """Make the space a trap filter left active the machine's own."""
+        active = self.front.active
+        if active != self._index:
+            space = self.front.space(active)
+            self.followed, self._version, self._index = space, space.version, active
+
+    def regain(self) -> None:
+        """Python has the machine again: follow what a trap filter switched, then tell its owner."""
+        self.follow()
+        self.front.sync()
+
+    def activate(self, space: AddressSpace, force: bool = False) -> None:
+        """Run from now on in `space` (flushes the TLB when the space changes, or with `force`)."""
+        if force or space is not self.followed or space.version != self._version:
+            self.followed = space
+            self._version = space.version
+            self.tlb.activate(space)
+            self.tlb.flush()
+            index = self.front.index(space)
+            self._index = self.front.active = -1 if index is None else index

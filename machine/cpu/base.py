@@ -3,13 +3,13 @@
 A CPU wraps one Unicorn engine for one ISA. It knows its register names (in the
 order debuggers list them), how to turn a Unicorn interrupt number into either a
 `Trap` (a syscall or breakpoint the kernel or debugger handles) or a `Fault`
-(the running code did something it may not), how to save and restore a whole
-context in one call, and how to drop to user mode.
+(the running code did something it may not), and how to drop to user mode.
 """
 
 from __future__ import annotations
 
 import ctypes
+import enum
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
@@ -19,18 +19,32 @@ from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from ..memory import Fault, FaultKind
 
 
+class TrapKind(enum.StrEnum):
+    SYSCALL = "syscall"
+    BREAKPOINT = "breakpoint"
+    WAIT = "wait"
+
+
 @dataclass(frozen=True)
 class Trap:
     """A deliberate entry into the kernel or debugger.
 
-    kind: "syscall" (SVC/ECALL; `pc` is already past the instruction),
+    kind (a `TrapKind`): "syscall" (SVC/ECALL; `pc` is already past the instruction),
     "breakpoint" (BKPT/EBREAK; `pc` is at the instruction) or
     "wait" (WFI: the CPU has nothing to do until an interrupt).
     """
 
-    kind: str
+    kind: TrapKind
     pc: int
     number: int = 0
+
+    def __post_init__(self) -> None:
+        # the CPU models name kinds by their strings; one dict look-up makes them members
+        if type(self.kind) is not TrapKind:
+            object.__setattr__(self, "kind", _TRAP_KINDS[self.kind])
+
+
+_TRAP_KINDS = {kind.value: kind for kind in TrapKind}
 
 
 class Cpu:
@@ -100,15 +114,6 @@ class Cpu:
     def start_address(self) -> int:
         """The address to pass to `emu_start` to resume at the current pc."""
         return self.pc
-
-    # -- contexts --------------------------------------------------------------
-
-    def save_context(self):
-        """The whole CPU state, in one call (Unicorn's context object)."""
-        return self.uc.context_save()
-
-    def restore_context(self, ctx) -> None:
-        self.uc.context_restore(ctx)
 
     # -- per ISA -----------------------------------------------------------------
 

@@ -132,11 +132,11 @@ class Plan:
         """What a kernel's context switch away and back does to the CPU and its TLB."""
         machine = self.machine
         self.log.append("switch")
-        context = machine.cpu.save_context()
+        context = machine.uc.context_save()
         machine.activate(self.elsewhere)
         machine.cpu.reset()
         machine.activate(machine.bare_space)
-        machine.cpu.restore_context(context)
+        machine.uc.context_restore(context)
 
     def detour(self) -> None:
         """Snapshot, run on for a while, restore the snapshot (the UART output too)."""
