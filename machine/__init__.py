@@ -7,7 +7,7 @@ everything else is internal to it.
 from .bounded import BoundedLog, Ring
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
 from .clock import Clock, Event
-from .counter import NativeBuildError, add_native_hook, function_address, native_library
+from .counter import MIRRORS, NativeBuildError, add_native_hook, function_address, layout_mismatches, mirrors, native_library
 from .cpu import Cpu, Trap, TrapKind
 from .debug import WATCH_KINDS, DebugHit, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
@@ -40,5 +40,5 @@ __all__ = [
     "Region", "Register", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
     "GpioBlock", "PriorityController", "Role", "Stop", "StopReason", "TcpBackend", "TomlChecker", "Trap", "TrapKind",
     "Uart", "UartBackend", "kind_name", "known_boards", "load_board",
-    "add_native_hook", "function_address", "native_library", "read_elf", "read_toml", "symbols",
+    "MIRRORS", "add_native_hook", "function_address", "layout_mismatches", "mirrors", "native_library", "read_elf", "read_toml", "symbols",
 ]

@@ -23,7 +23,7 @@ from typing import Callable
 from unicorn import Uc
 from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_HOOK_INTR
 
-from .counter import add_native_hook, function_address, load, uclib
+from .counter import NATIVE_DIR as _NATIVE, add_native_hook, function_address, load, mirrors, uclib
 from .memory import AddressSpace
 from .tlb import NativeTlb
 
@@ -33,10 +33,12 @@ MAX_SPACES = 256
 _SLOW = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 
+@mirrors(_NATIVE / "trap.c", "atoll_space_table")
 class _SpaceTable(ctypes.Structure):
     _fields_ = [("maps", ctypes.c_void_p), ("count", ctypes.c_uint32), ("unused", ctypes.c_uint32)]
 
 
+@mirrors(_NATIVE / "trap.c", "atoll_trap_front")
 class _Front(ctypes.Structure):
     _fields_ = [("filter", ctypes.c_void_p), ("filter_data", ctypes.c_void_p), ("slow", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("tlb_maps", ctypes.c_void_p), ("tlb_count", ctypes.c_void_p),
