@@ -5,7 +5,7 @@ everything else is internal to it.
 """
 
 from .bounded import BoundedLog, Ring
-from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, known_boards, load_board
+from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, ResetKind, known_boards, load_board
 from .clock import Clock, Event
 from .counter import MIRRORS, NativeBuildError, add_native_hook, function_address, layout_mismatches, mirrors, native_library
 from .cpu import Cpu, Trap, TrapKind
@@ -37,7 +37,7 @@ __all__ = [
     "BoardSpec", "BoundedLog", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
     "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
     "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
-    "Region", "Register", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
+    "Region", "Register", "ResetKind", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
     "GpioBlock", "PriorityController", "Role", "Stop", "StopReason", "TcpBackend", "TomlChecker", "Trap", "TrapKind",
     "Uart", "UartBackend", "kind_name", "known_boards", "load_board",
     "MIRRORS", "add_native_hook", "function_address", "layout_mismatches", "mirrors", "native_library", "read_elf", "read_toml", "symbols",

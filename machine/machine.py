@@ -46,7 +46,7 @@ from typing import Callable, TypeVar
 from unicorn import UcError
 from unicorn.unicorn_const import UC_PROT_ALL, UC_TLB_VIRTUAL
 
-from .board import BoardSpec, load_board
+from .board import BoardSpec, ResetKind, load_board
 from .clock import Clock
 from .counter import InstructionCounter
 from .cpu import CPU_TYPES, CortexM3, Cpu, Rv32, Trap
@@ -120,12 +120,7 @@ class Machine:
 
         for r in spec.regions:
             self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
-        # The sentinel page is filled with undefined instructions (ARM `udf`; on
-        # RISC-V all-zero halfwords are illegal), so guest code that strays there faults.
-        self.uc.mem_map(SENTINEL_PAGE, PAGE_SIZE, UC_PROT_ALL)
-        self.uc.mem_write(SENTINEL_PAGE, (b"\xfe\xde" if isinstance(self.cpu, CortexM3) else b"\0\0") * (PAGE_SIZE // 2))
-        if isinstance(self.cpu, Rv32):
-            self.uc.mem_write(SENTINEL_PAGE, Rv32.USER_ENTRY_CODE)
+        _map_sentinel(self.cpu)
 
         cpu = self.cpu
         self.peripherals: dict[str, Peripheral] = {}
@@ -285,7 +280,7 @@ class Machine:
         self.activate(self.bare_space)
         self.waiting = False
         cpu = self.board.cpu
-        if cpu.reset == "vector-table":
+        if cpu.reset is ResetKind.VECTOR_TABLE:
             table = self.read_physical(cpu.vector_table, 8)
             self.cpu.sp = int.from_bytes(table[:4], "little")
             self.cpu.pc = int.from_bytes(table[4:], "little") & ~1
@@ -426,6 +421,16 @@ def _wire_interrupts(machine: Machine) -> list[_OrGate]:
             for i, out in enumerate(outputs):
                 out.connect(gate, i)
     return gates
+
+
+def _map_sentinel(cpu: Cpu) -> None:
+    """Map the sentinel page, filled with undefined instructions (ARM `udf`; on RISC-V
+    all-zero halfwords are illegal) so that guest code straying there faults, and on
+    RISC-V the user-entry trampoline at its start."""
+    cpu.uc.mem_map(SENTINEL_PAGE, PAGE_SIZE, UC_PROT_ALL)
+    cpu.uc.mem_write(SENTINEL_PAGE, (b"\xfe\xde" if isinstance(cpu, CortexM3) else b"\0\0") * (PAGE_SIZE // 2))
+    if isinstance(cpu, Rv32):
+        cpu.uc.mem_write(SENTINEL_PAGE, Rv32.USER_ENTRY_CODE)
 
 
 def _write_image(machine: Machine) -> None:
