@@ -23,6 +23,13 @@ Clock events come in two kinds:
 
 Host backends (UART buffers, terminals, sockets) are not part of a snapshot: they are
 the outside world. Snapshots are taken and restored between runs, never from inside one.
+
+Every piece comes from the object that owns it, through its public save and restore:
+`Clock.state`/`set_state`, `Machine.state`/`set_state` (the run loop's flags, the active
+space, the OR gates' levels), `Machine.host_objects` (what a copied graph shares),
+`Peripheral.snapshot`/`restore`; memory goes through `counter.read_memory`/`write_memory`.
+This module reads or writes no private attribute of another, and `Machine` imports it
+(never the other way round at run time).
 """
 
 from __future__ import annotations

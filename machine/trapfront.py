@@ -1,7 +1,7 @@
 """The machine's interrupt hook (machine/native/trap.c), with a native filter in front of Python.
 
 Every trap reaches `atoll_trap` first. With no filter it calls the Python handler
-(the machine's `_interrupt`) through a plain ctypes callback, which costs about a
+(the run loop's `interrupt`, machine/runloop.py) through a plain ctypes callback, which costs about a
 microsecond less per trap than the binding's hook wrapper. A user of the machine
 (the kernel's fast path) may install a filter written in C: it sees each trap
 before Python does and either handles it completely, answering with the index of
