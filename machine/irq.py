@@ -51,11 +51,6 @@ class IrqLine:
         if self._sink is not None:
             self._sink.set_line(self._number, level)
 
-    def pulse(self) -> None:
-        """An edge: raise, then lower (for edge-triggered controller inputs)."""
-        self.set(True)
-        self.set(False)
-
 
 class InterruptController(Role):
     """What the machine and the kernel need from an interrupt controller (a role:

@@ -102,6 +102,7 @@ class Machine:
     def __init__(self, board: BoardSpec | str | pathlib.Path) -> None:
         self.board = board if isinstance(board, BoardSpec) else load_board(board)
         spec = self.board
+        self.isa: str = spec.cpu.isa
         self.cpu: Cpu = CPU_TYPES[spec.cpu.isa].create(spec.cpu.model)
         self.uc = self.cpu.uc
         self.counter = InstructionCounter(self.uc)
@@ -156,10 +157,6 @@ class Machine:
             tlb, TrapFront(self.uc, tlb, self._loop.interrupt, self._loop.carry), self.bare_space)
 
     # -- looking at the machine ------------------------------------------------
-
-    @property
-    def isa(self) -> str:
-        return self.board.cpu.isa
 
     def peripheral(self, name: str, role: type[R] | None = None) -> R | Peripheral:
         """The peripheral `name`; with a `role` (machine/roles.py), one that plays it."""
