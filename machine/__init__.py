@@ -7,7 +7,15 @@ everything else is internal to it.
 from .bounded import BoundedLog, Ring
 from .board import BoardError, BoardSpec, CpuSpec, PeripheralSpec, ResetKind, known_boards, load_board
 from .clock import Clock, Event
-from .counter import MIRRORS, NativeBuildError, add_native_hook, function_address, layout_mismatches, mirrors, native_library
+from .counter import (
+    MIRRORS,
+    NativeBuildError,
+    add_native_hook,
+    function_address,
+    layout_mismatches,
+    mirrors,
+    native_library,
+)
 from .cpu import Cpu, Trap, TrapKind
 from .debug import WATCH_KINDS, DebugHit, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
@@ -33,12 +41,13 @@ from .snapshot import MachineSnapshot, SnapshotError
 from .tomlcheck import TomlChecker, kind_name, read_toml
 
 __all__ = [
-    "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS", "Access", "AccessKind", "AddressSpace", "BoardError",
-    "BoardSpec", "BoundedLog", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit", "ElfError", "ElfImage", "Event",
-    "Fault", "FaultError", "FaultKind", "Field", "InterruptController", "IrqLine", "Machine",
-    "MachineDebug", "MachineSnapshot", "Mapping", "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm",
-    "Region", "Register", "ResetKind", "Ring", "RegisterMap", "RegisterMapError", "Segment", "SnapshotError", "StdioBackend",
-    "GpioBlock", "PriorityController", "Role", "Stop", "StopReason", "TcpBackend", "TomlChecker", "Trap", "TrapKind",
-    "Uart", "UartBackend", "kind_name", "known_boards", "load_board",
-    "MIRRORS", "add_native_hook", "function_address", "layout_mismatches", "mirrors", "native_library", "read_elf", "read_toml", "symbols",
+    "MIRRORS", "PAGE_SIZE", "PERIPHERAL_TYPES", "WATCH_KINDS", "Access", "AccessKind", "AddressSpace",
+    "BoardError", "BoardSpec", "BoundedLog", "BufferBackend", "Clock", "Cpu", "CpuSpec", "DebugHit",
+    "ElfError", "ElfImage", "Event", "Fault", "FaultError", "FaultKind", "Field", "GpioBlock",
+    "InterruptController", "IrqLine", "Machine", "MachineDebug", "MachineSnapshot", "Mapping",
+    "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm", "PriorityController",
+    "Region", "Register", "RegisterMap", "RegisterMapError", "ResetKind", "Ring", "Role", "Segment",
+    "SnapshotError", "StdioBackend", "Stop", "StopReason", "TcpBackend", "TomlChecker", "Trap", "TrapKind",
+    "Uart", "UartBackend", "add_native_hook", "function_address", "kind_name", "known_boards",
+    "layout_mismatches", "load_board", "mirrors", "native_library", "read_elf", "read_toml", "symbols",
 ]
