@@ -38,14 +38,6 @@ class Trap:
     pc: int
     number: int = 0
 
-    def __post_init__(self) -> None:
-        # the CPU models name kinds by their strings; one dict look-up makes them members
-        if type(self.kind) is not TrapKind:
-            object.__setattr__(self, "kind", _TRAP_KINDS[self.kind])
-
-
-_TRAP_KINDS = {kind.value: kind for kind in TrapKind}
-
 
 class Cpu:
     """Base of the per-ISA CPU models."""
