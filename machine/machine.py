@@ -155,6 +155,8 @@ class Machine:
         tlb = NativeTlb(self.uc, SENTINEL_PAGE)
         self._spaces = self._loop.spaces = ActiveSpace(
             tlb, TrapFront(self.uc, tlb, self._loop.interrupt, self._loop.carry), self.bare_space)
+        #: `activate(space)`: run from now on in `space` (flushes the TLB when the space changes)
+        self.activate = self._spaces.activate
 
     # -- looking at the machine ------------------------------------------------
 
@@ -193,10 +195,6 @@ class Machine:
     @property
     def space(self) -> AddressSpace:
         return self._spaces.space
-
-    def activate(self, space: AddressSpace) -> None:
-        """Run from now on in `space` (flushes the TLB when the space changes)."""
-        self._spaces.activate(space)
 
     def set_trap_filter(self, function: int | None, data: int | None, sync: Callable[[], None] | None) -> None:
         """Put a C trap filter in front of the Python trap path: `function(uc, intno, data)`

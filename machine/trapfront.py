@@ -143,7 +143,8 @@ class ActiveSpace:
     @property
     def space(self) -> AddressSpace:
         """The space now (after following what a trap filter switched)."""
-        self.follow()
+        if self.front.active != self._index:
+            self.follow()
         return self.followed
 
     def follow(self) -> None:
@@ -155,8 +156,10 @@ class ActiveSpace:
 
     def regain(self) -> None:
         """Python has the machine again: follow what a trap filter switched, then tell its owner."""
-        self.follow()
-        self.front.sync()
+        front = self.front
+        if front.active != self._index:
+            self.follow()
+        front.sync()
 
     def activate(self, space: AddressSpace, force: bool = False) -> None:
         """Run from now on in `space` (flushes the TLB when the space changes, or with `force`)."""
