@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from unicorn.unicorn_py3 import unicorn as binding
 
-from machine import function_address, native_library
+from machine import function_address, mirrors, native_library
 
 from .abi import KERNEL_LABELS, MESSAGE_REGISTERS, REPLY_SLOT, Error, Right, Sys
 from .caps import CapKind
@@ -60,14 +60,17 @@ if MESSAGE_REGISTERS != 4:
     raise ImportError(f"kernel/native/fastpath.c hands over four message registers, the ABI has {MESSAGE_REGISTERS}")
 
 
+@mirrors(_SOURCE, "fp_thread")
 class _Thread(ctypes.Structure):
     _fields_ = [("context", ctypes.c_void_p), ("space", ctypes.c_int32), ("priority", ctypes.c_int32)]
 
 
+@mirrors(_SOURCE, "fp_event")
 class _Event(ctypes.Structure):
     _fields_ = [("executed", ctypes.c_uint64), ("kind", ctypes.c_uint32), ("label", ctypes.c_uint32)]
 
 
+@mirrors(_SOURCE, "atoll_fastpath")
 class _FastPath(ctypes.Structure):
     _fields_ = [
         ("reg_read_batch", ctypes.c_void_p), ("context_reg_write_batch", ctypes.c_void_p),

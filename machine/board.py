@@ -16,12 +16,14 @@ holds; every message after the file is found starts with the file's name.
 
 from __future__ import annotations
 
+import enum
 import os
 import pathlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cpu import CPU_MODELS, CPU_TYPES
+from .irq import InterruptController
 from .memory import PAGE_SIZE, Perm, Region
 from .peripheral import Peripheral
 from .peripherals import PERIPHERAL_TYPES
@@ -40,12 +42,19 @@ class BoardError(ValueError):
 MAX_FREQUENCY_HZ = 10_000_000_000
 
 
+class ResetKind(enum.StrEnum):
+    """How a board's CPU comes out of reset."""
+
+    VECTOR_TABLE = "vector-table"   # SP and PC from the vector table
+    ENTRY = "entry"                 # at the loaded ELF's entry point
+
+
 @dataclass(frozen=True)
 class CpuSpec:
     isa: str
     model: str
     frequency_hz: int
-    reset: str                 # "vector-table" (SP and PC from the table) or "entry" (the ELF's entry)
+    reset: ResetKind
     vector_table: int = 0
 
 
@@ -157,16 +166,17 @@ def parse_board(data: dict, path: pathlib.Path) -> BoardSpec:
         raise c.fail("cpu.frequency_hz", f"must be a positive integer, not {freq}")
     if freq > MAX_FREQUENCY_HZ:
         raise c.fail("cpu.frequency_hz", f"must be at most {MAX_FREQUENCY_HZ:_} (10 GHz), not {freq:_}")
-    reset = c.get(cpu_t, "reset", "cpu", str)
-    if reset not in ("vector-table", "entry"):
-        raise c.fail("cpu.reset", f"must be 'vector-table' or 'entry', not {reset!r}")
+    reset_name = c.get(cpu_t, "reset", "cpu", str)
+    if reset_name not in tuple(ResetKind):
+        raise c.fail("cpu.reset", f"must be 'vector-table' or 'entry', not {reset_name!r}")
+    reset = ResetKind(reset_name)
     vector_table = 0
-    if reset == "vector-table":
+    if reset is ResetKind.VECTOR_TABLE:
         if "vector_table" not in cpu_t:
             raise c.fail("cpu.vector_table", "missing; reset = 'vector-table' needs the table's address")
         vector_table = c.address(cpu_t, "vector_table", "cpu")
     elif "vector_table" in cpu_t:
-        raise c.fail("cpu.vector_table", f"only goes with reset = 'vector-table', not {reset!r}")
+        raise c.fail("cpu.vector_table", f"only goes with reset = 'vector-table', not {reset_name!r}")
     cpu = CpuSpec(isa, model, freq, reset, vector_table)
 
     regions = _parse_regions(c, data)
@@ -182,11 +192,11 @@ def parse_board(data: dict, path: pathlib.Path) -> BoardSpec:
             names = ", ".join(p.name for p in peripherals) or "none"
             raise c.fail("interrupts.controller",
                          f"must name a peripheral of this board ({names}), not {controller!r}")
-        if not hasattr(spec.cls, "claim"):
+        if not issubclass(spec.cls, InterruptController):
             raise c.fail("interrupts.controller", f"peripheral {controller!r} ({spec.type}) is not an interrupt controller")
     _check_irqs(c, peripherals, controller)
 
-    if reset == "vector-table" and not any(r.contains(vector_table, 8) for r in regions):
+    if reset is ResetKind.VECTOR_TABLE and not any(r.contains(vector_table, 8) for r in regions):
         raise c.fail("cpu.vector_table", f"{vector_table:#x} is not inside a memory region")
     return BoardSpec(name, description, path, cpu, tuple(regions), tuple(peripherals), controller)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from dataclasses import dataclass
 from typing import Callable, Protocol
 
 
@@ -43,6 +44,16 @@ class Event:
 
     def cancel(self) -> None:
         self.cancelled = True
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """The clock's own state: its base, the next sequence number, and the live events
+    as (when, seq, event). The events are the live objects, not copies."""
+
+    base: int
+    next_seq: int
+    events: tuple[tuple[int, int, Event], ...]
 
 
 class Clock:
@@ -164,3 +175,19 @@ class Clock:
     def reset(self) -> None:
         self._base = -self._source.executed
         self._queue.clear()
+
+    # -- saving and restoring ------------------------------------------------------------
+
+    def state(self) -> ClockState:
+        """The base, the next sequence number (not used up) and every live event."""
+        next_seq = next(self._seq)
+        self._seq = itertools.count(next_seq)
+        live = tuple(entry for entry in self._queue if not entry[2].cancelled)
+        return ClockState(self._base, next_seq, live)
+
+    def set_state(self, state: ClockState) -> None:
+        """Put back a `state()`: events fire in (when, seq) order, new ones are numbered
+        from `state.next_seq`. Time is `state.base` plus the instruction source's count."""
+        self._base = state.base
+        self._queue = sorted(state.events, key=lambda entry: entry[:2])   # a sorted list is a heap
+        self._seq = itertools.count(state.next_seq)

@@ -29,7 +29,7 @@ from unicorn import Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_EPSR
 from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
 
-_NATIVE = pathlib.Path(__file__).with_name("native")
+_NATIVE = NATIVE_DIR = pathlib.Path(__file__).with_name("native")
 _SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c")
 
 
@@ -37,6 +37,50 @@ class NativeBuildError(RuntimeError):
     """The host compiler could not build the counter."""
 
 
+#: every ctypes mirror of a C struct: (C source, struct name, mirror), see `mirrors`
+MIRRORS: list[tuple[pathlib.Path, str, type[ctypes.Structure]]] = []
+
+
+def mirrors(source: pathlib.Path, struct: str):
+    """Class decorator: the ctypes Structure below mirrors `struct <struct>` of the C file
+    `source`, field for field under the same names (`layout_mismatches` checks it)."""
+    def register(mirror: type[ctypes.Structure]) -> type[ctypes.Structure]:
+        MIRRORS.append((pathlib.Path(source), struct, mirror))
+        return mirror
+    return register
+
+
+def layout_mismatches(source: pathlib.Path, struct: str, mirror: type[ctypes.Structure]) -> list[str]:
+    """How the ctypes `mirror` differs from `struct <struct>` as the host compiler lays it out
+    in `source` (empty: the same size, and every field at the same offset).
+
+    A checker is compiled from the C file itself with one function appended that hands out
+    `sizeof` and the `offsetof` of each of the mirror's fields (built once per content)."""
+    names = [field[0] for field in mirror._fields_]
+    values = ", ".join([f"sizeof(struct {struct})", *(f"offsetof(struct {struct}, {n})" for n in names)])
+    text = (pathlib.Path(source).read_text() + "\n#include <stddef.h>\n"
+            f"size_t atoll_layout_of(size_t i)\n{{\n    static const size_t v[] = {{{values}}};\n"
+            "    return i < sizeof v / sizeof v[0] ? v[i] : (size_t)-1;\n}\n")
+    checker = _cache_dir() / "layout" / f"{pathlib.Path(source).stem}-{struct}-{mirror.__name__}.c"
+    checker.parent.mkdir(parents=True, exist_ok=True)
+    if not checker.exists() or checker.read_text() != text:
+        fd, tmp = tempfile.mkstemp(suffix=".c", dir=checker.parent)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, checker)   # atomic: parallel test workers may race here
+    fn = ctypes.CDLL(str(library_path((checker,)))).atoll_layout_of
+    fn.restype, fn.argtypes = ctypes.c_size_t, [ctypes.c_size_t]
+    where = f"{pathlib.Path(source).name}: struct {struct} and its mirror {mirror.__name__}"
+    problems = []
+    if fn(0) != ctypes.sizeof(mirror):
+        problems.append(f"{where}: {fn(0)} bytes in C, {ctypes.sizeof(mirror)} in Python")
+    for i, name in enumerate(names, 1):
+        if fn(i) != getattr(mirror, name).offset:
+            problems.append(f"{where}: field {name} at offset {fn(i)} in C, {getattr(mirror, name).offset} in Python")
+    return problems
+
+
+@mirrors(_NATIVE / "counter.c", "atoll_counter")
 class _CounterStruct(ctypes.Structure):
     _fields_ = [
         ("executed", ctypes.c_uint64),
@@ -110,6 +154,23 @@ def uclib() -> ctypes.CDLL:
     return binding.uclib
 
 
+def read_memory(uc: Uc, base: int, size: int) -> ctypes.Array:
+    """`size` bytes of physical memory at `base` into a fresh ctypes buffer (one copy,
+    no Python bytes object in between: snapshots of whole RAM regions)."""
+    buf = (ctypes.c_char * size)()
+    status = uclib().uc_mem_read(uc._uch, base, buf, size)
+    if status:
+        raise UcError(status)
+    return buf
+
+
+def write_memory(uc: Uc, base: int, buf: ctypes.Array) -> None:
+    """Write a buffer `read_memory` gave back to physical memory at `base`."""
+    status = uclib().uc_mem_write(uc._uch, base, buf, len(buf))
+    if status:
+        raise UcError(status)
+
+
 def function_address(fn) -> int:
     """The address of a C function loaded with ctypes (to hand to other C code)."""
     return ctypes.cast(fn, ctypes.c_void_p).value
@@ -127,6 +188,7 @@ def add_native_hook(uc: Uc, kind: int, function, data) -> ctypes.c_size_t:
     return handle
 
 
+@mirrors(_NATIVE / "itstate.c", "atoll_it_guard")
 class _ItGuardStruct(ctypes.Structure):
     _fields_ = [
         ("reg_read", ctypes.c_void_p),

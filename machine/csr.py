@@ -25,7 +25,7 @@ import pathlib
 from typing import Callable
 
 from .clock import Clock
-from .counter import function_address, native_library, uclib
+from .counter import function_address, mirrors, native_library, uclib
 
 _SOURCE = pathlib.Path(__file__).with_name("native") / "csr.c"
 _VALUE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.POINTER(ctypes.c_uint32))
@@ -36,6 +36,7 @@ MCYCLE, MINSTRET, MCYCLEH, MINSTRETH = 0xB00, 0xB02, 0xB80, 0xB82
 _WORD = 0xFFFF_FFFF
 
 
+@mirrors(_SOURCE, "atoll_csr")
 class _Csr(ctypes.Structure):
     _fields_ = [("value", ctypes.c_void_p)]
 

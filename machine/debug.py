@@ -213,7 +213,7 @@ class MachineDebug:
             machine.counter.rewind(machine.counter.executed - 1)
             uc.emu_stop()
         except BaseException as e:  # carried out of emu_start by the machine, never swallowed
-            self.machine._carry(e)
+            self.machine.carry(e)
 
     def _on_memory(self, uc, access: int, address: int, size: int, value: int, watch: _Watch) -> None:
         try:
@@ -229,5 +229,5 @@ class MachineDebug:
             self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind)
             self.machine.request_stop()
         except BaseException as e:
-            self.machine._carry(e)
+            self.machine.carry(e)
 

@@ -12,7 +12,10 @@ controller what is pending at slice boundaries and delivers it to user space.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Callable, Protocol
+
+from .roles import Role
 
 
 class IrqSink(Protocol):
@@ -48,33 +51,45 @@ class IrqLine:
         if self._sink is not None:
             self._sink.set_line(self._number, level)
 
-    def pulse(self) -> None:
-        """An edge: raise, then lower (for edge-triggered controller inputs)."""
-        self.set(True)
-        self.set(False)
 
+class InterruptController(Role):
+    """What the machine and the kernel need from an interrupt controller (a role:
+    a controller model inherits it, see machine/roles.py)."""
 
-class InterruptController(Protocol):
-    """What the machine and the kernel need from an interrupt controller."""
-
+    ROLE = "an interrupt controller"
     num_lines: int
     #: the lowest line a peripheral may be wired to (the PLIC reserves source 0)
     first_line: int
     listener: Callable[[], None] | None
 
+    @abstractmethod
     def set_line(self, line: int, level: bool) -> None:
         """A wired peripheral output changed level."""
 
+    @abstractmethod
     def pending(self) -> list[int]:
         """Lines pending and enabled, the most urgent first."""
 
+    @abstractmethod
     def set_enabled(self, line: int, enabled: bool) -> None:
         """Mask or unmask one line (what the kernel does around a driver's handling)."""
 
+    @abstractmethod
     def is_enabled(self, line: int) -> bool: ...
 
+    @abstractmethod
     def claim(self) -> int | None:
         """Take the most urgent pending line (it stops being pending until completed)."""
 
+    @abstractmethod
     def complete(self, line: int) -> None:
         """The handling of a claimed line is finished."""
+
+
+class PriorityController(InterruptController):
+    """An interrupt controller whose lines have priorities the kernel sets."""
+
+    ROLE = "an interrupt controller with priorities"
+
+    @abstractmethod
+    def set_priority(self, line: int, priority: int) -> None: ...

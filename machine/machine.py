@@ -7,7 +7,7 @@ dispatch to the peripheral models. The TLB fill runs in C (machine/tlb.py); the
 only Python hooks are the interrupt hook (on a trap) and the invalid-memory hook
 (on a bus error): normal running has no per-instruction or per-block Python call.
 
-The run loop executes the CPU up to the next deadline (a peripheral's event, a
+The run loop (machine/runloop.py, `RunLoop`) executes the CPU up to the next deadline (a peripheral's event, a
 requested stop, the end of the run) in one `emu_start`, counted exactly by the
 native instruction counter, then fires due events and polls host backends. A
 slice ends at the first translated-block boundary at or after its deadline
@@ -29,78 +29,58 @@ jump to, and Unicorn probes its page after every run.) The sentinel page
 (`SENTINEL_PAGE`) holds the RISC-V user-entry trampoline; no guest code, privileged
 or not, may read, write or execute it (a permission fault): the TLB serves it only
 while `enter_user_mode` runs the trampoline.
+
+Which address space runs, and the native trap filter in front of Python, are
+`ActiveSpace` and `TrapFront` (machine/trapfront.py). Peripherals are found by name
+or by the role they play (`peripheral(name, Uart)`, `uarts`, `gpio_blocks`, `playing`;
+machine/roles.py). The machine saves and restores its own state with `state()` and
+`set_state()`; machine/snapshot.py composes a whole snapshot from such calls.
 """
 
 from __future__ import annotations
 
-import logging
 import pathlib
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, TypeVar
 
 from unicorn import UcError
-from unicorn.unicorn_const import (
-    UC_ERR_EXCEPTION,
-    UC_ERR_FETCH_UNMAPPED,
-    UC_ERR_READ_UNMAPPED,
-    UC_ERR_WRITE_UNMAPPED,
-    UC_HOOK_MEM_INVALID,
-    UC_MEM_FETCH_UNMAPPED,
-    UC_MEM_READ_UNMAPPED,
-    UC_MEM_WRITE_UNMAPPED,
-    UC_PROT_ALL,
-    UC_TLB_VIRTUAL,
-)
+from unicorn.unicorn_const import UC_PROT_ALL, UC_TLB_VIRTUAL
 
-from .board import BoardSpec, load_board
+from .board import BoardSpec, ResetKind, load_board
 from .clock import Clock
 from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
 from .irq import InterruptController
-from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm
+from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm, Region
 from .peripheral import Peripheral
 from .peripherals.clint import Clint
+from .roles import GpioBlock, Role, Uart
+from .snapshot import MachineSnapshot, restore, take
+from .runloop import NO_EXIT, SENTINEL_PAGE, RunLoop, Stop, StopReason
 from .tlb import NativeTlb
-from .trapfront import TrapFront
+from .trapfront import ActiveSpace, TrapFront
 
-if TYPE_CHECKING:
-    from .snapshot import MachineSnapshot
-
-log = logging.getLogger("atoll.machine")
-
-_INVALID = {UC_MEM_READ_UNMAPPED: AccessKind.READ, UC_MEM_WRITE_UNMAPPED: AccessKind.WRITE,
-            UC_MEM_FETCH_UNMAPPED: AccessKind.FETCH}
-_BUS_ERRORS = {UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED}
-
-#: a page of the machine's own, outside every board's map, holding the RISC-V user-entry
-#: trampoline; guest code may not touch it
-SENTINEL_PAGE = 0xFFFF_F000
-_SENTINEL_DETAIL = "the machine's own page"
-#: what `emu_start` is given as `until`: ignored, since exits are on and there are none
-_NO_EXIT = 0
+__all__ = ["DEFAULT_MAX_SLICE_SECONDS", "SENTINEL_PAGE", "FaultError", "Machine", "MachineState", "Stop",
+           "StopReason"]
 
 #: longest slice between polls of host backends when nothing else is due
 DEFAULT_MAX_SLICE_SECONDS = 0.01
-#: with `realtime`, idle time advances in steps of at most this much, each slept on the wall clock
-REALTIME_STEP_SECONDS = 0.005
+
+R = TypeVar("R", bound=Role)
 
 
 @dataclass(frozen=True)
-class Stop:
-    """Why a run ended.
+class MachineState:
+    """The machine's own state outside memory, CPU registers, clock and peripherals."""
 
-    reason: "time" (the requested duration passed), "condition" (run_until's
-    condition held), "fault", "trap" (a syscall or breakpoint with no handler to
-    take it), "stopped" (`request_stop`) or "timeout" (run_until gave up).
-    """
-
-    reason: str
-    cycle: int
-    fault: Fault | None = None
-    trap: Trap | None = None
+    waiting: bool
+    irq_pending: bool
+    user_mode: bool
+    space: AddressSpace
+    #: the levels an OR gate holds per input, one dict per gate in wiring order
+    gate_levels: tuple[dict[int, bool], ...]
 
 
 class _OrGate:
@@ -122,11 +102,11 @@ class Machine:
     def __init__(self, board: BoardSpec | str | pathlib.Path) -> None:
         self.board = board if isinstance(board, BoardSpec) else load_board(board)
         spec = self.board
+        self.isa: str = spec.cpu.isa
         self.cpu: Cpu = CPU_TYPES[spec.cpu.isa].create(spec.cpu.model)
         self.uc = self.cpu.uc
         self.counter = InstructionCounter(self.uc)
         self.clock = Clock(spec.cpu.frequency_hz, self.counter)
-        self.clock.on_schedule = self._event_scheduled
         self.max_slice = self.clock.cycles(DEFAULT_MAX_SLICE_SECONDS)
         #: called with each Trap; return True to go on running, False to end the run
         self.trap_handler: Callable[[Trap], bool] | None = None
@@ -135,142 +115,101 @@ class Machine:
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
+        #: True while the CPU runs (inside `emu_start`)
+        self.executing = False
+        self.image: ElfImage | None = None
 
         for r in spec.regions:
             self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
-        # The sentinel page is filled with undefined instructions (ARM `udf`; on
-        # RISC-V all-zero halfwords are illegal), so guest code that strays there faults.
-        self.uc.mem_map(SENTINEL_PAGE, PAGE_SIZE, UC_PROT_ALL)
-        self.uc.mem_write(SENTINEL_PAGE, self.cpu.UNDEFINED_FILL * (PAGE_SIZE // 2))
-        if isinstance(self.cpu, Rv32):
-            self.uc.mem_write(SENTINEL_PAGE, Rv32.USER_ENTRY_CODE)
+        _map_sentinel(self.cpu)
 
+        cpu = self.cpu
         self.peripherals: dict[str, Peripheral] = {}
         for p in spec.peripherals:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
-            dev.pc_source = self._guest_pc
-            self.uc.mmio_map(p.base, p.size, self._mmio_reader(dev), None, self._mmio_writer(dev), None)
+            dev.pc_source = lambda: cpu.pc   # Unicorn has the pc exact in an MMIO callback
+            self.uc.mmio_map(p.base, p.size, _mmio_reader(dev), None, _mmio_writer(dev), None)
+        self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
+            Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
+
+        # the RISC-V counter CSRs, answered from virtual time (machine/csr.py)
+        counters = None
+        self._loop = RunLoop(self, None)
+        if isinstance(self.cpu, Rv32):
+            clint = next((dev for dev in self.peripherals.values() if isinstance(dev, Clint)), None)
+            counters = VirtualCounters(self.clock, None if clint is None else (lambda: clint.mtime),
+                                       self._loop.carry)
+        self._loop.counters = counters
+        self.clock.on_schedule = self._loop.event_scheduled
         self.interrupts: InterruptController | None = None
+        self._gates: list[_OrGate] = []
         if spec.interrupt_controller is not None:
             self.interrupts = self.peripherals[spec.interrupt_controller]  # type: ignore[assignment]
-            self.interrupts.listener = self._interrupt_became_pending
-            self._wire_interrupts()
-
-        self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
-            _mmio_region(p) for p in spec.peripherals])
-        self._space = self.bare_space
-        self._space_version = self._space.version
-        self._pending_error: BaseException | None = None
-        self._fault: Fault | None = None
-        self._trap: Trap | None = None
-        self._bus_error: tuple[int, AccessKind] | None = None
-        self._stop_requested = False
-        self._irq_pending = False
-        self._backends: list[tuple[Peripheral, object]] = []
-        self.image: ElfImage | None = None
+            self.interrupts.listener = self._loop.interrupt_became_pending
+            self._gates = _wire_interrupts(self)
 
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         # exits on and none set: nothing but the counter's deadline ends an emu_start
         self.uc.ctl_exits_enabled(True)
-        self._tlb = NativeTlb(self.uc, SENTINEL_PAGE)
-        self._tlb.activate(self._space)
-        self._front = TrapFront(self.uc, self._tlb, self._interrupt, self._carry)
-        self._space_index = self._front.active = self._front.index(self._space)
-        #: the RISC-V counter CSRs, answered from virtual time (machine/csr.py)
-        self._counters: VirtualCounters | None = None
-        if isinstance(self.cpu, Rv32):
-            clint = next((dev for dev in self.peripherals.values() if isinstance(dev, Clint)), None)
-            self._counters = VirtualCounters(self.clock, None if clint is None else (lambda: clint.mtime),
-                                             self._carry)
-        #: True while the CPU runs (inside `emu_start`)
-        self.executing = False
-        self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
-
-    # -- construction helpers -------------------------------------------------
-
-    def _guest_pc(self) -> int:
-        """The pc of the instruction making an MMIO access (Unicorn has it exact in the callback)."""
-        return self.cpu.pc
-
-    @staticmethod
-    def _mmio_reader(dev: Peripheral):
-        read = dev.read
-        return lambda uc, offset, size, _: read(offset, size)
-
-    @staticmethod
-    def _mmio_writer(dev: Peripheral):
-        write = dev.write
-        return lambda uc, offset, size, value, _: write(offset, size, value)
-
-    def _wire_interrupts(self) -> None:
-        assert self.interrupts is not None
-        by_line: dict[int, list] = {}
-        for p in self.board.peripherals:
-            for out, line in p.irq.items():
-                by_line.setdefault(line, []).append(self.peripherals[p.name].irq[out])
-        for line, outputs in by_line.items():
-            if len(outputs) == 1:
-                outputs[0].connect(self.interrupts, line)
-            else:
-                gate = _OrGate(self.interrupts, line)
-                for i, out in enumerate(outputs):
-                    out.connect(gate, i)
+        tlb = NativeTlb(self.uc, SENTINEL_PAGE)
+        self._spaces = self._loop.spaces = ActiveSpace(
+            tlb, TrapFront(self.uc, tlb, self._loop.interrupt, self._loop.carry), self.bare_space)
+        #: `activate(space)`: run from now on in `space` (flushes the TLB when the space changes)
+        self.activate = self._spaces.activate
 
     # -- looking at the machine ------------------------------------------------
 
-    @property
-    def isa(self) -> str:
-        return self.board.cpu.isa
-
-    def peripheral(self, name: str) -> Peripheral:
+    def peripheral(self, name: str, role: type[R] | None = None) -> R | Peripheral:
+        """The peripheral `name`; with a `role` (machine/roles.py), one that plays it."""
         try:
-            return self.peripherals[name]
+            dev = self.peripherals[name]
         except KeyError:
             raise KeyError(f"board {self.board.name} has no peripheral {name!r}; "
                            f"it has: {', '.join(self.peripherals)}") from None
+        if role is not None and not isinstance(dev, role):
+            raise TypeError(f"peripheral {name!r} is not {role.ROLE}")
+        return dev
+
+    def playing(self, role: type[R]) -> dict[str, R]:
+        """Every peripheral playing `role` (machine/roles.py), by name, in board order."""
+        return {name: dev for name, dev in self.peripherals.items() if isinstance(dev, role)}
+
+    @property
+    def uarts(self) -> dict[str, Uart]:
+        return self.playing(Uart)
+
+    @property
+    def gpio_blocks(self) -> dict[str, GpioBlock]:
+        return self.playing(GpioBlock)
 
     def attach_uart(self, name: str, backend) -> None:
         """Connect a host backend (BufferBackend, StdioBackend, TcpBackend) to a UART."""
-        uart = self.peripheral(name)
-        if not hasattr(uart, "attach"):
-            raise TypeError(f"peripheral {name!r} is not a UART")
+        uart = self.peripheral(name, Uart)
         uart.attach(backend)
-        self._backends = [(u, b) for u, b in self._backends if u is not uart] + [(uart, backend)]
+        loop = self._loop
+        loop.backends = [(u, b) for u, b in loop.backends if u is not uart] + [(uart, backend)]
+
+    # -- address spaces and a native trap filter (see trapfront.py) ------------------
 
     @property
     def space(self) -> AddressSpace:
-        self._follow_filter()
-        return self._space
-
-    # -- a native trap filter (see trapfront.py) -----------------------------------
+        return self._spaces.space
 
     def set_trap_filter(self, function: int | None, data: int | None, sync: Callable[[], None] | None) -> None:
         """Put a C trap filter in front of the Python trap path: `function(uc, intno, data)`
         handles a trap completely and answers with a `space_index`, or answers -1. `sync()`
         runs each time Python takes the machine back. None removes the filter."""
-        self._front.set_filter(function, data, sync)
+        self._spaces.front.set_filter(function, data, sync)
 
     def space_index(self, space: AddressSpace) -> int | None:
         """`space`'s index for a trap filter's answer (None: too many spaces for filters)."""
-        return self._front.index(space)
+        return self._spaces.front.index(space)
 
     @property
     def traps_filtered(self) -> int:
         """Traps a native filter handled, in all."""
-        return self._front.filtered
-
-    def _follow_filter(self) -> None:
-        """Make the space a trap filter left active the machine's own."""
-        active = self._front.active
-        if active != self._space_index:
-            space = self._front.space(active)
-            self._space, self._space_version, self._space_index = space, space.version, active
-
-    def _regain(self) -> None:
-        """Python has the machine again: follow what a trap filter switched, then tell its owner."""
-        self._follow_filter()
-        self._front.sync()
+        return self._spaces.front.filtered
 
     # -- memory ----------------------------------------------------------------
 
@@ -292,38 +231,18 @@ class Machine:
     def read_virtual(self, space: AddressSpace, address: int, size: int) -> bytes:
         """Bytes as `space` sees them; a Fault if any byte is unmapped or unreadable."""
         out = bytearray()
-        while size > 0:
-            m = space.lookup(address)
-            if m is None:
-                raise FaultError(Fault(FaultKind.UNMAPPED, self.cpu.pc, space.name, address, AccessKind.READ))
-            n = min(size, m.vend - address)
-            out += self.uc.mem_read(m.pbase + (address - m.vbase), n)
-            address += n
-            size -= n
+        for physical, n in _pieces(self, space, address, size, AccessKind.READ):
+            out += self.uc.mem_read(physical, n)
         return bytes(out)
 
     def write_virtual(self, space: AddressSpace, address: int, data: bytes) -> None:
         data = bytes(data)
-        while data:
-            m = space.lookup(address)
-            if m is None:
-                raise FaultError(Fault(FaultKind.UNMAPPED, self.cpu.pc, space.name, address, AccessKind.WRITE))
-            n = min(len(data), m.vend - address)
-            self.uc.mem_write(m.pbase + (address - m.vbase), data[:n])
-            if m.perms & Perm.X:  # code changed under Unicorn's translations of it
+        done = 0
+        for physical, n, perms in _pieces(self, space, address, len(data), AccessKind.WRITE, perms=True):
+            self.uc.mem_write(physical, data[done:done + n])
+            if perms & Perm.X:  # code changed under Unicorn's translations of it
                 self.uc.ctl_flush_tb()
-            address += n
-            data = data[n:]
-
-    def activate(self, space: AddressSpace) -> None:
-        """Run from now on in `space` (flushes the TLB when the space changes)."""
-        if space is not self._space or space.version != self._space_version:
-            self._space = space
-            self._space_version = space.version
-            self._tlb.activate(space)
-            self._tlb.flush()
-            index = self._front.index(space)
-            self._space_index = self._front.active = -1 if index is None else index
+            done += n
 
     # -- bare-metal boot -------------------------------------------------------
 
@@ -335,9 +254,8 @@ class Machine:
             if region is None:
                 raise ElfError(f"{image.path}: segment at {seg.paddr:#x}-{seg.paddr + seg.memsize:#x} "
                                f"is outside the memory of board {self.board.name}")
-        for seg in image.segments:
-            self.uc.mem_write(seg.paddr, seg.data + bytes(seg.memsize - len(seg.data)))
         self.image = image
+        _write_image(self)
         self.reset_cpu()
         return image
 
@@ -347,10 +265,8 @@ class Machine:
         self.clock.reset()
         for dev in self.peripherals.values():
             dev.reset()
-        if self.image is not None:
-            for seg in self.image.segments:
-                self.uc.mem_write(seg.paddr, seg.data + bytes(seg.memsize - len(seg.data)))
-        self._irq_pending = False
+        _write_image(self)
+        self._loop.irq_pending = False
         self.reset_cpu()
 
     def reset_cpu(self) -> None:
@@ -359,7 +275,7 @@ class Machine:
         self.activate(self.bare_space)
         self.waiting = False
         cpu = self.board.cpu
-        if cpu.reset == "vector-table":
+        if cpu.reset is ResetKind.VECTOR_TABLE:
             table = self.read_physical(cpu.vector_table, 8)
             self.cpu.sp = int.from_bytes(table[:4], "little")
             self.cpu.pc = int.from_bytes(table[4:], "little") & ~1
@@ -372,59 +288,85 @@ class Machine:
             resume = self.cpu.pc
             self.cpu.prepare_user_entry(resume)
             executed = self.counter.executed
+            tlb = self._spaces.tlb
             try:
-                with self._tlb.machine_use():
+                with tlb.machine_use():
                     self.counter.arm(1, exact=True)
-                    self.uc.emu_start(SENTINEL_PAGE, _NO_EXIT)
+                    self.uc.emu_start(SENTINEL_PAGE, NO_EXIT)
             except UcError:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
             finally:
                 self.counter.rewind(executed)
-                self._tlb.clear_refusal()
+                tlb.clear_refusal()
             if self.cpu.pc != resume:
                 raise RuntimeError(f"entering user mode ended at {self.cpu.pc:#x}, not {resume:#x}")
         self.cpu.enter_user_mode()
 
-    # -- snapshots -------------------------------------------------------------
+    # -- the machine's own state (machine/snapshot.py saves and restores the whole) -------
 
-    def snapshot(self, attached=None, keep=()) -> "MachineSnapshot":
+    def state(self) -> MachineState:
+        """The machine's own state between runs (not memory, CPU, clock or peripherals)."""
+        return MachineState(self.waiting, self._loop.irq_pending, self.cpu.user_mode, self.space,
+                            tuple(dict(g.levels) for g in self._gates))
+
+    def set_state(self, state: MachineState) -> None:
+        """Put back what `state` recorded; no run is under way after it, and the TLB
+        serves `state.space` afresh."""
+        self.cpu.user_mode = state.user_mode
+        for gate, levels in zip(self._gates, state.gate_levels):
+            gate.levels = dict(levels)
+        self.waiting = state.waiting
+        self._loop.clear(irq_pending=state.irq_pending)
+        self._spaces.activate(state.space, force=True)
+        self._spaces.tlb.clear_refusal()
+
+    def host_objects(self) -> list[object]:
+        """The host objects the machine is made of (what a copy of an object graph that
+        refers to them must share, not copy: machine/snapshot.py)."""
+        return [self, self.clock, self.cpu, self.uc, self.counter, self._spaces.tlb, self.board, self.image,
+                self.bare_space, *self.peripherals.values(), *self._gates, *(b for _, b in self._loop.backends)]
+
+    def snapshot(self, attached=None, keep=()) -> MachineSnapshot:
         """The whole machine's state now, to `restore` later (between runs only).
 
         `attached` is an object graph of the caller's (a kernel's state) copied along
         with the clock events it scheduled; `keep` lists objects the copy shares rather
         than copies (machine/snapshot.py)."""
-        from .snapshot import take
         return take(self, attached, keep)
 
-    def restore(self, snap: "MachineSnapshot", keep=()):
+    def restore(self, snap: MachineSnapshot, keep=()):
         """Put the machine back exactly as it was at `snap`; returns a fresh copy of the
         graph attached to the snapshot (None if there was none)."""
-        from .snapshot import restore
         return restore(self, snap, keep)
 
     # -- running ---------------------------------------------------------------
 
     def request_stop(self) -> None:
         """End the current run at the next instruction boundary (callable from callbacks)."""
-        self._stop_requested = True
+        self._loop.stop_requested = True
         self.counter.stop_now()
 
+    def carry(self, error: BaseException) -> None:
+        """From a callback inside a run: stop the run and raise `error` out of it."""
+        self._loop.carry(error)
+
+
     def run_for(self, seconds: float) -> Stop:
-        return self.run(self.clock.cycles(seconds))
+        return self._loop.run(self.clock.now + self.clock.cycles(seconds), None)
 
     def run(self, cycles: int) -> Stop:
         """Run for `cycles` of virtual time (or until a fault, trap or stop request)."""
-        return self._run(self.clock.now + cycles, None)
+        return self._loop.run(self.clock.now + cycles, None)
 
     def run_until(self, condition: Callable[[], bool], timeout: float,
                   check_every: float = 0.001) -> Stop:
         """Run until `condition()` holds (checked at slice boundaries and at least every
         `check_every` seconds of virtual time) or `timeout` seconds of virtual time pass."""
         if condition():
-            return Stop("condition", self.clock.now)
-        stop = self._run(self.clock.now + self.clock.cycles(timeout), condition,
-                         max(1, self.clock.cycles(check_every)))
-        return Stop("timeout", stop.cycle) if stop.reason == "time" else stop
+            return Stop(StopReason.CONDITION, self.clock.now)
+        stop = self._loop.run(self.clock.now + self.clock.cycles(timeout), condition,
+                              max(1, self.clock.cycles(check_every)))
+        return Stop(StopReason.TIMEOUT, stop.cycle) if stop.reason is StopReason.TIME else stop
 
     def step(self, instructions: int = 1, events: bool = True) -> Stop:
         """Execute exactly `instructions` instructions (fewer if a fault or trap ends it).
@@ -433,194 +375,8 @@ class Machine:
         interrupt is taken before or between them: they wait for the next run.
         """
         if events:
-            return self._run(None, None, instructions=instructions)
-        self._stop_requested = False
-        end = self.counter.executed + instructions
-        while self.counter.executed < end and not self.waiting:
-            before = self.counter.executed
-            result = self._execute(end - before, exact=True)
-            if result is not None:
-                return result
-            if self._stop_requested:
-                self._stop_requested = False
-                return Stop("stopped", self.clock.now)
-            if self.counter.executed == before:
-                break
-        return Stop("time", self.clock.now)
-
-    def _run(self, until: int | None, condition: Callable[[], bool] | None,
-             check: int | None = None, instructions: int | None = None) -> Stop:
-        clock = self.clock
-        self._stop_requested = False
-        budget_end = None if instructions is None else self.counter.executed + instructions
-        while True:
-            self._poll_backends()
-            clock.fire_due()
-            if self._irq_pending:
-                self._irq_pending = False
-                if self.interrupt_handler is not None:
-                    self.interrupt_handler()  # a kernel decides what runs next
-                else:
-                    self.waiting = False      # bare metal: WFI ends when an interrupt pends
-            if self._stop_requested:
-                self._stop_requested = False
-                return Stop("stopped", clock.now)
-            if condition is not None and condition():
-                return Stop("condition", clock.now)
-            now = clock.now
-            if until is not None and now >= until:
-                return Stop("time", now)
-            if budget_end is not None and self.counter.executed >= budget_end:
-                return Stop("time", now)
-            target = now + self.max_slice if until is None else min(until, now + self.max_slice)
-            if check is not None:
-                target = min(target, now + check)
-            deadline = clock.next_deadline()
-            if deadline is not None:
-                target = min(target, deadline)
-            if self.waiting:
-                if budget_end is not None:
-                    return Stop("time", now)
-                if self.realtime:
-                    step = min(target - now, self.clock.cycles(REALTIME_STEP_SECONDS))
-                    time.sleep(step / self.clock.frequency_hz)
-                    target = now + step
-                clock.skip_to(target)
-                continue
-            slice_len = target - now
-            if budget_end is not None:
-                slice_len = min(slice_len, budget_end - self.counter.executed)
-            # a counted step stops exactly; any other slice ends at a block boundary
-            result = self._execute(max(slice_len, 0), exact=budget_end is not None)
-            if result is not None:
-                return result
-
-    def _execute(self, instructions: int, exact: bool = False) -> Stop | None:
-        """One `emu_start` of `instructions` (to the end of that block unless `exact`, see
-        native/counter.c); a Stop if a fault or trap ended the run."""
-        self._fault = None
-        self._trap = None
-        self._bus_error = None
-        self._tlb.clear_refusal()
-        if instructions <= 0:
-            return None
-        self.counter.arm(instructions, exact)
-        before = self.counter.executed
-        self.executing = True
-        counters = self._counters
-        if counters is not None:
-            counters.enter()
-        try:
-            try:
-                self.uc.emu_start(self.cpu.start_address(), _NO_EXIT)
-            finally:   # however it ended (a hook's exception too), Python has the machine back
-                if counters is not None:
-                    counters.leave()
-                self.executing = False
-                self._regain()
-        except UcError as e:
-            if self._pending_error is None and self._fault is None:
-                event = self._event_from(e)
-                if isinstance(event, Trap):
-                    return self._take_trap(event)
-                self._fault = event
-        if self._pending_error is not None:
-            err, self._pending_error = self._pending_error, None
-            raise err
-        if self._fault is not None:
-            return Stop("fault", self.clock.now, fault=self._fault)
-        if self._trap is not None:
-            return Stop("trap", self.clock.now, trap=self._trap)
-        if not self.counter.reached_deadline and not self._stop_requested:
-            if self.counter.executed == before:
-                return Stop("fault", self.clock.now, fault=self._no_progress())
-            # Unicorn returns early, with no hook, when the CPU halts in WFI.
-            return self._wait_for_interrupt()
-        return None
-
-    def _no_progress(self) -> Fault:
-        """The fault of an `emu_start` that executed nothing and said nothing: running it
-        again would do the same, forever, with time standing still."""
-        pc = self.cpu.pc
-        return Fault(FaultKind.CPU_ERROR, pc, self._space.name,
-                     detail=f"no progress: the CPU stopped at {pc:#010x} without executing an instruction")
-
-    def _wait_for_interrupt(self) -> Stop | None:
-        trap = Trap("wait", self.cpu.pc)
-        if self.trap_handler is None:
-            self.waiting = True
-            return None
-        if self.trap_handler(trap):
-            return None
-        return Stop("trap", self.clock.now, trap=trap)
-
-    def _take_trap(self, trap: Trap) -> Stop | None:
-        """A trap that ended emu_start (rather than arriving in the interrupt hook)."""
-        if self.trap_handler is not None and self.trap_handler(trap):
-            if self._pending_error is not None:
-                err, self._pending_error = self._pending_error, None
-                raise err
-            return None
-        return Stop("trap", self.clock.now, trap=trap)
-
-    def _event_from(self, error: UcError) -> Fault | Trap:
-        pc = self.cpu.pc
-        name = self._space.name
-        refusal = self._tlb.refusal
-        if error.errno == UC_ERR_EXCEPTION and refusal is not None:
-            # the TLB sees the page of an access (Unicorn's page: 1 KiB on ARM); a fetch
-            # refused in the pc's own page is at the pc (one in the next page straddles it)
-            address = refusal.address
-            if refusal.access is AccessKind.FETCH and address <= pc < address + PAGE_SIZE:
-                address = pc
-            return Fault(refusal.kind, pc, name, address, refusal.access,
-                         detail=_SENTINEL_DETAIL if address >= SENTINEL_PAGE else "")
-        if error.errno in _BUS_ERRORS and self._bus_error is not None:
-            address, access = self._bus_error
-            return Fault(FaultKind.BUS_ERROR, pc, name, address, access, detail="nothing at that physical address")
-        decoded = self.cpu.decode_error(error, name, lambda a, n: self.read_virtual(self._space, a, n))
-        if decoded is not None:
-            return decoded
-        return Fault(FaultKind.CPU_ERROR, pc, name, detail=str(error))
-
-    # -- Unicorn callbacks (exceptions are carried out, never swallowed) ----------
-
-    def _interrupt(self, intno: int) -> None:
-        try:
-            self._regain()
-            event = self.cpu.decode_trap(intno, self._space.name)
-            if isinstance(event, Fault):
-                self._fault = event
-                self.uc.emu_stop()
-                return
-            if self.trap_handler is None or not self.trap_handler(event):
-                self._trap = event
-                self.uc.emu_stop()
-        except BaseException as e:
-            self._carry(e)
-
-    def _invalid_access(self, uc, access: int, address: int, size: int, value: int, _) -> bool:
-        self._bus_error = (address, _INVALID.get(access, AccessKind.READ))
-        return False
-
-    def _carry(self, error: BaseException) -> None:
-        if self._pending_error is None:
-            self._pending_error = error
-        self.uc.emu_stop()
-
-    def _event_scheduled(self, when: int) -> None:
-        self.counter.limit(when - self.clock.now)
-
-    def _interrupt_became_pending(self) -> None:
-        self._irq_pending = True
-        if self.interrupt_handler is not None:
-            self.counter.stop_now()
-
-    def _poll_backends(self) -> None:
-        for uart, backend in self._backends:
-            data = backend.poll()
-            if data:
-                uart.feed(data)
+            return self._loop.run(None, None, instructions=instructions)
+        return self._loop.step_quietly(instructions)
 
 
 class FaultError(Exception):
@@ -631,6 +387,62 @@ class FaultError(Exception):
         self.fault = fault
 
 
-def _mmio_region(p):
-    from .memory import Perm, Region
-    return Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio")
+def _mmio_reader(dev: Peripheral):
+    read = dev.read
+    return lambda uc, offset, size, _: read(offset, size)
+
+
+def _mmio_writer(dev: Peripheral):
+    write = dev.write
+    return lambda uc, offset, size, value, _: write(offset, size, value)
+
+
+def _wire_interrupts(machine: Machine) -> list[_OrGate]:
+    """Connect every peripheral output the board wires to the controller; the OR gates
+    made for lines with several outputs, in wiring order."""
+    controller = machine.interrupts
+    by_line: dict[int, list] = {}
+    for p in machine.board.peripherals:
+        for out, line in p.irq.items():
+            by_line.setdefault(line, []).append(machine.peripherals[p.name].irq[out])
+    gates = []
+    for line, outputs in by_line.items():
+        if len(outputs) == 1:
+            outputs[0].connect(controller, line)
+        else:
+            gate = _OrGate(controller, line)
+            gates.append(gate)
+            for i, out in enumerate(outputs):
+                out.connect(gate, i)
+    return gates
+
+
+def _map_sentinel(cpu: Cpu) -> None:
+    """Map the sentinel page, filled with undefined instructions (ARM `udf`; on RISC-V
+    all-zero halfwords are illegal) so that guest code straying there faults, and on
+    RISC-V the user-entry trampoline at its start."""
+    cpu.uc.mem_map(SENTINEL_PAGE, PAGE_SIZE, UC_PROT_ALL)
+    cpu.uc.mem_write(SENTINEL_PAGE, cpu.UNDEFINED_FILL * (PAGE_SIZE // 2))
+    if isinstance(cpu, Rv32):
+        cpu.uc.mem_write(SENTINEL_PAGE, Rv32.USER_ENTRY_CODE)
+
+
+def _write_image(machine: Machine) -> None:
+    """Write the loaded ELF's segments (zero-filled to their memory size), if one is loaded."""
+    if machine.image is not None:
+        for seg in machine.image.segments:
+            machine.uc.mem_write(seg.paddr, seg.data + bytes(seg.memsize - len(seg.data)))
+
+
+def _pieces(machine: Machine, space: AddressSpace, address: int, size: int, access: AccessKind,
+            perms: bool = False):
+    """(physical address, length[, perms]) of each mapping `size` bytes at `address` of
+    `space` cross; a FaultError at the first byte `space` does not map."""
+    while size > 0:
+        m = space.lookup(address)
+        if m is None:
+            raise FaultError(Fault(FaultKind.UNMAPPED, machine.cpu.pc, space.name, address, access))
+        n = min(size, m.vend - address)
+        yield (m.pbase + (address - m.vbase), n, m.perms) if perms else (m.pbase + (address - m.vbase), n)
+        address += n
+        size -= n

@@ -23,24 +23,28 @@ Clock events come in two kinds:
 
 Host backends (UART buffers, terminals, sockets) are not part of a snapshot: they are
 the outside world. Snapshots are taken and restored between runs, never from inside one.
+
+Every piece comes from the object that owns it, through its public save and restore:
+`Clock.state`/`set_state`, `Machine.state`/`set_state` (the run loop's flags, the active
+space, the OR gates' levels), `Machine.host_objects` (what a copied graph shares),
+`Peripheral.snapshot`/`restore`; memory goes through `counter.read_memory`/`write_memory`.
+This module reads or writes no private attribute of another, and `Machine` imports it
+(never the other way round at run time).
 """
 
 from __future__ import annotations
 
 import copy
-import ctypes
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from unicorn import UcError
-
-from .clock import Event
-from .counter import uclib
+from .clock import ClockState, Event
+from .counter import read_memory, write_memory
 from .memory import AddressSpace
+from .roles import GpioBlock
 
 if TYPE_CHECKING:
-    from .machine import Machine
+    from .machine import Machine, MachineState
 
 
 class SnapshotError(RuntimeError):
@@ -49,7 +53,7 @@ class SnapshotError(RuntimeError):
 
 @dataclass(frozen=True, eq=False)
 class MachineSnapshot:
-    """One machine's state at one cycle (opaque: restore it with `Machine.restore`)."""
+    """One machine's state at one cycle (opaque: restore it with `restore`)."""
 
     board: str
     cycle: int
@@ -64,13 +68,9 @@ class MachineSnapshot:
     #: {"events": [(when, seq, Event)], "attached": ...}, deep-copied (copied again on restore)
     graph: dict
     line_levels: dict[str, dict[str, bool]]
-    gate_levels: tuple[dict[int, bool], ...]
     edges: dict[str, tuple[list, int]]     # GPIO name -> (edges, edges dropped)
     unimplemented: dict[str, dict[str, int]]
-    waiting: bool
-    irq_pending: bool
-    user_mode: bool
-    space: Any
+    machine: "MachineState"
     space_versions: tuple[tuple[Any, int], ...]
     #: the `keep` objects the graph shares with the live system (used again on restore)
     shared: tuple = ()
@@ -78,21 +78,7 @@ class MachineSnapshot:
 
 def _shared(machine: "Machine", keep: Iterable[object]) -> dict[int, object]:
     """A deepcopy memo in which the machine's host objects (and `keep`) stand for themselves."""
-    objects = [machine, machine.clock, machine.cpu, machine.uc, machine.counter, machine._tlb,
-               machine.board, machine.image, machine.bare_space, *machine.peripherals.values(),
-               *_gates(machine), *(b for _, b in machine._backends), *keep]
-    return {id(o): o for o in objects if o is not None}
-
-
-def _gates(machine: "Machine") -> list:
-    from .machine import _OrGate
-    gates = []
-    for dev in machine.peripherals.values():
-        for line in dev.irq.values():
-            sink = line._sink
-            if isinstance(sink, _OrGate) and all(sink is not g for g in gates):
-                gates.append(sink)
-    return gates
+    return {id(o): o for o in (*machine.host_objects(), *keep) if o is not None}
 
 
 def _held_events(machine: "Machine") -> list[tuple[str, str, Event]]:
@@ -107,9 +93,8 @@ def _held_events(machine: "Machine") -> list[tuple[str, str, Event]]:
 
 def take(machine: "Machine", attached: Any = None, keep: Iterable[object] = ()) -> MachineSnapshot:
     """The machine's state now; `attached` (with the events it schedules) is deep-copied along."""
-    clock = machine.clock
-    queue = [(when, seq, ev) for when, seq, ev in clock._queue if not ev.cancelled]
-    seq_of = {id(ev): (when, seq) for when, seq, ev in queue}
+    clock_state = machine.clock.state()
+    seq_of = {id(ev): (when, seq) for when, seq, ev in clock_state.events}
     device_events = []
     owned = set()
     for name, attr, ev in _held_events(machine):
@@ -118,43 +103,29 @@ def take(machine: "Machine", attached: Any = None, keep: Iterable[object] = ()) 
         when, seq = seq_of[id(ev)]
         device_events.append((when, seq, name, attr))
         owned.add(id(ev))
-    foreign = [entry for entry in queue if id(entry[2]) not in owned]
-    next_seq = next(clock._seq)
-    clock._seq = itertools.count(next_seq)
+    foreign = [entry for entry in clock_state.events if id(entry[2]) not in owned]
     keep = tuple(keep)
     graph = copy.deepcopy({"events": foreign, "attached": attached}, _shared(machine, keep))
-
-    lib, uch = uclib(), machine.uc._uch
-    memory = []
-    for region in machine.board.regions:
-        buf = (ctypes.c_char * region.size)()
-        status = lib.uc_mem_read(uch, region.base, buf, region.size)
-        if status:
-            raise UcError(status)
-        memory.append((region.base, buf))
-
-    spaces = {id(s): s for s in (machine.space, machine.bare_space, *keep) if isinstance(s, AddressSpace)}
+    memory = tuple((region.base, read_memory(machine.uc, region.base, region.size))
+                   for region in machine.board.regions)
+    state = machine.state()
+    spaces = {id(s): s for s in (state.space, machine.bare_space, *keep) if isinstance(s, AddressSpace)}
     return MachineSnapshot(
         board=machine.board.name,
-        cycle=clock.now,
+        cycle=machine.clock.now,
         context=machine.uc.context_save(),
-        memory=tuple(memory),
+        memory=memory,
         executed=machine.counter.executed,
-        clock_base=clock._base,
-        next_seq=next_seq,
+        clock_base=clock_state.base,
+        next_seq=clock_state.next_seq,
         peripherals={name: copy.deepcopy(dev.snapshot()) for name, dev in machine.peripherals.items()},
         device_events=tuple(sorted(device_events)),
         graph=graph,
         line_levels={name: {out: line.level for out, line in dev.irq.items()}
                      for name, dev in machine.peripherals.items()},
-        gate_levels=tuple(dict(g.levels) for g in _gates(machine)),
-        edges={name: (list(dev.edges), dev.edges.dropped) for name, dev in machine.peripherals.items()
-               if hasattr(dev, "edges")},
+        edges={name: (list(dev.edges), dev.edges.dropped) for name, dev in machine.gpio_blocks.items()},
         unimplemented={name: dict(dev.unimplemented_accesses) for name, dev in machine.peripherals.items()},
-        waiting=machine.waiting,
-        irq_pending=machine._irq_pending,
-        user_mode=machine.cpu.user_mode,
-        space=machine.space,
+        machine=state,
         space_versions=tuple((s, s.version) for s in spaces.values()),
         shared=keep,
     )
@@ -168,44 +139,21 @@ def restore(machine: "Machine", snap: MachineSnapshot, keep: Iterable[object] = 
     for space, version in snap.space_versions:
         if space.version != version:
             raise SnapshotError(f"address space {space.name!r} changed since the snapshot was taken")
-    clock = machine.clock
 
     # memory and CPU; translations of the old code and the TLB are dropped
-    lib, uch = uclib(), machine.uc._uch
     for base, buf in snap.memory:
-        status = lib.uc_mem_write(uch, base, buf, len(buf))
-        if status:
-            raise UcError(status)
+        write_memory(machine.uc, base, buf)
     machine.uc.context_restore(snap.context)
-    machine.cpu.user_mode = snap.user_mode
     machine.flush_code()
 
     # time first: peripherals compute from clock.now as they restore
     machine.counter.rewind(snap.executed)
-    clock._base = snap.clock_base
-    clock._queue = []
-    clock._seq = itertools.count(snap.next_seq)
-
-    # peripherals, the interrupt controller last (the others' lines drive it as they restore)
-    # (`Peripheral.restore` copies the register dict; the extra state is copied here)
-    ctrl = machine.interrupts
-    order = [dev for dev in machine.peripherals.values() if dev is not ctrl] + ([ctrl] if ctrl else [])
-    for dev in order:
-        state = snap.peripherals[dev.name]
-        dev.restore({"registers": state["registers"], "extra": copy.deepcopy(state["extra"])})
-    for name, dev in machine.peripherals.items():
-        for out, level in snap.line_levels[name].items():
-            dev.irq[out].level = level     # as they were, without telling the controller again
-        if name in snap.edges:
-            dev.edges[:], dev.edges.dropped = snap.edges[name]
-        dev.unimplemented_accesses.clear()
-        dev.unimplemented_accesses.update(snap.unimplemented[name])
-    for gate, levels in zip(_gates(machine), snap.gate_levels):
-        gate.levels = dict(levels)
+    machine.clock.set_state(ClockState(snap.clock_base, snap.next_seq, ()))
+    _restore_peripherals(machine, snap)
 
     # the peripherals' events, each with the sequence number it had
     recreated = {(name, attr, ev.when): ev for name, attr, ev in _held_events(machine)}
-    live = {id(ev) for _, _, ev in clock._queue if not ev.cancelled}
+    live = {id(ev) for _, _, ev in machine.clock.state().events}
     queue = []
     for when, seq, name, attr in snap.device_events:
         ev = recreated.pop((name, attr, when), None)
@@ -217,17 +165,24 @@ def restore(machine: "Machine", snap: MachineSnapshot, keep: Iterable[object] = 
         raise SnapshotError(f"peripherals scheduled events on restore that the snapshot does not have: {extra}")
 
     graph = copy.deepcopy(snap.graph, _shared(machine, (*snap.shared, *keep)))
-    queue.extend(graph["events"])
-    queue.sort(key=lambda entry: entry[:2])     # a sorted list is a heap
-    clock._queue = queue
-    clock._seq = itertools.count(snap.next_seq)
-
-    machine.waiting = snap.waiting
-    machine._irq_pending = snap.irq_pending
-    machine._stop_requested = False
-    machine._pending_error = None
-    machine._fault = machine._trap = machine._bus_error = None
-    machine._space = None  # so that activate switches even to the same space
-    machine.activate(snap.space)
-    machine._tlb.clear_refusal()
+    machine.clock.set_state(ClockState(snap.clock_base, snap.next_seq, (*queue, *graph["events"])))
+    machine.set_state(snap.machine)
     return graph["attached"]
+
+
+def _restore_peripherals(machine: "Machine", snap: MachineSnapshot) -> None:
+    """Every peripheral's state, the interrupt controller last (the others' lines drive it
+    as they restore); then the line levels, GPIO edge logs and unimplemented counts."""
+    # (`Peripheral.restore` copies the register dict; the extra state is copied here)
+    ctrl = machine.interrupts
+    order = [dev for dev in machine.peripherals.values() if dev is not ctrl] + ([ctrl] if ctrl else [])
+    for dev in order:
+        state = snap.peripherals[dev.name]
+        dev.restore({"registers": state["registers"], "extra": copy.deepcopy(state["extra"])})
+    for name, dev in machine.peripherals.items():
+        for out, level in snap.line_levels[name].items():
+            dev.irq[out].level = level     # as they were, without telling the controller again
+        if name in snap.edges and isinstance(dev, GpioBlock):
+            dev.edges[:], dev.edges.dropped = snap.edges[name]
+        dev.unimplemented_accesses.clear()
+        dev.unimplemented_accesses.update(snap.unimplemented[name])

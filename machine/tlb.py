@@ -26,15 +26,17 @@ from unicorn.unicorn_const import (
     UC_MEM_WRITE,
 )
 
-from .counter import add_native_hook, load, uclib
+from .counter import NATIVE_DIR as _NATIVE, add_native_hook, load, mirrors, uclib
 from .memory import AccessKind, AddressSpace, FaultKind, Refusal
 
 
+@mirrors(_NATIVE / "tlb.c", "atoll_mapping")
 class _Mapping(ctypes.Structure):
     _fields_ = [("vbase", ctypes.c_uint32), ("vend", ctypes.c_uint32),
                 ("pbase", ctypes.c_uint32), ("perms", ctypes.c_uint32)]
 
 
+@mirrors(_NATIVE / "tlb.c", "atoll_tlb")
 class _Tlb(ctypes.Structure):
     _fields_ = [("maps", ctypes.POINTER(_Mapping)), ("count", ctypes.c_uint32),
                 ("sentinel_page", ctypes.c_uint32), ("refused", ctypes.c_uint32),

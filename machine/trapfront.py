@@ -1,7 +1,7 @@
 """The machine's interrupt hook (machine/native/trap.c), with a native filter in front of Python.
 
 Every trap reaches `atoll_trap` first. With no filter it calls the Python handler
-(the machine's `_interrupt`) through a plain ctypes callback, which costs about a
+(the run loop's `interrupt`, machine/runloop.py) through a plain ctypes callback, which costs about a
 microsecond less per trap than the binding's hook wrapper. A user of the machine
 (the kernel's fast path) may install a filter written in C: it sees each trap
 before Python does and either handles it completely, answering with the index of
@@ -23,7 +23,7 @@ from typing import Callable
 from unicorn import Uc
 from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH, UC_HOOK_INTR
 
-from .counter import add_native_hook, function_address, load, uclib
+from .counter import NATIVE_DIR as _NATIVE, add_native_hook, function_address, load, mirrors, uclib
 from .memory import AddressSpace
 from .tlb import NativeTlb
 
@@ -33,10 +33,12 @@ MAX_SPACES = 256
 _SLOW = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 
+@mirrors(_NATIVE / "trap.c", "atoll_space_table")
 class _SpaceTable(ctypes.Structure):
     _fields_ = [("maps", ctypes.c_void_p), ("count", ctypes.c_uint32), ("unused", ctypes.c_uint32)]
 
 
+@mirrors(_NATIVE / "trap.c", "atoll_trap_front")
 class _Front(ctypes.Structure):
     _fields_ = [("filter", ctypes.c_void_p), ("filter_data", ctypes.c_void_p), ("slow", ctypes.c_void_p),
                 ("ctl", ctypes.c_void_p), ("tlb_maps", ctypes.c_void_p), ("tlb_count", ctypes.c_void_p),
@@ -119,3 +121,52 @@ class TrapFront:
 
     def space(self, index: int) -> AddressSpace:
         return self._by_index[index]
+
+
+class ActiveSpace:
+    """Which address space the CPU runs in: the one `activate` chose, or the one a trap
+    filter switched to since (followed whenever Python takes the machine back).
+
+    Invariant: `space` is the space whose table the TLB serves, `index` its index in the
+    front (-1: none), and the front's `active` equals `index` whenever Python runs.
+    """
+
+    def __init__(self, tlb: NativeTlb, front: TrapFront, space: AddressSpace) -> None:
+        self.tlb = tlb
+        self.front = front
+        #: the space Python last followed (read `space` to follow first)
+        self.followed = space
+        self._version = space.version
+        tlb.activate(space)
+        self._index = front.active = front.index(space)
+
+    @property
+    def space(self) -> AddressSpace:
+        """The space now (after following what a trap filter switched)."""
+        if self.front.active != self._index:
+            self.follow()
+        return self.followed
+
+    def follow(self) -> None:
+        """Make the space a trap filter left active the machine's own."""
+        active = self.front.active
+        if active != self._index:
+            space = self.front.space(active)
+            self.followed, self._version, self._index = space, space.version, active
+
+    def regain(self) -> None:
+        """Python has the machine again: follow what a trap filter switched, then tell its owner."""
+        front = self.front
+        if front.active != self._index:
+            self.follow()
+        front.sync()
+
+    def activate(self, space: AddressSpace, force: bool = False) -> None:
+        """Run from now on in `space` (flushes the TLB when the space changes, or with `force`)."""
+        if force or space is not self.followed or space.version != self._version:
+            self.followed = space
+            self._version = space.version
+            self.tlb.activate(space)
+            self.tlb.flush()
+            index = self.front.index(space)
+            self._index = self.front.active = -1 if index is None else index

@@ -1,7 +1,7 @@
 """CPU models, one module per ISA, resolved by the name a board file gives."""
 
 from .arm import CortexM3
-from .base import Cpu, Trap
+from .base import Cpu, Trap, TrapKind
 from .riscv import Rv32
 
 CPU_TYPES: dict[str, type[Cpu]] = {
@@ -15,4 +15,4 @@ CPU_MODELS: dict[str, tuple[str, ...]] = {
     Rv32.ISA: ("sifive-e31",),
 }
 
-__all__ = ["CPU_MODELS", "CPU_TYPES", "CortexM3", "Cpu", "Rv32", "Trap"]
+__all__ = ["CPU_MODELS", "CPU_TYPES", "CortexM3", "Cpu", "Rv32", "Trap", "TrapKind"]

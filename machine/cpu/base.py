@@ -1,10 +1,9 @@
-"""What every CPU model offers the machine: registers by name, traps, contexts.
+"""What every CPU model offers the machine: registers by name, traps, ISA facts.
 
 A CPU wraps one Unicorn engine for one ISA. It knows its register names (in the
 order debuggers list them), how to turn a Unicorn interrupt number into either a
 `Trap` (a syscall or breakpoint the kernel or debugger handles) or a `Fault`
-(the running code did something it may not), how to save and restore a whole
-context in one call, and how to drop to user mode.
+(the running code did something it may not), and how to drop to user mode.
 
 Everything a tool needs to know about the ISA is here too, so nothing outside
 `machine/cpu/` asks which ISA it is: the registers of the syscall ABI, the return
@@ -16,6 +15,7 @@ disassembler and the fill pattern that makes a page undefined instructions.
 from __future__ import annotations
 
 import ctypes
+import enum
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
@@ -26,16 +26,22 @@ from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from ..memory import Fault, FaultKind
 
 
+class TrapKind(enum.StrEnum):
+    SYSCALL = "syscall"
+    BREAKPOINT = "breakpoint"
+    WAIT = "wait"
+
+
 @dataclass(frozen=True)
 class Trap:
     """A deliberate entry into the kernel or debugger.
 
-    kind: "syscall" (SVC/ECALL; `pc` is already past the instruction),
+    kind (a `TrapKind`): "syscall" (SVC/ECALL; `pc` is already past the instruction),
     "breakpoint" (BKPT/EBREAK; `pc` is at the instruction) or
     "wait" (WFI: the CPU has nothing to do until an interrupt).
     """
 
-    kind: str
+    kind: TrapKind
     pc: int
     number: int = 0
 
@@ -148,15 +154,6 @@ class Cpu:
     def dwarf_number(cls, name: str) -> int:
         """The DWARF register number of register `name`."""
         return cls.DWARF_REGISTERS.index(name)
-
-    # -- contexts --------------------------------------------------------------
-
-    def save_context(self):
-        """The whole CPU state, in one call (Unicorn's context object)."""
-        return self.uc.context_save()
-
-    def restore_context(self, ctx) -> None:
-        self.uc.context_restore(ctx)
 
     # -- per ISA -----------------------------------------------------------------
 

@@ -11,20 +11,27 @@ Backends: `BufferBackend` (tests), `StdioBackend` (the terminal), `TcpBackend`
 
 from __future__ import annotations
 
-from typing import Protocol
+from abc import ABC, abstractmethod
 
 from ..bounded import BoundedLog
 
 
-class UartBackend(Protocol):
+class UartBackend(ABC):
+    """What every backend offers; `flush` does nothing unless the backend holds output back."""
+
+    @abstractmethod
     def transmit(self, byte: int, cycle: int) -> None:
         """A byte left the UART at virtual `cycle`."""
 
+    @abstractmethod
     def poll(self) -> bytes:
         """Bytes the host has for the UART now (never blocks)."""
 
+    def flush(self) -> None:
+        """Write out whatever the backend holds (at the end of a run)."""
 
-class BufferBackend:
+
+class BufferBackend(UartBackend):
     """Collects output in memory, with the cycle of every byte; input is queued by `send`.
 
     `output` and `timestamps` hold the newest `keep` bytes (1 MiB unless told; up to `keep`/8
@@ -75,7 +82,7 @@ class BufferBackend:
         return self.output.decode("utf-8", errors="replace")
 
 
-class StdioBackend:
+class StdioBackend(UartBackend):
     """The terminal: output to stdout as it is sent, input from stdin when it is readable.
 
     Input is read without blocking (the run loop polls at slice boundaries); when
@@ -156,7 +163,7 @@ class StdioBackend:
         return data
 
 
-class TcpBackend:
+class TcpBackend(UartBackend):
     """A TCP port on localhost: connect with `nc`, `socat` or `picocom`.
 
     One client at a time; output sent while nobody is connected is kept (up to

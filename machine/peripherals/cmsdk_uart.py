@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 from ..clock import Clock, Event
 from ..host.uart import UartBackend
 from ..peripheral import Peripheral
+from ..roles import Uart
 from ..regs import Access, Field, Register, RegisterMap
 
 RO, W1C = Access.RO, Access.W1C
@@ -47,7 +48,7 @@ BITS_PER_CHAR = 10      # start, 8 data, stop
 MIN_BAUDDIV = 16        # the TRM's minimum divider
 
 
-class CmsdkUart(Peripheral):
+class CmsdkUart(Uart, Peripheral):
     PARAMS: ClassVar[dict[str, type]] = {}
     IRQS = ("rx", "tx", "overflow")
     REGISTERS = RegisterMap([

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Callable, ClassVar
 
 from ..bounded import BoundedLog
+from ..roles import GpioBlock
 
 EdgeListener = Callable[[int, int, bool], None]
 
@@ -22,7 +23,7 @@ EdgeListener = Callable[[int, int, bool], None]
 EDGE_LOG = 16_384
 
 
-class GpioPads:
+class GpioPads(GpioBlock):
     NUM_PINS: ClassVar[int]
 
     def _init_pads(self) -> None:

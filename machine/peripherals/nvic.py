@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, Callable, ClassVar
 
 from ..clock import Clock
+from ..irq import InterruptController
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
 
@@ -45,7 +46,7 @@ _UNMODELLED = (
 _BANKS = (("ISER", 0x100), ("ICER", 0x180), ("ISPR", 0x200), ("ICPR", 0x280), ("IABR", 0x300))
 
 
-class Nvic(Peripheral):
+class Nvic(InterruptController, Peripheral):
     PARAMS: ClassVar[dict[str, type]] = {"num_irq": int, "priority_bits": int}
     IRQS = ()
     REGISTERS = RegisterMap([

@@ -34,6 +34,7 @@ import functools
 from typing import Any, Callable, ClassVar
 
 from ..clock import Clock
+from ..irq import PriorityController
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
 
@@ -67,7 +68,7 @@ def plic_registers(num_sources: int, priority_bits: int) -> RegisterMap:
     return RegisterMap(regs)
 
 
-class Plic(Peripheral):
+class Plic(PriorityController, Peripheral):
     """The FE310 platform-level interrupt controller (hart 0, M mode)."""
 
     PARAMS: ClassVar[dict[str, type]] = {"num_sources": int, "priority_bits": int}

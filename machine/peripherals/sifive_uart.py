@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from ..clock import Clock, Event
 from ..host.uart import UartBackend
 from ..peripheral import Peripheral
+from ..roles import Uart
 from ..regs import Access, Field, Register, RegisterMap
 
 log = logging.getLogger("atoll.machine")
@@ -43,7 +44,7 @@ DATA_BITS = 8
 DIV_RESET = 0x21E
 
 
-class SifiveUart(Peripheral):
+class SifiveUart(Uart, Peripheral):
     """The FE310 UART: 8-entry FIFOs, watermark interrupts, a host backend."""
 
     PARAMS: ClassVar[dict[str, type]] = {}

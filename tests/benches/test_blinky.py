@@ -7,8 +7,10 @@ import re
 
 import pytest
 
+from tests.boards import BOARDS, demo_pin
+
 pytestmark = pytest.mark.atoll(image="firmware/images/demo-{board}.toml")
-BLINKY_PIN = {"mps2-an385": 0, "hifive1": 19}
+BLINKY_PIN = {board: demo_pin(board, "blinky") for board in BOARDS}
 
 
 def test_blinky_toggles_its_pin_with_a_period_of_one_second(dut, board):

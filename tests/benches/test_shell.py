@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.boards import demo_pin
+
 pytestmark = pytest.mark.atoll(image="firmware/images/demo-{board}.toml")
 
 
@@ -37,7 +39,7 @@ def test_ps_shows_every_component_and_the_kernel_agrees(dut):
 
 
 def test_led_on_drives_the_shells_pin_high_and_off_low(dut, board):
-    pin = {"mps2-an385": 1, "hifive1": 21}[board]
+    pin = demo_pin(board, "shell_led")
     dut.expect("atoll> ")
 
     dut.command("led on")

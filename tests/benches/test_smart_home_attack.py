@@ -25,6 +25,7 @@ from atoll.testbench import Device
 from kernel.abi import Error
 from machine import read_elf, symbols
 from sysdesc.interface import load_interface
+from tests.boards import demo_pin
 from tests.conftest import BOARDS, ROOT
 
 pytestmark = pytest.mark.atoll(image="firmware/images/smart-home-{board}.toml", uarts=("uart0", "uart1"))
@@ -35,8 +36,8 @@ GPIO = load_interface(ROOT / "servers" / "gpio" / "gpio.idl.toml")
 FACTORY_CODE = 2468
 #: bytes of the bulb's name buffer, which the request to the lock follows (firmware/apps/bulb/main.c)
 NAME_SIZE = 16
-LAMP_PIN = {"mps2-an385": 2, "hifive1": 22}
-PORCH_PIN = {"mps2-an385": 3, "hifive1": 23}
+LAMP_PIN = {board: demo_pin(board, "lamp") for board in BOARDS}
+PORCH_PIN = {board: demo_pin(board, "porch") for board in BOARDS}
 REPLY_LINE = re.compile(r"(?:OK|ERR)[^\r\n]*\r\n")
 
 

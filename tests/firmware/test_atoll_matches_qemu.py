@@ -8,8 +8,9 @@ packages; this is skipped only outside CI when QEMU is missing.
 import pytest
 
 from machine import BufferBackend, Machine
+from tests.boards import BARE_BOARDS
 
-BOARDS = ["mps2-an385", "hifive1"]
+BOARDS = list(BARE_BOARDS)
 PROGRAMS = ["hello", "blink"]
 
 pytestmark = pytest.mark.qemu

@@ -7,7 +7,9 @@ Atoll's boards. Skipped only when QEMU is missing and CI is not set.
 
 import pytest
 
-BOARDS = ["mps2-an385", "hifive1"]
+from tests.boards import BARE_BOARDS
+
+BOARDS = list(BARE_BOARDS)
 
 BLINK_LINES = {
     "mps2-an385": b"blink: period 25000 cycles\r\n",

@@ -19,8 +19,7 @@ from firmware import components
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GUEST = pathlib.Path(__file__).resolve().parent / "guest"
-BOARDS = ("mps2-an385", "hifive1")
-ISA_OF = {"mps2-an385": "armv7m", "hifive1": "rv32imac"}
+from tests.boards import BOARDS, ISA_OF  # noqa: E402,F401
 
 
 

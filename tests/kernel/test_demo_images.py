@@ -16,11 +16,13 @@ from kernel.process import State
 from machine import BufferBackend, Machine, Perm
 from sysdesc import load_system
 from firmware import components
+from tests.boards import BOARDS as ALL_BOARDS, demo_pin
 from tests.conftest import ROOT
 
-BOARDS = ("mps2-an385", "hifive1")
-BLINKY_PIN = {"mps2-an385": 0, "hifive1": 19}
-SHELL_LED_PIN = {"mps2-an385": 1, "hifive1": 21}
+#: the boards with a shipped demo description (firmware/images/demo-<board>.toml)
+BOARDS = tuple(b for b in ALL_BOARDS if (ROOT / "firmware" / "images" / f"demo-{b}.toml").is_file())
+BLINKY_PIN = {board: demo_pin(board, "blinky") for board in BOARDS}
+SHELL_LED_PIN = {board: demo_pin(board, "shell_led") for board in BOARDS}
 
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.boards import demo_pin
 from tests.kernel.system_harness import BOARDS, System, guests  # noqa: F401  (fixture)
 
-LED_PIN = {"mps2-an385": 0, "hifive1": 19}
+LED_PIN = {board: demo_pin(board, "blinky") for board in BOARDS}
 GPIO_E_BAD_PIN, GPIO_E_BAD_ARGUMENT, GPIO_E_BAD_OPERATION = -100, -101, -103
 
 

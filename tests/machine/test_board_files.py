@@ -254,7 +254,8 @@ def test_a_bad_board_gives_the_same_message_from_any_working_directory(tmp_path,
 
 
 def test_the_known_boards_are_the_files_in_the_boards_directory():
-    assert known_boards() == ["hifive1", "mps2-an385"]
+    assert known_boards() == sorted(path.stem for path in BOARDS_DIR.glob("*.toml"))
+    assert {"hifive1", "mps2-an385"} <= set(known_boards())
 
 
 @pytest.mark.parametrize("name", known_boards())
@@ -326,7 +327,7 @@ def test_a_board_loads_by_name_whatever_the_working_directory(tmp_path, monkeypa
 def test_an_unknown_board_name_lists_the_known_boards():
     with pytest.raises(BoardError) as excinfo:
         load_board("stm32f4")
-    assert str(excinfo.value) == ("unknown board 'stm32f4'; known boards: hifive1, mps2-an385 "
+    assert str(excinfo.value) == (f"unknown board 'stm32f4'; known boards: {', '.join(known_boards())} "
                                   "(or give the path of a board file ending in .toml)")
 
 

@@ -7,8 +7,9 @@ import pytest
 
 from machine import BufferBackend, Machine
 from machine.snapshot import SnapshotError
+from tests.boards import BARE_BOARDS
 
-BOARDS = ("mps2-an385", "hifive1")
+BOARDS = BARE_BOARDS
 
 
 def boot(board: str, elf) -> tuple[Machine, BufferBackend]:

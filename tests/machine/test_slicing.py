@@ -23,7 +23,7 @@ from firmware.build import BOARDS as BARE_BOARDS
 from machine import AddressSpace, BufferBackend, Machine
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "itdense.c"
-BOARDS = ("mps2-an385", "hifive1")
+BOARDS = tuple(BARE_BOARDS)
 #: long enough for the program to finish and park on both boards (about 6.5 M instructions)
 TOTAL = 9_000_000
 SEEDS = (1, 2, 3, 4, 5)
@@ -132,11 +132,11 @@ class Plan:
         """What a kernel's context switch away and back does to the CPU and its TLB."""
         machine = self.machine
         self.log.append("switch")
-        context = machine.cpu.save_context()
+        context = machine.uc.context_save()
         machine.activate(self.elsewhere)
         machine.cpu.reset()
         machine.activate(machine.bare_space)
-        machine.cpu.restore_context(context)
+        machine.uc.context_restore(context)
 
     def detour(self) -> None:
         """Snapshot, run on for a while, restore the snapshot (the UART output too)."""

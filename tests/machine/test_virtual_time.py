@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from machine import BufferBackend, Machine
+from tests.boards import BARE_BOARDS, bare_define
 
-BOARDS = ("mps2-an385", "hifive1")
-BLINK_PIN = {"mps2-an385": 0, "hifive1": 19}
+BOARDS = BARE_BOARDS
+BLINK_PIN = {board: bare_define(board, "BLINK_PIN") for board in BOARDS}
 #: blink's period in CPU cycles: 25,000 timer cycles at 25 MHz; 33 ticks of the
 #: 32,768 Hz mtime at 16 MHz = 16,113.28 cycles, so edges alternate 16,113 and 16,114
 BLINK_PERIOD_CYCLES = {"mps2-an385": 25_000, "hifive1": 33 * 16_000_000 / 32_768}
