@@ -236,8 +236,7 @@ def _cmd_boot(args: argparse.Namespace) -> int:
                 stop = _run(machine, kernel, args.duration)
     finally:
         _write_outputs(outputs, trace, vcd, kernel.on_audit if kernel is not None else None)
-    if hasattr(backend, "flush"):
-        backend.flush()
+    backend.flush()
     return _summary(machine, kernel, stop)
 
 
@@ -383,10 +382,10 @@ def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
 
 
 def _first_uart(machine: Machine) -> str:
-    for name, dev in machine.peripherals.items():
-        if hasattr(dev, "attach"):
-            return name
-    raise UsageError(f"board {machine.board.name} has no UART")
+    name = next(iter(machine.uarts), None)
+    if name is None:
+        raise UsageError(f"board {machine.board.name} has no UART")
+    return name
 
 
 def _cmd_boards(args: argparse.Namespace) -> int:

@@ -116,10 +116,9 @@ class Debugger:
         kernel = Kernel(machine)
         uart = BufferBackend()
         kernel.boot(system)
-        for name, dev in machine.peripherals.items():
-            if hasattr(dev, "attach"):
-                machine.attach_uart(name, uart)
-                break
+        name = next(iter(machine.uarts), None)
+        if name is not None:
+            machine.attach_uart(name, uart)
         return cls(machine, kernel, {c.name: c.elf for c in system.components}, uart)
 
     @property

@@ -33,9 +33,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from kernel import DEBUG_LOG_LINES, Kernel
-from kernel.process import State
-from machine import BoundedLog, BufferBackend, Fault, FaultKind, Machine, Stop, load_board
+from kernel import DEBUG_LOG_LINES, Kernel, State
+from machine import BoundedLog, BufferBackend, Fault, FaultKind, GpioBlock, Machine, Stop, load_board
 from sysdesc import load_any
 
 from .durations import parse_duration
@@ -234,9 +233,10 @@ class GpioPort:
     def __init__(self, device: "Device", name: str) -> None:
         self.device = device
         self.name = name
-        self.peripheral = device.machine.peripheral(name)
-        if not hasattr(self.peripheral, "drive"):
-            raise BenchError(f"peripheral {name!r} is not a GPIO block")
+        try:
+            self.peripheral = device.machine.peripheral(name, GpioBlock)
+        except TypeError as e:
+            raise BenchError(str(e)) from None
 
     def drive(self, pin: int, level: bool) -> None:
         """Drive input `pin` high (True) or low (False)."""
@@ -388,8 +388,7 @@ class Device:
         host's, not the device's: restoring neither adds nor removes it.
         """
         system = self.kernel.snapshot() if self.kernel is not None else self.machine.snapshot()
-        uarts = {name: (bytes(port.backend.output), tuple(port.backend.timestamps), port.backend.dropped,
-                        bytes(port.backend._input), port.cursor) for name, port in self.uarts.items()}
+        uarts = {name: (port.backend.state(), port.cursor) for name, port in self.uarts.items()}
         return DeviceSnapshot(self, system, uarts, tuple(self.debug_lines), tuple(self.history), self.now)
 
     def restore(self, snap: DeviceSnapshot) -> None:
@@ -404,12 +403,8 @@ class Device:
             if snap.system.board != self.board or snap.system.space is not self.machine.bare_space:
                 raise BenchError("this snapshot was taken before the device was reset")
             self.machine.restore(snap.system)
-        for name, (output, timestamps, dropped, queued, cursor) in snap.uarts.items():
-            backend = self.uarts[name].backend
-            backend.output[:] = output
-            backend.timestamps[:] = timestamps
-            backend.dropped = dropped
-            backend._input[:] = queued
+        for name, (state, cursor) in snap.uarts.items():
+            self.uarts[name].backend.set_state(state)
             self.uarts[name].cursor = cursor
         self.debug_lines[:] = snap.debug_lines
         self.history[:] = snap.history

@@ -18,7 +18,7 @@ from typing import IO
 
 from vcd import VCDWriter
 
-from machine.peripherals.gpio_pads import GpioPads
+from machine import GpioBlock
 
 __all__ = ["DEFAULT_MAX_CHANGES", "VcdRecorder"]
 
@@ -32,8 +32,7 @@ class VcdRecorder:
         self.machine = machine
         self.clock = machine.clock
         self.max_changes = max_changes
-        self.blocks: dict[str, GpioPads] = {
-            name: dev for name, dev in machine.peripherals.items() if isinstance(dev, GpioPads)}
+        self.blocks: dict[str, GpioBlock] = machine.gpio_blocks
         self.start_ns = self.clock.ns
         #: pad levels when recording began: block -> [level of pin 0, pin 1, ...]
         self.initial = {name: [dev.level(pin) for pin in range(dev.NUM_PINS)] for name, dev in self.blocks.items()}

@@ -77,11 +77,11 @@ def caps(process) -> str:
 def irqs(machine, kernel) -> str:
     """Interrupt lines routed to drivers: line, owner, notification bit, enabled, pending."""
     ctrl = machine.interrupts
-    pending = set(ctrl.pending()) if hasattr(ctrl, "pending") else set()
+    pending = set(ctrl.pending()) if ctrl is not None else set()
     lines = [f"{'LINE':>4} {'DRIVER':12} {'BIT':>3} {'ENABLED':7} PENDING"]
     for p in kernel.processes:
         for bit, line in sorted(p.irq_bits.items()):
-            enabled = ctrl.is_enabled(line) if hasattr(ctrl, "is_enabled") else "?"
+            enabled = ctrl.is_enabled(line)
             lines.append(f"{line:>4} {p.name:12} {bit:>3} {'yes' if enabled else 'no':7} "
                          f"{'yes' if line in pending else 'no'}")
     if len(lines) == 1:

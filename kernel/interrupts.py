@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from machine import Fault, FaultKind
+from machine import Fault, FaultKind, PriorityController
 
 from .abi import FaultCode
 from .loader import LoadError
@@ -47,7 +47,7 @@ class Interrupts:
         self.s.irq_owner[line] = (process, bit)
         process.irq_bits[bit] = line
         ctrl = self.machine.interrupts
-        if hasattr(ctrl, "set_priority"):
+        if isinstance(ctrl, PriorityController):
             ctrl.set_priority(line, 1)
         ctrl.set_enabled(line, True)
         return line

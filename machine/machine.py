@@ -350,7 +350,6 @@ class Machine:
         """From a callback inside a run: stop the run and raise `error` out of it."""
         self._loop.carry(error)
 
-
     def run_for(self, seconds: float) -> Stop:
         return self._loop.run(self.clock.now + self.clock.cycles(seconds), None)
 

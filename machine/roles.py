@@ -42,6 +42,10 @@ class GpioBlock(Role):
     """Pins the host can drive, with a log of their output edges (`edges`, `edge_listeners`)."""
 
     ROLE = "a GPIO block"
+    #: pins 0 .. NUM_PINS - 1
+    NUM_PINS: ClassVar[int]
+    #: called with (pin, level) at each output edge
+    edge_listeners: list
 
     @abstractmethod
     def drive(self, pin: int, level: bool | None) -> None:

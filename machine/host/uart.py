@@ -77,6 +77,16 @@ class BufferBackend(UartBackend):
     def send(self, data: bytes | str) -> None:
         self._input += data.encode() if isinstance(data, str) else data
 
+    def state(self) -> tuple:
+        """Everything the buffer holds, to give back to `set_state` (a snapshot's part)."""
+        return bytes(self.output), tuple(self.timestamps), self.dropped, bytes(self._input)
+
+    def set_state(self, state: tuple) -> None:
+        output, timestamps, self.dropped, queued = state
+        self.output[:] = output
+        self.timestamps[:] = timestamps
+        self._input[:] = queued
+
     @property
     def text(self) -> str:
         return self.output.decode("utf-8", errors="replace")
