@@ -13,7 +13,8 @@ import re
 import pytest
 
 from firmware import components
-from kernel import Kernel, load_system
+from kernel import Kernel
+from sysdesc import load_system
 from machine import BufferBackend, Machine, known_boards, load_board
 from tests.conftest import ROOT
 
