@@ -103,7 +103,7 @@ class Debugger:
         }
         self.aliases = {"b": "break", "c": "continue", "cont": "continue", "si": "stepi", "s": "step",
                         "n": "next", "fin": "finish", "u": "until", "d": "delete", "i": "info",
-                        "registers": "regs", "disassemble": "disas", "backtrace": "bt", "where": "where",
+                        "registers": "regs", "disassemble": "disas", "backtrace": "bt",
                         "l": "list", "rw": "rwatch", "aw": "awatch"}
 
     # -- building one ---------------------------------------------------------------------

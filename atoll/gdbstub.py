@@ -36,7 +36,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from machine import DebugHit, HitKind, Machine, Stop
+from machine import DebugHit, HitKind, Machine, Stop, StopReason
 
 from .control import Control
 from .gdb_packets import GdbPackets
@@ -135,10 +135,10 @@ class GdbStub:
         stop = self.last_machine_stop = result.stop
         if result.hit is not None:
             self._report_hit(result.hit)
-        elif stop.reason == "fault" and self.kernel is None:
+        elif stop.reason is StopReason.FAULT and self.kernel is None:
             self.running = False
             self.stopped_at(SIGSEGV, None)
-        elif stop.reason == "trap" and self.kernel is None:
+        elif stop.reason is StopReason.TRAP and self.kernel is None:
             self.running = False
             self.stopped_at(SIGTRAP, None)
 
@@ -244,7 +244,7 @@ class GdbStub:
         if result.watchpoint is not None:
             self._report_hit(result.watchpoint)
             return
-        self.stopped_at(SIGSEGV if result.stop.reason == "fault" else SIGTRAP, t.tid)
+        self.stopped_at(SIGSEGV if result.stop.reason is StopReason.FAULT else SIGTRAP, t.tid)
 
 
 __all__ = ["MAX_PACKET", "GdbStub", "GdbThread", "SLICE_SECONDS"]

@@ -212,10 +212,12 @@ class FastPath:
         first = max(0, total - (log.maxlen or total))
         if first:   # events that would have been pushed out of the ring at once: counted, not made
             log.dropped += first
+        made = []
         for i in range(first, total):   # total <= EVENTS
             e = events[i]
             source, destination, kind = names[e.kind]
-            log.append(IpcEvent(base + e.executed, kind, source, destination, e.label))
+            made.append(IpcEvent(base + e.executed, kind, source, destination, e.label))
+        log.extend(made)   # one call for the batch: Ring.append is Python, list.append is not
         k.dispatcher.slice_started(base + s.last_switch)
         server.recv_mask = s.recv_mask
         if s.phase == 1:   # the server runs with the client's request; as Ipc.deliver leaves it

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
-from machine import Fault, FaultKind, Machine, Stop
+from machine import Fault, FaultKind, Machine, Stop, StopReason
 
 from .abi import Right
 from .boot import Boot, RestartPolicy
@@ -221,10 +221,10 @@ class Kernel:
         current = self.state.current
         if current is None:
             return False
-        if stop.reason == "fault":
+        if stop.reason is StopReason.FAULT:
             self.faults.fault(current, stop.fault)
             return True
-        if stop.reason == "trap" and stop.trap is not None:
+        if stop.reason is StopReason.TRAP and stop.trap is not None:
             self.faults.fault(current, Fault(FaultKind.BREAKPOINT, stop.trap.pc, current.name))
             return True
         return False

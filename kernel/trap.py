@@ -18,7 +18,7 @@ import ctypes
 from unicorn import UcError
 from unicorn.unicorn_py3 import unicorn as binding
 
-from machine import Fault, FaultKind, Trap
+from machine import Fault, FaultKind, Trap, TrapKind
 
 from . import syscalls
 from .abi import FaultCode, Sys
@@ -95,11 +95,11 @@ class Traps:
         t = s.current
         if t is None:
             return False
-        if trap.kind == "breakpoint":
+        if trap.kind is TrapKind.BREAKPOINT:
             return False  # the run ends; `run` turns it into a fault unless a debugger takes it
         s.in_hook = True
         try:
-            if trap.kind == "syscall":
+            if trap.kind is TrapKind.SYSCALL:
                 s.stats.syscalls += 1
                 regs = self._registers.read()
                 number = regs[-1]

@@ -7,7 +7,8 @@ terminal) is a `BoundedLog`: a list that keeps its newest `limit` entries and co
 said.
 
 A `Ring` is the same for a `collections.deque` with a `maxlen` (the kernel's IPC log):
-each append to a full ring pushes out its oldest entry and counts it in `dropped`.
+each append to a full ring pushes out its oldest entry and counts it in `dropped`; `extend`
+counts a whole batch with one subtraction, for producers that make entries in bulk.
 
 Invariants:
 - `len(log) <= limit + slack`, where slack is limit // 8 (at least 1): the oldest entries
@@ -69,3 +70,10 @@ class Ring(collections.deque):
         if len(self) == self.maxlen:
             self.dropped += 1
         super().append(entry)
+
+    def extend(self, entries) -> None:
+        """Append many at once: one Python call for the batch (the IPC fast path's sync)."""
+        entries = entries if isinstance(entries, (list, tuple)) else list(entries)
+        if self.maxlen is not None:
+            self.dropped += max(0, len(self) + len(entries) - self.maxlen)
+        super().extend(entries)

@@ -23,7 +23,7 @@ from unicorn.unicorn_const import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB
 
 from ..counter import ItStateGuard
 from ..memory import Fault, FaultKind
-from .base import Cpu, Trap
+from .base import Cpu, Trap, TrapKind
 
 # QEMU's ARM exception numbers, as Unicorn hands them to the interrupt hook.
 EXCP_UDEF = 1
@@ -114,9 +114,9 @@ class CortexM3(Cpu):
     def decode_trap(self, intno: int, space: str) -> Trap | Fault:
         pc = self.pc
         if intno == EXCP_SWI:
-            return Trap("syscall", pc)
+            return Trap(TrapKind.SYSCALL, pc)
         if intno == EXCP_BKPT:
-            return Trap("breakpoint", pc)
+            return Trap(TrapKind.BREAKPOINT, pc)
         kind, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, f"exception {intno}"))
         return Fault(kind, pc, space, detail=detail)
 

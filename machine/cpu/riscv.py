@@ -19,7 +19,7 @@ from unicorn import riscv_const as R
 from unicorn.unicorn_const import UC_ARCH_RISCV, UC_MODE_RISCV32
 
 from ..memory import AccessKind, Fault, FaultKind
-from .base import Cpu, Trap
+from .base import Cpu, Trap, TrapKind
 
 ABI_NAMES = ("zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",
              "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
@@ -79,10 +79,10 @@ class Rv32(Cpu):
         # faults and breakpoints are moved back onto the instruction that raised them.
         pc = self.pc
         if intno in (CAUSE_ECALL_U, CAUSE_ECALL_M):
-            return Trap("syscall", pc)
+            return Trap(TrapKind.SYSCALL, pc)
         self.pc = pc = (pc - 4) & 0xFFFF_FFFF  # the pc after a trap at 0xFFFFFFFC wrapped to 0
         if intno == CAUSE_BREAKPOINT:
-            return Trap("breakpoint", pc)
+            return Trap(TrapKind.BREAKPOINT, pc)
         kind, access, detail = _FAULTS.get(intno, (FaultKind.CPU_ERROR, None, f"exception cause {intno}"))
         return Fault(kind, pc, space, access=access, detail=detail)
 
@@ -96,7 +96,7 @@ class Rv32(Cpu):
             except Exception:
                 code = b""
             if code[:2] == C_EBREAK or code[:4] == EBREAK:
-                return Trap("breakpoint", pc)
+                return Trap(TrapKind.BREAKPOINT, pc)
         return super().decode_error(error, space, read_code)
 
     def prepare_user_entry(self, resume_at: int) -> None:
