@@ -44,7 +44,7 @@ class GpioBlock(Role):
     ROLE = "a GPIO block"
     #: pins 0 .. NUM_PINS - 1
     NUM_PINS: ClassVar[int]
-    #: called with (pin, level) at each output edge
+    #: called with (cycle, pin, level) at each output edge
     edge_listeners: list
 
     @abstractmethod
