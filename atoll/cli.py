@@ -14,6 +14,8 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll keygen NAME                      (writes NAME.key, private, and NAME.pub)
     atoll debug SYSTEM.toml|IMAGE          (interactive stepping; `help` at its prompt)
     atoll boards
+
+What `atoll policy check` prints and its Graphviz graph are `atoll.policy_report`'s.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pathlib
 import sys
 from typing import Sequence
 
-from kernel import IpcKind, JsonLinesSink, Kernel, LoadError
+from kernel import JsonLinesSink, Kernel, LoadError
 from machine import (
     BoardError,
     BufferBackend,
@@ -37,6 +39,7 @@ from machine import (
 )
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
+from . import policy_report
 from .debug_shell import run_terminal
 from .durations import parse_duration
 from .gdbstub import GdbStub
@@ -431,47 +434,11 @@ def _cmd_policy(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UsageError(f"--dot: cannot write {args.dot}: {e.strerror}") from None
         with dot:
-            dot.write(_dot(system.name, edges))
-    policy = system.policy
-    if policy is None:
-        print(f"{system.name}: no policy: the monitor is off and every request is delivered")
-    else:
-        print(f"{system.name}: policy {policy.path.name} ({policy.mode}, audit {policy.audit}), "
-              f"{len(policy.rules)} rule{'s' if len(policy.rules) != 1 else ''}, default deny")
-    print("\ncalls each component can make (its capabilities, then the policy):")
-    width = max((len(f"{e.source} -> {e.destination}") for e in edges), default=0)
-    for e in edges:
-        pair = f"{e.source} -> {e.destination}".ljust(width)
-        if e.kind is IpcKind.NOTIFY:
-            print(f"  {pair}  notify ({e.endpoint})")
-            continue
-        allowed = ", ".join(e.allowed) or "nothing"
-        denied = f"; denied: {', '.join(e.denied)}" if e.denied else ""
-        print(f"  {pair}  {allowed}{denied}  [endpoint {e.endpoint}]")
-    print("\nwhom each component can reach, directly or through the servers it calls:")
-    for name, reached in report.reach().items():
-        print(f"  {name}: {', '.join(reached) if reached else 'nobody'}")
-    unused = report.unused_rules()
-    print("\nunused rules:" + ("" if unused else " none"))
-    for name, why in unused:
-        print(f"  {name!r}: {why}")
+            dot.write(policy_report.dot(system.name, edges))
+    unused = policy_report.print_report(system, report, edges)
     if dot is not None:
         print(f"atoll: wrote {args.dot}", file=sys.stderr)
     return 1 if args.strict and unused else 0
-
-
-def _dot(name: str, edges) -> str:
-    lines = [f'digraph "{name}" {{', "  rankdir=LR;", "  node [shape=box];"]
-    for e in edges:
-        if e.kind is IpcKind.NOTIFY:
-            lines.append(f'  "{e.source}" -> "{e.destination}" [style=dashed, label="notify"];')
-        elif e.allowed:
-            label = "\\n".join(e.allowed)
-            lines.append(f'  "{e.source}" -> "{e.destination}" [label="{label}"];')
-        else:
-            lines.append(f'  "{e.source}" -> "{e.destination}" [color=gray, style=dotted, label="denied"];')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 def _cmd_debug(args: argparse.Namespace) -> int:

@@ -53,11 +53,7 @@ THIRD_PARTY = {
 }
 MODULE_LINES, CLASS_METHODS, FUNCTION_LINES, KERNEL_CODE_LINES = 500, 30, 60, 2500
 #: (kind, place) -> its size today, for the places over a limit not yet split
-OVERSIZE: dict[tuple[str, str], int] = {
-    ("module lines", "atoll.cli"): 508,
-    ("module lines", "atoll.testbench"): 632,
-    ("class methods", "atoll.testbench.Device"): 38,
-}
+OVERSIZE: dict[tuple[str, str], int] = {}
 
 
 def _modules() -> dict[str, pathlib.Path]:

@@ -57,6 +57,21 @@ def test_run_until_raises_when_the_condition_never_holds(dut):
     assert 0.1 <= dut.now < 0.102
 
 
+def test_wait_runs_as_run_until_does_but_returns_a_timeout_instead_of_raising(dut):
+    assert dut.wait(lambda: False, timeout="100ms").reason == "timeout"
+    assert 0.1 <= dut.now < 0.102
+    assert dut.wait(lambda: "atoll> " in dut.uart.text, timeout="1s").reason != "timeout"
+    assert dut.uart.text.endswith("atoll> ")
+
+
+def test_the_fault_injections_of_the_device_are_those_of_its_faults_part(dut):
+    dut.expect("atoll> ")
+    dut.faults.kill("shell")
+    assert dut.component("shell").state == "stopped"
+    with pytest.raises(BenchError, match="^shell is stopped; it cannot fault$"):
+        dut.fault("shell")
+
+
 def test_a_stuck_uart_interrupt_keeps_interrupting_until_released(dut, board):
     dut.expect("atoll> ")
     output = "rx" if board == "mps2-an385" else "irq"
