@@ -106,6 +106,14 @@ class Control:
         for space, thread in threads:
             self.debug.skip_once(space, self.pc(thread))
 
+    def skip_instruction(self, thread, space) -> int:
+        """Move `thread` (in `space`) past the instruction it stands on without running it
+        (a guest breakpoint instruction, after the debugger reported it); the new pc."""
+        pc = self.pc(thread)
+        first = int.from_bytes(self.machine.read_virtual(space, pc, 2), "little")
+        self.write(thread, "pc", pc + self.cpu.instruction_length(first))
+        return self.pc(thread)
+
     def run(self, cycles: int) -> RunResult:
         """Run the system (the kernel, or the bare machine) for at most `cycles`."""
         runner = self.kernel if self.kernel is not None else self.machine

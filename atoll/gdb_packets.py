@@ -321,6 +321,8 @@ def monitor(packets: GdbPackets, command: str) -> str:
             return views.ps(stub.machine, stub.kernel)
         pc = packets.read_register(stub.thread(1), stub.machine.cpu.GDB_REGISTERS.index("pc"))
         return f"{'ID':>3} {'NAME':12} {'STATE':11} {'PRIO':>4} {'PC':>10}\n  1 bare-metal   running        - {pc:#010x}\n"
+    if word == "fault":
+        return stub.fault_report()
     if word == "ipc":
         if stub.kernel is None:
             return "a bare-metal board has no IPC\n"
@@ -335,5 +337,6 @@ def monitor(packets: GdbPackets, command: str) -> str:
         return "every component restarted; breakpoints removed (GDB: maintenance flush register-cache)\n"
     if word == "help":
         return ("monitor commands: ps (components and their states), ipc (recent IPC), "
+                "fault (the fault GDB stopped at, or the selected component's last), "
                 "reset (restart every component, or the bare-metal board)\n")
     return f"unknown monitor command {word!r}; try 'monitor help'\n"

@@ -18,6 +18,12 @@ Breakpoints are set in the address space of the selected thread (every component
 is linked at the same addresses). A single step runs one instruction of the
 running component and takes no pending clock event or interrupt first.
 
+The guest's own stops: while a client is attached the kernel hands a component's CPU
+fault or breakpoint instruction to the stub (`Kernel.debugger_takes_stops`) instead of
+stopping the component; GDB hears SIGTRAP, SIGSEGV, SIGBUS or SIGILL with that thread
+selected and the pc at the instruction. Resuming moves past a breakpoint instruction, or
+hands a fault to the kernel, when the pc still stands there (`take_pending`).
+
 The stub is three modules: `atoll.rsp` (packet framing), this one (the loop,
 threads, running and stepping, through `atoll.control`, which the debugger shares)
 and `atoll.gdb_packets` (what each packet does).
@@ -36,7 +42,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from machine import DebugHit, HitKind, Machine, Stop, StopReason
+from machine import DebugHit, Fault, FaultKind, HitKind, Machine, Stop, StopReason, TrapKind
 
 from .control import Control
 from .gdb_packets import GdbPackets
@@ -46,7 +52,13 @@ from .rsp import MAX_PACKET, Disconnected, RspConnection
 #: milliseconds of wall time at most; shorter costs speed: see bench/tools.py)
 SLICE_SECONDS = 0.02
 
-SIGINT, SIGTRAP, SIGILL, SIGSEGV = 2, 5, 4, 11
+SIGINT, SIGTRAP, SIGILL, SIGBUS, SIGSEGV = 2, 5, 4, 7, 11
+
+#: the signal GDB hears for a component's own stop (a fault kind not named here: SIGSEGV)
+SIGNAL_OF_FAULT = {
+    FaultKind.BREAKPOINT: SIGTRAP, FaultKind.UNDEFINED_INSTRUCTION: SIGILL, FaultKind.ILLEGAL_STATE: SIGILL,
+    FaultKind.BUS_ERROR: SIGBUS, FaultKind.MISALIGNED: SIGBUS,
+}
 
 
 @dataclass
@@ -76,6 +88,8 @@ class GdbStub:
         self.last_stop = "S05"
         self.killed = False
         self.last_machine_stop: Stop | None = None
+        #: the guest's own stop GDB was told of and has not resumed from: (thread id, fault)
+        self.pending: tuple[int, Fault] | None = None
         self.packets = GdbPackets(self)
 
     # -- the loop ----------------------------------------------------------------
@@ -125,6 +139,8 @@ class GdbStub:
         sock, _ = self.listener.accept()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn = RspConnection(sock)
+        if self.kernel is not None:
+            self.kernel.debugger_takes_stops = True
 
     def _run_slice(self, until: int | None) -> None:
         clock = self.machine.clock
@@ -135,12 +151,50 @@ class GdbStub:
         stop = self.last_machine_stop = result.stop
         if result.hit is not None:
             self._report_hit(result.hit)
-        elif stop.reason is StopReason.FAULT and self.kernel is None:
-            self.running = False
-            self.stopped_at(SIGSEGV, None)
-        elif stop.reason is StopReason.TRAP and self.kernel is None:
-            self.running = False
-            self.stopped_at(SIGTRAP, None)
+        elif stop.reason is StopReason.FAULT and stop.fault is not None:
+            self._report_own_stop(stop.fault)
+        elif stop.reason is StopReason.TRAP and stop.trap is not None and stop.trap.kind is TrapKind.BREAKPOINT:
+            self._report_own_stop(Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.thread(self.current_tid()).name))
+
+    def _report_own_stop(self, fault: Fault) -> None:
+        """The running component (or bare-metal program) faulted or ran a breakpoint instruction:
+        GDB stops there, the pc at that instruction, until it resumes (see `resume`)."""
+        tid = self.current_tid()
+        self.control.write(self.thread(tid).thread, "pc", fault.pc)
+        self.pending = (tid, fault)
+        self.stopped_at(SIGNAL_OF_FAULT.get(fault.kind, SIGSEGV), tid)
+
+    def take_pending(self) -> bool:
+        """Resuming from the guest's own stop: past a breakpoint instruction the pc still stands on
+        (True), or a fault the kernel now handles as without a debugger (the component stops or
+        restarts by its policy). A pc GDB moved away (`set $pc`, `jump`) is left as it is."""
+        if self.pending is None:
+            return False
+        (tid, fault), self.pending = self.pending, None
+        t = self.thread(tid)
+        if t.tid != tid or self.control.pc(t.thread) != fault.pc:
+            return False
+        if fault.kind is FaultKind.BREAKPOINT:
+            self.control.skip_instruction(t.thread, t.space)
+            return True
+        if self.kernel is not None:
+            self.kernel.fault(self.kernel.process_by_index(tid), fault)
+        return False
+
+    def fault_report(self) -> str:
+        """`monitor fault`: the fault GDB stopped at, else the selected component's last fault."""
+        t = self.thread()
+        if self.pending is not None and self.pending[0] == t.tid:
+            fault, when = self.pending[1], "stopped at (continuing hands it to the kernel)"
+        else:
+            process = self.kernel.process_by_index(t.tid) if self.kernel is not None else None
+            fault, when = getattr(process, "last_fault", None), "last fault"
+        if fault is None:
+            return f"thread {t.tid} ({t.name}): no fault\n"
+        address = "-" if fault.address is None else f"{fault.address:#010x}"
+        access = "-" if fault.access is None else fault.access.value
+        return (f"thread {t.tid} ({t.name}) {when}: {fault}\n"
+                f"kind={fault.kind.value} address={address} access={access} pc={fault.pc:#010x}\n")
 
     def _report_hit(self, hit: DebugHit) -> None:
         self.running = False
@@ -188,6 +242,9 @@ class GdbStub:
             self.conn.sock.close()
             self.conn = None
         self.packets.clear_points()
+        self.take_pending()
+        if self.kernel is not None:
+            self.kernel.debugger_takes_stops = False
         self.running = True
 
     def _dispatch(self, packet: bytes) -> None:
@@ -232,11 +289,16 @@ class GdbStub:
 
     def resume(self) -> None:
         """Let every thread that sits on a breakpoint run past it once, and run."""
+        self.take_pending()
         self.control.resume_past_breakpoints((t.space, t.thread) for t in self.threads())
         self.running = True
 
     def step(self) -> None:
-        """One instruction of the running component; no clock event or interrupt first."""
+        """One instruction of the running component; no clock event or interrupt first.
+        From a breakpoint instruction GDB stopped at, the step moves past it."""
+        if self.take_pending():
+            self.stopped_at(SIGTRAP, self.selected)
+            return
         self.control.wait_until_ready()   # nothing runs: let time pass until a component does
         t = self.thread(self.current_tid())
         result = self.control.step(t.thread, t.space)

@@ -98,6 +98,10 @@ class Kernel:
         self.on_syscall: Callable[[int, str, int], None] | None = None
         #: on_audit(record): each audit record of the policy monitor (kernel.monitor)
         self.on_audit: Callable[[dict], None] | None = None
+        #: set while a debugger is attached: a component's CPU fault or breakpoint ends the run
+        #: (the component still running, its registers in the CPU) for the debugger to report,
+        #: instead of stopping the component; the debugger hands a fault back with `fault`
+        self.debugger_takes_stops = False
         # the modules, in the order they need each other at construction
         self.traps = Traps(self)
         self.dispatcher = Dispatcher(self, max(1, self.clock.cycles(slice_us / 1e6)))
@@ -217,9 +221,10 @@ class Kernel:
 
     def _component_stopped(self, stop: Stop) -> bool:
         """Whether `stop` was the running component's fault (now handled) rather than the run's end.
-        A breakpoint with no debugger to take it is a fault of the component."""
+        A breakpoint with no debugger to take it is a fault of the component; with one
+        (`debugger_takes_stops`), faults and breakpoints end the run instead."""
         current = self.state.current
-        if current is None:
+        if current is None or self.debugger_takes_stops:
             return False
         if stop.reason is StopReason.FAULT:
             self.faults.fault(current, stop.fault)

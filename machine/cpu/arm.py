@@ -111,6 +111,10 @@ class CortexM3(Cpu):
     def code_pointer(address: int) -> int:
         return address | 1      # Thumb state only
 
+    @staticmethod
+    def instruction_length(first_halfword: int) -> int:
+        return 4 if first_halfword >> 11 in (0b11101, 0b11110, 0b11111) else 2   # Thumb-2 32-bit prefixes
+
     def decode_trap(self, intno: int, space: str) -> Trap | Fault:
         pc = self.pc
         if intno == EXCP_SWI:

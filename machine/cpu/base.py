@@ -145,6 +145,11 @@ class Cpu:
         """The value a pc (or a branch) needs to run the instruction at `address`."""
         return address
 
+    @staticmethod
+    def instruction_length(first_halfword: int) -> int:
+        """The length in bytes of the instruction whose first (little-endian) halfword is given."""
+        return 2 if first_halfword & 3 != 3 else 4   # RISC-V: 16-bit unless the low bits are 11
+
     @classmethod
     def disassembler(cls) -> capstone.Cs:
         """A capstone disassembler for this ISA's code."""

@@ -229,3 +229,86 @@ def test_ctrl_c_interrupts_a_running_system_and_vkill_ends_the_run(built, stub_f
     assert "supervisor" in ps and "uart" in ps
     assert client.ask(b"vKill;1") == b"OK"
     assert stub.proc.wait(timeout=30) == 0
+
+
+
+# -- stops of the guest's own: bkpt/ebreak and faults ---------------------------------
+# The stub serves a system built with the kernel's API (tests/kernel/guest/ components)
+# from a thread of the test; GDB (a subprocess) drives it.
+
+from tests.kernel.system_harness import System, guests  # noqa: E402,F401  (fixture)
+
+
+def stub_on(system):
+    """A `GdbStub` serving `system` from a thread of this process, waiting for GDB."""
+    import threading
+
+    from atoll.gdbstub import GdbStub
+    system.kernel.start()
+    stub = GdbStub(system.machine, system.kernel, port=0)
+    threading.Thread(target=stub.serve, kwargs={"wait": True}, daemon=True).start()
+    return stub
+
+
+def gdb_on(stub, system, elf, *commands: str) -> str:
+    """GDB's output; a GDB that never stops is killed after a while and what it said returned."""
+    if GDB is None:
+        pytest.fail("gdb-multiarch is not installed, and CI is set")
+    args = [GDB, "-nx", "-batch", "-ex", f"set architecture {GDB_ARCH[system.board]}", "-ex", f"file {elf}",
+            "-ex", f"target extended-remote :{stub.port}"]
+    for c in commands:
+        args += ["-ex", c]
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired as e:
+        return f"{e.stdout or ''}{e.stderr or ''}\n(GDB never returned)"
+    return proc.stdout + proc.stderr
+
+
+BKPT = {"mps2-an385": r"bkpt\s+(0x0+|#?0)\b", "hifive1": r"ebreak"}
+STORE = {"mps2-an385": r"\bstr\s", "hifive1": r"\bsw\s"}
+
+
+@needs_gdb
+@pytest.mark.parametrize("board", ["mps2-an385", "hifive1"])
+def test_a_guest_breakpoint_instruction_stops_gdb_with_sigtrap_and_continuing_runs_past_it(board, guests):
+    system = System(board, guests)
+    breaker = system.add("breaker", priority=3)
+    stub = stub_on(system)
+
+    out = gdb_on(stub, system, guests[ISA[board], "breaker"],
+                 "continue", "info threads", "x/i $pc", "monitor fault", "continue")
+
+    tid = breaker.index
+    assert re.search(rf"(Program|Thread {tid}) received signal SIGTRAP, Trace/breakpoint trap\.", out), out
+    assert re.search(rf"\* {tid}\s+Thread {tid} \(breaker", out), out
+    assert re.search(r"=> 0x[0-9a-f]+ <main\+\d+>:\s+" + BKPT[board], out), out
+    assert re.search(rf"thread {tid} \(breaker\) stopped at \(continuing hands it to the kernel\): "
+                     r"breakpoint fault at pc 0x[0-9a-f]{8} in space 'breaker'\n"
+                     r"kind=breakpoint address=- access=- pc=0x[0-9a-f]{8}", out), out
+    # continuing runs on after the instruction: the component finishes, and so does the run
+    assert "[Inferior 1 (Remote target) exited normally]" in out, out
+    assert system.output("breaker") == ["breaker: about to break", "breaker: still here"]
+    assert breaker.last_fault is None
+
+
+@needs_gdb
+@pytest.mark.parametrize("board", ["mps2-an385", "hifive1"])
+def test_a_component_that_writes_outside_its_memory_stops_gdb_with_sigsegv_at_the_store(board, guests):
+    system = System(board, guests)
+    system.add("yielder", priority=4)
+    wild = system.add("wild_write", priority=3)
+    stub = stub_on(system)
+
+    out = gdb_on(stub, system, guests[ISA[board], "wild_write"],
+                 "continue", "info threads", "x/i $pc", "print/x $pc", "monitor fault", "kill")
+
+    tid = wild.index
+    assert re.search(rf"(Program|Thread {tid}) received signal SIGSEGV, Segmentation fault\.", out), out
+    assert re.search(rf"\* {tid}\s+Thread {tid} \(wild_write", out), out
+    assert re.search(r"=> 0x[0-9a-f]+ <main\+\d+>:\s+" + STORE[board], out), out
+    pc = re.search(r"\$1 = (0x[0-9a-f]+)", out).group(1)
+    assert re.search(rf"thread {tid} \(wild_write\) stopped at \(continuing hands it to the kernel\): "
+                     r"unmapped fault: write of 0x00f00000 at pc 0x[0-9a-f]{8} in space 'wild_write'.*\n"
+                     rf"kind=unmapped address=0x00f00000 access=write pc=0x0*{pc[2:]}\n", out), out
+    assert system.output("wild_write") == ["wild: about to write outside"]
