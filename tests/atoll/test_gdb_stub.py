@@ -312,3 +312,26 @@ def test_a_component_that_writes_outside_its_memory_stops_gdb_with_sigsegv_at_th
                      r"unmapped fault: write of 0x00f00000 at pc 0x[0-9a-f]{8} in space 'wild_write'.*\n"
                      rf"kind=unmapped address=0x00f00000 access=write pc=0x0*{pc[2:]}\n", out), out
     assert system.output("wild_write") == ["wild: about to write outside"]
+
+
+UNDEFINED = {"mps2-an385": (r"udf\s", 2), "hifive1": (r"\.2byte\s+0xffff\b", 4)}
+
+
+@needs_gdb
+@pytest.mark.parametrize("board", ["mps2-an385", "hifive1"])
+def test_an_undefined_instruction_stops_gdb_with_sigill_and_a_moved_pc_runs_on_from_there(board, guests):
+    system = System(board, guests)
+    undefiner = system.add("undefiner", priority=3)
+    stub = stub_on(system)
+    pattern, length = UNDEFINED[board]
+
+    out = gdb_on(stub, system, guests[ISA[board], "undefiner"],
+                 "continue", "x/i $pc", "monitor fault", f"set $pc += {length}", "continue")
+
+    assert re.search(r"received signal SIGILL, Illegal instruction\.", out), out
+    assert re.search(r"=> 0x[0-9a-f]+ <main\+\d+>:\s+" + pattern, out), out
+    assert "kind=undefined-instruction address=- access=- pc=0x" in out, out
+    assert "[Inferior 1 (Remote target) exited normally]" in out, out
+    assert system.output("undefiner") == ["undefiner: about to run an undefined instruction",
+                                          "undefiner: skipped it"]
+    assert undefiner.last_fault is None
