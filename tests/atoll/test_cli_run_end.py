@@ -139,3 +139,24 @@ def test_uart1_on_the_terminal_and_uart0_in_a_file_on_the_smart_home(built, tmp_
     assert proc.stdout == b"OK ON 100\r\nOK DIM 40\r\n"   # the bulb's answers on its network link
     assert b"atoll> " in log.read_bytes()                   # the shell's prompt, on UART0
 
+
+
+def test_uart1_on_a_port_that_waits_answers_a_client_on_the_hifive1_smart_home(built, tmp_path):
+    port = free_port()
+    proc = start("boot", ROOT / "firmware" / "images" / "smart-home-hifive1.toml", "--for", "2s",
+                 "--uart", f"uart1=tcp:{port},wait", "--uart", f"file:{tmp_path / 'uart0.log'}")
+    try:
+        read_until(proc.stderr, b"waiting for a client")
+        received = b""
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+            client.sendall(b"ON\n")
+            while not received.endswith(b"\r\n"):
+                chunk = client.recv(64)
+                if not chunk:
+                    break
+                received += chunk
+    finally:
+        _, err = finish(proc)
+
+    assert received == b"OK ON 100\r\n"   # the bulb's answer on its network link
+    assert proc.returncode == 0, err
