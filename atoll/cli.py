@@ -3,7 +3,7 @@
 Every user error (a missing file, a bad board, a bad ELF, a bad argument) is one
 line on stderr and exit status 2, never a traceback. Subcommands:
 
-    atoll boot SYSTEM.toml|IMAGE [--for DURATION] [--uart stdio|tcp:PORT|file:PATH]
+    atoll boot SYSTEM.toml|IMAGE [--for DURATION] [--uart [NAME=]stdio|tcp:PORT[,wait]|file:PATH]...
     atoll boot IMAGE --trust NAME.pub      (boots only an image signed by that key)
     atoll boot FIRMWARE.elf --board BOARD [--for DURATION] [--uart ...]
     atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
@@ -15,7 +15,8 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll debug SYSTEM.toml|IMAGE          (interactive stepping; `help` at its prompt)
     atoll boards
 
-What `atoll policy check` prints and its Graphviz graph are `atoll.policy_report`'s.
+A run ends cleanly, files and summary line written, exit status 0, on SIGINT (Ctrl-C) or
+SIGTERM (atoll.boot_host). What `atoll policy check` prints and its Graphviz graph are `atoll.policy_report`'s.
 """
 
 from __future__ import annotations
@@ -27,19 +28,10 @@ import sys
 from typing import Sequence
 
 from kernel import JsonLinesSink, Kernel, LoadError
-from machine import (
-    BoardError,
-    BufferBackend,
-    ElfError,
-    Machine,
-    StdioBackend,
-    TcpBackend,
-    known_boards,
-    load_board,
-)
+from machine import BoardError, ElfError, Machine, StdioBackend, known_boards, load_board
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
-from . import policy_report
+from . import boot_host, policy_report
 from .debug_shell import run_terminal
 from .durations import parse_duration
 from .gdbstub import GdbStub
@@ -71,8 +63,10 @@ def _build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--board", help="for a bare-metal ELF: board name or board file (see `atoll boards`)")
     boot.add_argument("--for", dest="duration", type=parse_duration, default=None,
                       help="virtual time to run (e.g. 10s, 500ms); default: until Ctrl-C")
-    boot.add_argument("--uart", default="stdio",
-                      help="where UART0 goes: stdio (default), tcp:PORT, or file:PATH")
+    boot.add_argument("--uart", action="append", metavar="[NAME=]SPEC",
+                      help="where a UART goes (NAME: e.g. uart1; the first UART if none): stdio (the "
+                           "first UART's default), tcp:PORT, tcp:PORT,wait (hold the run until a client "
+                           "connects) or file:PATH; repeatable")
     boot.add_argument("--gdb", metavar="PORT", type=_port, default=None,
                       help="serve the GDB remote protocol on 127.0.0.1:PORT (0: any free port)")
     boot.add_argument("--wait", action="store_true",
@@ -118,38 +112,6 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) < 65536:
         raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text!r}")
     return int(text)
-
-
-def _uart_backend(spec: str):
-    if spec == "stdio":
-        return StdioBackend()
-    kind, _, arg = spec.partition(":")
-    if kind == "tcp":
-        if not arg.isdigit() or not 0 < int(arg) < 65536:
-            raise UsageError(f"--uart: tcp needs a port number from 1 to 65535, not {arg!r}")
-        try:
-            backend = TcpBackend(int(arg))
-        except OSError as e:
-            raise UsageError(f"--uart: cannot listen on 127.0.0.1:{arg}: {e.strerror}") from None
-        print(f"atoll: UART0 on tcp 127.0.0.1:{backend.port}", file=sys.stderr)
-        return backend
-    if kind == "file":
-        if not arg:
-            raise UsageError("--uart: file needs a path, as in file:uart.log")
-        return _FileBackend(pathlib.Path(arg))
-    raise UsageError(f"--uart: must be stdio, tcp:PORT or file:PATH, not {spec!r}")
-
-
-class _FileBackend(BufferBackend):
-    def __init__(self, path: pathlib.Path) -> None:
-        super().__init__()
-        try:
-            self._file = path.open("wb", buffering=0)
-        except OSError as e:
-            raise UsageError(f"--uart: cannot write {path}: {e.strerror}") from None
-
-    def transmit(self, byte: int, cycle: int) -> None:
-        self._file.write(bytes((byte,)))
 
 
 def _check_boot_args(args: argparse.Namespace, path: pathlib.Path):
@@ -214,16 +176,12 @@ def _cmd_boot(args: argparse.Namespace) -> int:
     outputs: dict = {}
     try:
         machine, kernel, trace, vcd = _boot_machine(args, path, trusted, VcdRecorder)
-        backend = _uart_backend(args.uart)
+        backends, waiting = _attach_uarts(machine, kernel, args.uart)
         # The output files are opened (truncated) only now that the system is known good:
         # a refused boot leaves files of an earlier run as they were.
         outputs = _open_outputs(args)
         if "audit" in outputs:
             kernel.on_audit = JsonLinesSink(outputs["audit"])
-        machine.attach_uart(_first_uart(machine), backend)
-        if kernel is not None and isinstance(backend, StdioBackend):
-            # debug lines go between the terminal's UART lines, not into them
-            kernel.on_debug_line = lambda component, line: backend.print_aside(f"[{component}] {line}")
         # Without --for the run is interactive: idle time passes at the wall clock's pace,
         # so virtual time does not race ahead of the person typing.
         machine.realtime = args.duration is None
@@ -231,16 +189,42 @@ def _cmd_boot(args: argparse.Namespace) -> int:
         for f in outputs.values():  # nothing ran: nothing to write
             f.close()
         raise
+    # From here on SIGTERM and SIGINT end the run at an instruction boundary; the files
+    # and the summary are written with the handlers still in place, so a second signal
+    # cannot cut them short.
+    with boot_host.ending_signals(machine) as end:
+        try:
+            boot_host.wait_for_clients(waiting, lambda: end.requested)
+            with _terminal_keys(any(isinstance(b, StdioBackend) for b in backends)):
+                if args.gdb is not None:
+                    stop = _serve_gdb(machine, kernel, args, end)
+                else:
+                    stop = boot_host.run(machine, kernel, args.duration, end)
+        finally:
+            _write_outputs(outputs, trace, vcd, kernel.on_audit if kernel is not None else None)
+        for backend in backends:
+            backend.flush()
+        return _summary(machine, kernel, stop)
+
+
+def _attach_uarts(machine: Machine, kernel: "Kernel | None", specs: "list[str] | None"):
+    """Attach every UART the options name (the first on the terminal unless told otherwise);
+    (the backends, {name: backend} of the ports that wait for a client)."""
     try:
-        with _terminal_keys(args.uart == "stdio"):
-            if args.gdb is not None:
-                stop = _serve_gdb(machine, kernel, args)
-            else:
-                stop = _run(machine, kernel, args.duration)
-    finally:
-        _write_outputs(outputs, trace, vcd, kernel.on_audit if kernel is not None else None)
-    backend.flush()
-    return _summary(machine, kernel, stop)
+        chosen = boot_host.split_uart_specs(specs, list(machine.uarts), machine.board.name)
+        backends, waiting = [], {}
+        for name, spec in chosen.items():
+            backend, wait = boot_host.uart_backend(name, spec)
+            machine.attach_uart(name, backend)
+            backends.append(backend)
+            if wait:
+                waiting[name] = backend
+            if kernel is not None and isinstance(backend, StdioBackend):
+                # debug lines go between the terminal's UART lines, not into them
+                kernel.on_debug_line = lambda component, line, b=backend: b.print_aside(f"[{component}] {line}")
+    except boot_host.UartSpecError as e:
+        raise UsageError(str(e)) from None
+    return backends, waiting
 
 
 def _starts_like_elf(path: pathlib.Path) -> bool:
@@ -318,41 +302,39 @@ def _terminal_keys(wanted: bool):
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _run(machine: Machine, kernel: "Kernel | None", duration: float | None):
-    """Run until the duration ends, Ctrl-C, a bare-metal fault, or every component exited."""
-    runner = kernel if kernel is not None else machine
-    end = None if duration is None else machine.clock.now + machine.clock.cycles(duration)
-    stop = None
-    try:
-        while end is None or machine.clock.now < end:
-            chunk = machine.clock.cycles(0.1)
-            if end is not None:
-                chunk = min(chunk, end - machine.clock.now)
-            stop = runner.run(chunk)
-            if stop.reason != "time":
-                break
-            if kernel is not None and kernel.all_exited():
-                break
-    except KeyboardInterrupt:
-        pass
-    return stop
-
-
-def _serve_gdb(machine: Machine, kernel: "Kernel | None", args: argparse.Namespace):
-    """Run under the GDB stub until the duration ends, GDB kills the run, or Ctrl-C."""
+def _serve_gdb(machine: Machine, kernel: "Kernel | None", args: argparse.Namespace, end):
+    """Run under the GDB stub until the duration ends, GDB kills the run, or a signal."""
     try:
         stub = GdbStub(machine, kernel, args.gdb)
     except OSError as e:
         raise UsageError(f"--gdb: cannot listen on 127.0.0.1:{args.gdb}: {e.strerror}") from None
+    end.also = lambda: _end_gdb(stub)   # from here on a signal ends the stub's loop too
     print(f"atoll: GDB stub on 127.0.0.1:{stub.port}; attach with: gdb-multiarch -ex "
           f"'target extended-remote :{stub.port}'" + (" (waiting for GDB)" if args.wait else ""),
           file=sys.stderr, flush=True)
     until = None if args.duration is None else machine.clock.now + machine.clock.cycles(args.duration)
     try:
+        if end.requested:   # a signal came before the stub was there to be told
+            stub.close()
+            return None
         return stub.serve(wait=args.wait, until=until)
-    except KeyboardInterrupt:
+    except _Ended:
         stub.close()
         return stub.last_machine_stop
+    finally:
+        end.also = None
+
+
+class _Ended(Exception):
+    """A signal while the stub blocks for its first client (no run is under way)."""
+
+
+def _end_gdb(stub: GdbStub) -> None:
+    """A signal's end of a GDB run: the stub's loop ends after the slice it runs (the
+    machine stops at once); blocked waiting for GDB to attach, it is woken out of that."""
+    stub.killed = True
+    if stub.conn is None and not stub.running:
+        raise _Ended
 
 
 def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
@@ -382,13 +364,6 @@ def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
         return 1
     print(summary, file=sys.stderr)
     return 0
-
-
-def _first_uart(machine: Machine) -> str:
-    name = next(iter(machine.uarts), None)
-    if name is None:
-        raise UsageError(f"board {machine.board.name} has no UART")
-    return name
 
 
 def _cmd_boards(args: argparse.Namespace) -> int:

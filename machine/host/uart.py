@@ -178,7 +178,8 @@ class TcpBackend(UartBackend):
 
     One client at a time; output sent while nobody is connected is kept (up to
     `keep` bytes) and delivered on connection. The listening socket is opened at
-    construction, so an error such as a port in use is reported at once.
+    construction, so an error such as a port in use is reported at once;
+`wait_for_client` lets a caller hold a run until someone is listening.
     """
 
     def __init__(self, port: int, host: str = "127.0.0.1", keep: int = 64 * 1024) -> None:
@@ -245,6 +246,13 @@ class TcpBackend(UartBackend):
     def connected(self) -> bool:
         self._accept()
         return self._client is not None
+
+    def wait_for_client(self, timeout: float) -> bool:
+        """Block up to `timeout` wall-clock seconds for a client; whether one is connected."""
+        import select
+        if self._client is None:
+            select.select([self._listener], [], [], timeout)
+        return self.connected
 
     def close(self) -> None:
         self._drop()
