@@ -20,7 +20,7 @@ import signal
 import sys
 from typing import Callable
 
-from machine import BufferBackend, Machine, StdioBackend, TcpBackend
+from machine import BufferBackend, Machine, StdioBackend, StopReason, TcpBackend
 
 
 class UartSpecError(Exception):
@@ -143,7 +143,7 @@ def run(machine: Machine, kernel, duration: float | None, end: RunEnd):
         if until is not None:
             chunk = min(chunk, until - machine.clock.now)
         stop = runner.run(chunk)
-        if stop.reason != "time":
+        if stop.reason is not StopReason.TIME:
             break
         if kernel is not None and kernel.all_exited():
             break

@@ -28,7 +28,7 @@ import sys
 from typing import Sequence
 
 from kernel import JsonLinesSink, Kernel, LoadError
-from machine import BoardError, ElfError, Machine, StdioBackend, known_boards, load_board
+from machine import BoardError, ElfError, Machine, StdioBackend, StopReason, known_boards, load_board
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
 from . import boot_host, policy_report
@@ -356,10 +356,10 @@ def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
             summary += f", {kernel.debug_log.dropped} old debug lines dropped"
         if isinstance(kernel.on_audit, JsonLinesSink) and kernel.on_audit.dropped:
             summary += f", {kernel.on_audit.dropped} audit records not written (rate limit)"
-    if kernel is None and stop is not None and stop.reason == "fault":
+    if kernel is None and stop is not None and stop.reason is StopReason.FAULT:
         print(f"{summary}; stopped by {stop.fault}", file=sys.stderr)
         return 1
-    if kernel is None and stop is not None and stop.reason == "trap":
+    if kernel is None and stop is not None and stop.reason is StopReason.TRAP:
         print(f"{summary}; stopped by an unhandled {stop.trap.kind} at {stop.trap.pc:#010x}", file=sys.stderr)
         return 1
     print(summary, file=sys.stderr)

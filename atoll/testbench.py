@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from kernel import DEBUG_LOG_LINES, Kernel
-from machine import BoundedLog, BufferBackend, Machine, Stop, load_board
+from machine import BoundedLog, BufferBackend, Machine, Stop, StopReason, load_board
 from sysdesc import load_any
 
 from . import bench_snapshots
@@ -217,7 +217,7 @@ class Device:
         time); `BenchTimeout` if `timeout` of virtual time passes first."""
         limit = seconds(timeout)
         stop = self.wait(condition, limit)
-        if stop.reason == "timeout":
+        if stop.reason is StopReason.TIMEOUT:
             raise BenchTimeout(f"condition not met within {limit:g} s of virtual time "
                                f"(now {self.now:.6f} s); last output:\n{tail(self.uart.text if self.uart else '')}")
         return stop
@@ -232,7 +232,7 @@ class Device:
             stop = self.kernel.run_until(condition, limit)
         else:
             stop = self.machine.run_until(condition, limit)
-        if stop.reason in ("fault", "trap") and self.kernel is None:
+        if stop.reason in (StopReason.FAULT, StopReason.TRAP) and self.kernel is None:
             raise BenchError(f"the program stopped at {self.now:.6f} s: {stop.fault or stop.trap}")
         return stop
 
