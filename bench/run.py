@@ -3,8 +3,9 @@
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
 into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
 benchmarks, bench/tools.py, and the fault-injection campaign, bench/campaign.py (``--no-kernel``
-skips the three). For each board the bare-metal program ``compute`` (a CPU-bound loop
-with no I/O until it prints its checksum and parks) runs
+skips the three). For each board, each bare-metal benchmark program -- ``compute`` (a
+register-bound arithmetic loop) and ``memsort`` (fill, Shell-sort and checksum a buffer: loads and
+stores), both with no I/O until they print their checksum and park -- runs
 
 - on the Atoll machine: ``Machine(board)``, ``load_elf``, ``run_until`` the done line appears
   on UART0 — deterministic time, the native instruction counter, every slice one ``emu_start``;
@@ -12,12 +13,13 @@ with no I/O until it prints its checksum and parks) runs
   addresses, the peripheral windows mapped to a trivial callback (reads 0, so the UART is never
   full), started at the same entry with the same SP: (i) in ``emu_start(count=1_000_000)``
   slices, (ii) in one ``emu_start`` with no hook at all, until the park address;
-- on QEMU (where installed): the ELF patched to N and to 2N iterations, each timed until its
-  done line appears; MIPS = (instructions(2N) - instructions(N)) / (time(2N) - time(N)), which
-  removes QEMU's start-up. Instruction counts are Atoll's, exact because a round of the loop
-  always costs the same number of instructions.
+- on QEMU (where installed), free-running and with ``-icount shift=0`` (QEMU's deterministic
+  mode, one virtual nanosecond per instruction): the ELF patched to N and to 2N iterations, each
+  timed until its done line appears; MIPS = (instructions(2N) - instructions(N)) / (time(2N) -
+  time(N)), which removes QEMU's start-up. Instruction counts are Atoll's, exact because a round
+  of the loop always costs the same number of instructions.
 
-The program's ``iterations`` global (in .data, copied from its load address by crt0) is
+Each program's ``iterations`` global (in .data, copied from its load address by crt0) is
 overwritten in the loaded image before the CPU starts, so one ELF serves every length. Every
 timed run is repeated and the best is kept; runs of one board are interleaved so that a busy
 host hurts all of them alike. The results are printed as a table per board with ratios against
@@ -72,10 +74,11 @@ from machine.host.uart import BufferBackend  # noqa: E402
 from machine.machine import Machine  # noqa: E402
 
 BOARDS = ("mps2-an385", "hifive1")
-PROGRAM = "compute"
+PROGRAMS = ("compute", "memsort")
 GOAL = 0.80
 SLICE = 1_000_000
-DONE = b"compute: done "
+#: the deterministic-time goal against QEMU's deterministic mode
+QEMU_ICOUNT_GOAL = 0.50
 
 #: QEMU binary and machine arguments per board (as tests/firmware/qemu.py uses them)
 QEMU = {
@@ -83,11 +86,13 @@ QEMU = {
     "hifive1": ("qemu-system-riscv32", ("-M", "sifive_e", "-bios", "none")),
 }
 QEMU_ARGS = ("-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot")
+#: QEMU's deterministic mode: instruction-counted virtual time, as Atoll's
+QEMU_ICOUNT = ("-icount", "shift=0")
 
 #: QEMU's wall times include its start-up and are noisier than in-process runs: more repeats
 QEMU_MIN_REPEAT = 5
 
-ROWS = ("atoll (deterministic)", "unicorn count= slices", "unicorn no hooks", "qemu")
+ROWS = ("atoll (deterministic)", "unicorn count= slices", "unicorn no hooks", "qemu", "qemu -icount shift=0")
 
 
 @dataclass(frozen=True)
@@ -116,12 +121,12 @@ def _children_cpu() -> float:
 
 @dataclass(frozen=True)
 class Program:
-    """What the bench needs to know about one board's compute ELF."""
+    """What the bench needs to know about one board's build of a benchmark program."""
 
     path: Path
     raw: bytes
     entry: int
-    park: int              # address of compute_park (no Thumb bit)
+    park: int              # address of <program>_park (no Thumb bit)
     iterations_lma: int    # where crt0 copies `iterations` from (its load address)
     iterations_offset: int  # the same bytes in the file
     segments: tuple[tuple[int, bytes, int], ...]  # (paddr, file bytes, memsize)
@@ -142,7 +147,7 @@ class Program:
                 return found[0]["st_value"]
 
             iterations = symbol("iterations")
-            park = symbol("compute_park") & ~1
+            park = symbol(f"{path.stem}_park") & ~1
             loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
             segments = tuple((s["p_paddr"], s.data(), s["p_memsz"]) for s in loads if s["p_memsz"])
             for s in loads:
@@ -292,14 +297,16 @@ def qemu_installed(board: str) -> bool:
     return shutil.which(QEMU[board][0]) is not None
 
 
-def run_qemu(board: str, elf: Path, timeout: float = 60.0) -> tuple[Took, bytes]:
-    """Seconds from starting QEMU until the done line has arrived on its serial port."""
+def run_qemu(board: str, elf: Path, timeout: float = 60.0, icount: bool = False) -> tuple[Took, bytes]:
+    """Seconds from starting QEMU (`icount`: in its deterministic mode) until the done line has
+    arrived on its serial port."""
     exe, machine_args = QEMU[board]
     received = bytearray()
     arrived = threading.Event()
     cpu = _children_cpu()
     t = time.perf_counter()
-    proc = subprocess.Popen([exe, *machine_args, *QEMU_ARGS, "-kernel", str(elf)],
+    extra = QEMU_ICOUNT if icount else ()
+    proc = subprocess.Popen([exe, *machine_args, *QEMU_ARGS, *extra, "-kernel", str(elf)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def reader() -> None:
@@ -346,7 +353,7 @@ def _pct(value: float | None) -> str:
 
 def bench_board(board: str, elf: Path, target: int, qemu_target: int, repeat: int, use_qemu: bool) -> dict:
     program = Program.read(elf)
-    print(f"\n== {board}: {elf.relative_to(REPO) if elf.is_relative_to(REPO) else elf}", flush=True)
+    print(f"\n== {board}, {elf.stem}: {elf.relative_to(REPO) if elf.is_relative_to(REPO) else elf}", flush=True)
 
     # Instructions per round, from two short runs on each side: a run is `base + per_round * N`.
     small = 1000
@@ -392,16 +399,21 @@ def bench_board(board: str, elf: Path, target: int, qemu_target: int, repeat: in
     qemu: dict = {"installed": qemu_installed(board), "skipped": not use_qemu}
     if use_qemu and qemu_installed(board):
         qemu = bench_qemu(board, program, per_round, iterations, qemu_target, repeat, outputs["atoll"])
-        rows[ROWS[3]] = {"instructions": qemu["delta_instructions"], "seconds": qemu["delta_seconds"],
-                         "cpu_seconds": qemu["delta_cpu_seconds"], "mips": qemu["mips"], "cpu_mips": qemu["cpu_mips"]}
+        for row, q in ((ROWS[3], qemu), (ROWS[4], qemu["icount"])):
+            rows[row] = {"instructions": q["delta_instructions"], "seconds": q["delta_seconds"],
+                         "cpu_seconds": q["delta_cpu_seconds"], "mips": q["mips"], "cpu_mips": q["cpu_mips"]}
 
     ratios = {}
     for key, suffix in (("mips", ""), ("cpu_mips", "_cpu")):
         atoll = rows[ROWS[0]][key]
         ratios["atoll/unicorn_count" + suffix] = _ratio(atoll, rows[ROWS[1]][key])
         ratios["atoll/unicorn_nohooks" + suffix] = _ratio(atoll, rows[ROWS[2]][key])
+        if ROWS[4] in rows:
+            ratios["atoll/qemu_icount" + suffix] = _ratio(atoll, rows[ROWS[4]][key])
+            ratios["atoll/qemu" + suffix] = _ratio(atoll, rows[ROWS[3]][key])
     result = {
         "board": board,
+        "program": program.path.stem,
         "elf": str(elf.relative_to(REPO)) if elf.is_relative_to(REPO) else elf.name,
         "iterations": iterations,
         "instructions_per_iteration": per_round,
@@ -423,20 +435,31 @@ def bench_board(board: str, elf: Path, target: int, qemu_target: int, repeat: in
 
 def bench_qemu(board: str, program: Program, per_round: int, atoll_iterations: int,
                qemu_target: int, repeat: int, atoll_output: bytes) -> dict:
+    """QEMU's MIPS free-running, with the same figures for `-icount shift=0` (its
+    deterministic mode, slower: half the rounds) under "icount"."""
+    result = qemu_mips(board, program, per_round, atoll_iterations, qemu_target, repeat, atoll_output)
+    result["icount"] = qemu_mips(board, program, per_round, atoll_iterations, qemu_target // 2,
+                                 repeat, atoll_output, icount=True)
+    return result
+
+
+def qemu_mips(board: str, program: Program, per_round: int, atoll_iterations: int,
+              qemu_target: int, repeat: int, atoll_output: bytes, icount: bool = False) -> dict:
+    """QEMU's MIPS from runs of N and 2N iterations (it must print Atoll's line)."""
     n = max(1, round(qemu_target / per_round))
     with tempfile.TemporaryDirectory(prefix="atoll-bench-") as tmp:
         elves = {}
         for iterations in (atoll_iterations, n, 2 * n):
-            elves[iterations] = Path(tmp) / f"compute-{iterations}.elf"
+            elves[iterations] = Path(tmp) / f"{program.path.stem}-{iterations}.elf"
             elves[iterations].write_bytes(program.patched(iterations))
         # The same length Atoll ran: QEMU must print the same line.
-        _, line = run_qemu(board, elves[atoll_iterations])
+        _, line = run_qemu(board, elves[atoll_iterations], icount=icount)
         if line.strip() != atoll_output.strip():
             raise SystemExit(f"{board}: qemu printed {line!r}, atoll {atoll_output!r}")
         runs: dict[int, list[Took]] = {n: [], 2 * n: []}
         for _ in range(max(repeat, QEMU_MIN_REPEAT)):
             for iterations in (n, 2 * n):
-                runs[iterations].append(run_qemu(board, elves[iterations])[0])
+                runs[iterations].append(run_qemu(board, elves[iterations], icount=icount)[0])
     wall = min(t.wall for t in runs[2 * n]) - min(t.wall for t in runs[n])
     cpu = min(t.cpu for t in runs[2 * n]) - min(t.cpu for t in runs[n])
     delta = per_round * n
@@ -462,11 +485,11 @@ def print_board(r: dict) -> None:
                   f"{x['cpu_seconds']:>9.3f}")
         elif row == "qemu":
             print(f"{row:24}{'skipped' if r['qemu'].get('skipped') else 'not installed':>18}")
-    q = r["qemu"]
-    if "iterations" in q:
-        n1, n2 = q["iterations"]
-        print(f"  (qemu: {n1} and {n2} iterations, {q['delta_instructions']:,} instructions apart; "
-              f"best of {len(q['seconds'][str(n1)])} each)")
+    for name, q in (("qemu", r["qemu"]), ("qemu -icount", r["qemu"].get("icount", {}))):
+        if "iterations" in q:
+            n1, n2 = q["iterations"]
+            print(f"  ({name}: {n1} and {n2} iterations, {q['delta_instructions']:,} instructions apart; "
+                  f"best of {len(q['seconds'][str(n1)])} each)")
     ratios = r["ratios"]
     verdict = "meets goal" if r["meets_goal_deterministic"] else "below goal"
     print(f"atoll / unicorn count=  : {_pct(ratios['atoll/unicorn_count'])} (cpu time "
@@ -474,6 +497,11 @@ def print_board(r: dict) -> None:
     print(f"atoll / unicorn no hooks: {_pct(ratios['atoll/unicorn_nohooks'])} (cpu time "
           f"{_pct(ratios['atoll/unicorn_nohooks_cpu'])})  goal >= {GOAL:.0%} in a fast mode: "
           f"n/a (the machine has no fast mode)")
+    if "atoll/qemu_icount" in ratios:
+        met = "meets goal" if (ratios["atoll/qemu_icount"] or 0.0) >= QEMU_ICOUNT_GOAL else "below goal"
+        print(f"atoll / qemu -icount    : {_pct(ratios['atoll/qemu_icount'])} (cpu time "
+              f"{_pct(ratios['atoll/qemu_icount_cpu'])})  goal >= {QEMU_ICOUNT_GOAL:.0%}, both deterministic: {met}")
+        print(f"atoll / qemu            : {_pct(ratios['atoll/qemu'])} (cpu time {_pct(ratios['atoll/qemu_cpu'])})")
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -485,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "bench" / "machine.json",
                         help="JSON results (default: build/bench/machine.json)")
     parser.add_argument("--board", action="append", choices=BOARDS, help="only this board (repeatable)")
+    parser.add_argument("--program", action="append", choices=PROGRAMS, help="only this program (repeatable)")
     parser.add_argument("--instructions", type=float, default=60e6,
                         help="instructions per Atoll/Unicorn run (default 60e6)")
     parser.add_argument("--qemu-instructions", type=float, default=300e6,
@@ -503,14 +532,15 @@ def main(argv: list[str] | None = None) -> int:
           f"and >= {GOAL:.0%} of unicorn without hooks in a fast mode, if any")
     results = []
     for board in args.board or BOARDS:
-        elf = args.firmware / board / f"{PROGRAM}.elf"
-        if not elf.is_file():
-            print(f"error: {elf} is missing; build it with `make firmware`", file=sys.stderr)
-            return 1
         if not args.no_qemu and not qemu_installed(board):
             print(f"qemu: not installed ({QEMU[board][0]})")
-        results.append(bench_board(board, elf, int(args.instructions), int(args.qemu_instructions),
-                                   max(1, args.repeat), not args.no_qemu))
+        for program in args.program or PROGRAMS:
+            elf = args.firmware / board / f"{program}.elf"
+            if not elf.is_file():
+                print(f"error: {elf} is missing; build it with `make firmware`", file=sys.stderr)
+                return 1
+            results.append(bench_board(board, elf, int(args.instructions), int(args.qemu_instructions),
+                                       max(1, args.repeat), not args.no_qemu))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({

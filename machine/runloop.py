@@ -91,7 +91,10 @@ class RunLoop:
         self._fault: Fault | None = None
         self._trap: Trap | None = None
         self._bus_error: tuple[int, AccessKind] | None = None
-        self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access)
+        # Only outside RAM: a memory hook of any kind over a RAM page keeps Unicorn from
+        # ever putting that page's stores on the fast path (see native/tlb.c).
+        for begin, end in _outside(machine.board.regions):
+            self.uc.hook_add(UC_HOOK_MEM_INVALID, self._invalid_access, begin=begin, end=end)
 
     def clear(self, irq_pending: bool = False) -> None:
         """No run under way: no stop requested, nothing met, nothing carried."""
@@ -302,3 +305,15 @@ class RunLoop:
             data = backend.poll()
             if data:
                 uart.feed(data)
+
+
+def _outside(regions) -> list[tuple[int, int]]:
+    """The inclusive address ranges of the 32-bit space that no region covers."""
+    gaps, at = [], 0
+    for r in sorted(regions, key=lambda r: r.base):
+        if r.base > at:
+            gaps.append((at, r.base - 1))
+        at = max(at, r.base + r.size)
+    if at <= 0xFFFF_FFFF:
+        gaps.append((at, 0xFFFF_FFFF))
+    return gaps

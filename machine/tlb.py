@@ -41,7 +41,8 @@ class _Tlb(ctypes.Structure):
     _fields_ = [("maps", ctypes.POINTER(_Mapping)), ("count", ctypes.c_uint32),
                 ("sentinel_page", ctypes.c_uint32), ("refused", ctypes.c_uint32),
                 ("refused_vaddr", ctypes.c_uint32), ("refused_access", ctypes.c_uint32),
-                ("refused_kind", ctypes.c_uint32), ("machine_use", ctypes.c_uint32)]
+                ("refused_kind", ctypes.c_uint32), ("machine_use", ctypes.c_uint32),
+                ("code_pages", ctypes.POINTER(ctypes.c_uint8)), ("page_shift", ctypes.c_uint32)]
 
 
 _ACCESS = {UC_MEM_READ: AccessKind.READ, UC_MEM_WRITE: AccessKind.WRITE, UC_MEM_FETCH: AccessKind.FETCH}
@@ -50,7 +51,11 @@ _KIND = {1: FaultKind.UNMAPPED, 2: FaultKind.PERMISSION}
 
 class NativeTlb:
     def __init__(self, uc: Uc, sentinel_page: int) -> None:
-        self._s = _Tlb(None, 0, sentinel_page, 0, 0, 0, 0, 0)
+        # one bit per target page of the 32-bit physical space: pages ever fetched from
+        page_shift = uc.ctl_get_page_size().bit_length() - 1
+        self._code_pages = (ctypes.c_uint8 * ((1 << 32) >> page_shift >> 3))()
+        self._s = _Tlb(None, 0, sentinel_page, 0, 0, 0, 0, 0,
+                       ctypes.cast(self._code_pages, ctypes.POINTER(ctypes.c_uint8)), page_shift)
         #: id(space) -> (version, pointer to its array, count, the array kept alive)
         self._tables: dict[int, tuple] = {}
         self._keep: list[AddressSpace] = []                      # spaces whose ids key _tables

@@ -10,6 +10,20 @@
  * machine.py) belongs to no space: an access to it is refused as a permission
  * fault, except while the machine runs its own code there (`machine_use`), when
  * it is served read and execute only.
+ *
+ * Fast stores. Unicorn marks every RAM TLB entry "not dirty" unless the entry
+ * lacks execute permission, and a not-dirty entry sends each store down the slow
+ * path that looks for translated code to invalidate (about 20x the cost of a
+ * store on the fast path). So a data access (load or store) that fills an entry
+ * gets no execute permission, unless its physical page has ever been fetched
+ * from: `code_pages` is a bitmap, one bit per physical target page (1 KiB on
+ * ARM, 4 KiB on RISC-V: the size of one TLB entry), set on every fetch fill and
+ * never cleared. Data on pages that never held code (stacks, heaps,
+ * .data in SRAM) take the fast path; a store to a page that has held code still
+ * takes the slow path, so self-modifying code and code loaded by a boot loader
+ * still invalidate what was translated from it. A fetch from a page whose entry a
+ * data access filled misses in the code half of the entry and comes back here,
+ * which marks the page before any of its code is translated.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +44,8 @@ struct atoll_tlb {
     uint32_t refused_access;      /* the Unicorn access type */
     uint32_t refused_kind;        /* 1 unmapped, 2 permission */
     uint32_t machine_use;         /* 1 while the machine itself runs code on the sentinel page */
+    uint8_t *code_pages;          /* bit per physical target page: ever fetched from */
+    uint32_t page_shift;          /* log2 of Unicorn's target page size */
 };
 
 struct uc_tlb_entry_abi {        /* Unicorn's uc_tlb_entry */
@@ -74,7 +90,14 @@ bool atoll_tlb_fill(void *uc, uint64_t address, int access, struct uc_tlb_entry_
     uint32_t need = access == MEM_WRITE ? 2u : access == MEM_FETCH ? 4u : 1u;
     if (!(m->perms & need))
         return refuse(t, vaddr, access, 2);
-    entry->paddr = (uint64_t)m->pbase + (vaddr - m->vbase);
-    entry->perms = m->perms;
+    uint32_t paddr = m->pbase + (vaddr - m->vbase);
+    uint32_t page = paddr >> t->page_shift;
+    uint32_t perms = m->perms;
+    if (access == MEM_FETCH)
+        t->code_pages[page >> 3] |= (uint8_t)(1u << (page & 7));
+    else if (!(t->code_pages[page >> 3] & (1u << (page & 7))))
+        perms &= ~4u;
+    entry->paddr = paddr;
+    entry->perms = perms;
     return true;
 }

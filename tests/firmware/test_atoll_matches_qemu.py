@@ -11,7 +11,7 @@ from machine import BufferBackend, Machine
 from tests.boards import BARE_BOARDS
 
 BOARDS = list(BARE_BOARDS)
-PROGRAMS = ["hello", "blink"]
+PROGRAMS = ["hello", "blink", "compute", "memsort"]
 
 pytestmark = pytest.mark.qemu
 
