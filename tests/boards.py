@@ -6,12 +6,15 @@
 - `BARE_BOARDS` are the boards with bare-metal firmware (firmware/build.py's table, one
   folder of start-up code each); `bare_define(board, NAME)` reads a `#define` from that
   board's firmware/bare/<board>/board.h, where the firmware itself takes it from.
+- `build_bare(source, out)` builds a test's own bare-metal C program for every bare board, with
+  that board's start-up code, linker script and board.h, as firmware/build.py builds the shipped ones.
 - `DEMO_PINS` is what the demo components (built once per ISA, firmware/apps) do on the
   pins of a board of that ISA: written down here once, keyed by ISA, not per board.
 """
 
 from __future__ import annotations
 
+import pathlib
 import re
 
 from firmware import build as firmware_build
@@ -26,6 +29,17 @@ DEMO_PINS: dict[str, dict[str, int]] = {
     "armv7m": {"blinky": 0, "shell_led": 1, "lamp": 2, "porch": 3},
     "rv32imac": {"blinky": 19, "shell_led": 21, "lamp": 22, "porch": 23},
 }
+
+
+def build_bare(source: pathlib.Path, out: pathlib.Path) -> dict[str, pathlib.Path]:
+    """`source` built for every board of `BARE_BOARDS` into `out` (`<stem>-<board>.elf`)."""
+    from atoll.toolchain import build
+    elves = {}
+    for board in BARE_BOARDS:
+        spec = firmware_build.BOARDS[board]
+        elves[board] = build([source, spec.directory / spec.crt0], out / f"{source.stem}-{board}.elf", spec.isa,
+                             spec.directory / "link.ld", include_dirs=[spec.directory])
+    return elves
 
 
 def demo_pin(board: str, use: str) -> int:

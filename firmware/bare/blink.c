@@ -6,24 +6,7 @@
  * the board's board.h; the timer keeps absolute deadlines, so the toggles do not drift.
  */
 #include "board.h"
-
-static void uart_puts(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void uart_putu(uint32_t value)
-{
-    char digits[10];
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    while (n)
-        uart_putc(digits[--n]);
-}
+#include "uart_print.h"
 
 int main(void)
 {

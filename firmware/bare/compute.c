@@ -11,6 +11,7 @@
  * round costs the same number of instructions, so a run's count is linear in `iterations`.
  */
 #include "board.h"
+#include "uart_print.h"
 
 #define WORDS 32u
 
@@ -18,18 +19,6 @@
 volatile uint32_t iterations = 1000;
 
 static uint32_t words[WORDS];
-
-static void uart_puts(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void uart_puthex(uint32_t value)
-{
-    for (int shift = 28; shift >= 0; shift -= 4)
-        uart_putc("0123456789abcdef"[(value >> shift) & 0xFu]);
-}
 
 /* Where the program ends: a symbol of its own, so the benchmark can stop a run right here. */
 __attribute__((noinline, noreturn)) void compute_park(void)

@@ -5,16 +5,11 @@
  * build (-DATOLL_BOARD="name"); register details come from the board's board.h.
  */
 #include "board.h"
+#include "uart_print.h"
 
 #ifndef ATOLL_BOARD
 #error "define ATOLL_BOARD as the board's name string, e.g. -DATOLL_BOARD=\"hifive1\""
 #endif
-
-static void uart_puts(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
 
 int main(void)
 {

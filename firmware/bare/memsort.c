@@ -11,6 +11,7 @@
  * `iterations` is a global in .data that the benchmark overwrites before the program starts.
  */
 #include "board.h"
+#include "uart_print.h"
 
 #define WORDS 256u
 
@@ -18,18 +19,6 @@
 volatile uint32_t iterations = 100;
 
 static uint32_t words[WORDS];
-
-static void uart_puts(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void uart_puthex(uint32_t value)
-{
-    for (int shift = 28; shift >= 0; shift -= 4)
-        uart_putc("0123456789abcdef"[(value >> shift) & 0xFu]);
-}
 
 /* Where the program ends: a symbol of its own, so the benchmark can stop a run right here. */
 __attribute__((noinline, noreturn)) void memsort_park(void)

@@ -13,9 +13,8 @@ import pathlib
 
 import pytest
 
-from atoll.toolchain import build
-from firmware.build import BOARDS as BARE_BOARDS
 from machine import AddressSpace, BufferBackend, Machine
+from tests.boards import BARE_BOARDS, build_bare
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "selfmod.c"
 ROUNDS = 300
@@ -24,12 +23,7 @@ EXPECTED = f"selfmod: sum {sum(i % 32 for i in range(ROUNDS))} errors 0\r\n".enc
 
 @pytest.fixture(scope="module")
 def selfmod(tmp_path_factory) -> dict[str, pathlib.Path]:
-    out = tmp_path_factory.mktemp("selfmod")
-    elves = {}
-    for board, spec in BARE_BOARDS.items():
-        elves[board] = build([GUEST, spec.directory / spec.crt0], out / f"selfmod-{board}.elf", spec.isa,
-                             spec.directory / "link.ld", include_dirs=[spec.directory])
-    return elves
+    return build_bare(GUEST, tmp_path_factory.mktemp("selfmod"))
 
 
 def boot(board: str, elf: pathlib.Path) -> tuple[Machine, BufferBackend]:
@@ -40,14 +34,14 @@ def boot(board: str, elf: pathlib.Path) -> tuple[Machine, BufferBackend]:
     return machine, uart
 
 
-@pytest.mark.parametrize("board", tuple(BARE_BOARDS))
+@pytest.mark.parametrize("board", BARE_BOARDS)
 def test_code_rewritten_by_the_guest_runs_as_rewritten_in_one_run(board, selfmod):
     machine, uart = boot(board, selfmod[board])
     machine.run_until(lambda: b"\n" in uart.output, timeout=1.0)
     assert bytes(uart.output) == EXPECTED
 
 
-@pytest.mark.parametrize("board", tuple(BARE_BOARDS))
+@pytest.mark.parametrize("board", BARE_BOARDS)
 def test_code_rewritten_by_the_guest_runs_as_rewritten_across_tlb_flushes(board, selfmod):
     machine, uart = boot(board, selfmod[board])
     elsewhere = AddressSpace("elsewhere")

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from atoll.toolchain import build
-from firmware.build import BOARDS as BARE_BOARDS
 from machine import AddressSpace, BufferBackend, Machine
+from tests.boards import BARE_BOARDS, build_bare
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "itdense.c"
 BOARDS = tuple(BARE_BOARDS)
@@ -47,12 +46,7 @@ class Outcome:
 
 def build_itdense(out: pathlib.Path) -> dict[str, pathlib.Path]:
     """The bare-metal program built for each board into `out`."""
-    elves = {}
-    for board in BOARDS:
-        spec = BARE_BOARDS[board]
-        elves[board] = build([GUEST, spec.directory / spec.crt0], out / f"itdense-{board}.elf", spec.isa,
-                             spec.directory / "link.ld", include_dirs=[spec.directory])
-    return elves
+    return build_bare(GUEST, out)
 
 
 def boot(board: str, elf: pathlib.Path) -> tuple[Machine, BufferBackend]:
