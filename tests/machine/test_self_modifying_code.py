@@ -13,8 +13,9 @@ import pathlib
 
 import pytest
 
-from machine import AddressSpace, BufferBackend, Machine
+from machine import AddressSpace
 from tests.boards import BARE_BOARDS, build_bare
+from tests.machine.test_slicing import boot
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "selfmod.c"
 ROUNDS = 300
@@ -24,14 +25,6 @@ EXPECTED = f"selfmod: sum {sum(i % 32 for i in range(ROUNDS))} errors 0\r\n".enc
 @pytest.fixture(scope="module")
 def selfmod(tmp_path_factory) -> dict[str, pathlib.Path]:
     return build_bare(GUEST, tmp_path_factory.mktemp("selfmod"))
-
-
-def boot(board: str, elf: pathlib.Path) -> tuple[Machine, BufferBackend]:
-    machine = Machine(board)
-    uart = BufferBackend()
-    machine.attach_uart("uart0", uart)
-    machine.load_elf(elf)
-    return machine, uart
 
 
 @pytest.mark.parametrize("board", BARE_BOARDS)

@@ -9,6 +9,7 @@
  * "selfmod: sum <decimal> errors <decimal>" and parks.
  */
 #include "board.h"
+#include "../uart_print.h"   /* firmware/bare/, next to the board folder on the include path */
 
 #define ROUNDS 300u
 
@@ -45,24 +46,6 @@ static uint32_t call(void)
     return f();
 }
 
-static void puts_(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void putdec(uint32_t v)
-{
-    char digits[11];
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    while (n)
-        uart_putc(digits[--n]);
-}
-
 int main(void)
 {
     uart_init();
@@ -77,10 +60,10 @@ int main(void)
         if (got != value)
             errors++;
     }
-    puts_("selfmod: sum ");
-    putdec(sum);
-    puts_(" errors ");
-    putdec(errors);
-    puts_("\r\n");
+    uart_puts("selfmod: sum ");
+    uart_putu(sum);
+    uart_puts(" errors ");
+    uart_putu(errors);
+    uart_puts("\r\n");
     park();
 }
