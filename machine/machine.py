@@ -118,6 +118,9 @@ class Machine:
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.image: ElfImage | None = None
+        #: the peripheral that asked for a board reset (a watchdog's reset output) during the
+        #: last run, which that request ended; the caller acts on it with `reset()`
+        self.reset_request: str | None = None
 
         for r in spec.regions:
             self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
@@ -129,6 +132,7 @@ class Machine:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
             dev.pc_source = lambda: cpu.pc   # Unicorn has the pc exact in an MMIO callback
+            dev.board_reset = self._board_reset_requested
             self.uc.mmio_map(p.base, p.size, _mmio_reader(dev), None, _mmio_writer(dev), None)
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
@@ -263,6 +267,7 @@ class Machine:
         """The whole board as at power-on: time back to zero, every peripheral reset,
         the loaded ELF (if any) written again, and the CPU reset into it."""
         self.clock.reset()
+        self.reset_request = None
         for dev in self.peripherals.values():
             dev.reset()
         _write_image(self)
@@ -345,6 +350,11 @@ class Machine:
         """End the current run at the next instruction boundary (callable from callbacks)."""
         self._loop.stop_requested = True
         self.counter.stop_now()
+
+    def _board_reset_requested(self, name: str) -> None:
+        """Peripheral `name` asserted a board reset: end the run; the caller may `reset()`."""
+        self.reset_request = name
+        self.request_stop()
 
     def carry(self, error: BaseException) -> None:
         """From a callback inside a run: stop the run and raise `error` out of it."""
