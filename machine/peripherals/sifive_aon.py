@@ -7,8 +7,8 @@ Watchdog (0x000 wdogcfg, 0x008 wdogcount, 0x010 wdogs, 0x018 wdogfeed, 0x01C wdo
 - wdogcfg: wdogscale 3:0, wdogrsten 8, wdogzerocmp 9, wdogenalways 12, wdogcoreawake 13,
   wdogip0 28. The 31-bit wdogcount counts while wdogenalways or wdogcoreawake is set (the core
   is always awake here); wdogs = (wdogcount >> wdogscale) & 0xFFFF;
-- the comparator fires when wdogs reaches wdogcmp0: wdogip0 latches (until a write of wdogcfg
-  clears it), wdogzerocmp sends the count back to 0 on the next tick, wdogrsten resets the board
+- the comparator fires when wdogs reaches wdogcmp0: wdogip0 latches (a write of wdogcfg clears
+  it, unless wdogs is still at or above wdogcmp0, which sets it again), wdogzerocmp sends the count back to 0 on the next tick, wdogrsten resets the board
   (`request_board_reset`);
 - writes to any watchdog register except wdogkey are dropped unless wdogkey was just written
   with 0x51F15E, and every such write locks it again; wdogkey reads 1 while unlocked; writing
