@@ -62,7 +62,8 @@ class CmsdkDualTimer(Peripheral):
     def __init__(self, name: str, clock: Clock) -> None:
         super().__init__(name, clock)
         self._counters = {1: Countdown(), 2: Countdown()}
-        self._events: dict[int, Event | None] = {1: None, 2: None}
+        self._event1: Event | None = None   # the next zero of timer 1 (or 2) that raises an output;
+        self._event2: Event | None = None   # direct attributes, so machine snapshots see them
         self._checked = clock.now
         for n in (1, 2):
             t = f"TIMER{n}"
@@ -106,18 +107,30 @@ class CmsdkDualTimer(Peripheral):
         self._catch_up()
         return self.get(f"TIMER{n}RIS")
 
-    def _reschedule(self, n: int) -> None:
-        ev = self._events[n]
+    def _drop_event(self, n: int) -> None:
+        ev = getattr(self, f"_event{n}")
         if ev is not None:
             ev.cancel()
-            self._events[n] = None
+            setattr(self, f"_event{n}", None)
+
+    def _schedule(self, n: int, when: int) -> None:
+        setattr(self, f"_event{n}", self.clock.schedule(when, self._on_zero1 if n == 1 else self._on_zero2))
+
+    def _on_zero1(self) -> None:
+        self._on_zero(1)
+
+    def _on_zero2(self) -> None:
+        self._on_zero(2)
+
+    def _reschedule(self, n: int) -> None:
+        self._drop_event(n)
         if self.get(f"TIMER{n}CONTROL", "INTEN") and not self.get(f"TIMER{n}RIS"):
             zero = self._counters[n].zero_after(self.clock.now)
             if zero is not None:
-                self._events[n] = self.clock.schedule(zero, lambda: self._on_zero(n))
+                self._schedule(n, zero)
 
     def _on_zero(self, n: int) -> None:
-        self._events[n] = None
+        setattr(self, f"_event{n}", None)
         self._catch_up()
         self.update_irq()
         self._reschedule(n)
@@ -156,9 +169,7 @@ class CmsdkDualTimer(Peripheral):
 
     def reset_state(self) -> None:
         for n in (1, 2):
-            if self._events[n] is not None:
-                self._events[n].cancel()
-                self._events[n] = None
+            self._drop_event(n)
             self._counters[n] = Countdown()
             self._configure(n)
             self._counters[n].anchor(self.clock.now, self.get(f"TIMER{n}VALUE"))
@@ -166,15 +177,14 @@ class CmsdkDualTimer(Peripheral):
 
     def extra_state(self) -> Any:
         return {"checked": self._checked, "counters": {str(n): c.state() for n, c in self._counters.items()},
-                "events": {str(n): (e.when if e is not None else None) for n, e in self._events.items()}}
+                "events": {str(n): (e.when if e is not None else None)
+                           for n, e in ((1, self._event1), (2, self._event2))}}
 
     def restore_extra_state(self, state: Any) -> None:
         self._checked = state["checked"]
         for n in (1, 2):
             self._counters[n].set_state(state["counters"][str(n)])
-            if self._events[n] is not None:
-                self._events[n].cancel()
-                self._events[n] = None
+            self._drop_event(n)
             when = state["events"][str(n)]
-            if when is not None:
-                self._events[n] = self.clock.schedule(when, lambda n=n: self._on_zero(n))
+            if when is not None:   # the event exactly as it was, not recomputed
+                self._schedule(n, when)

@@ -79,7 +79,8 @@ class SifiveAon(Peripheral):
         super().__init__(name, clock)
         self._wd = (clock.now, 0)      # (cycle, wdogcount then)
         self._rtc = (clock.now, 0)     # (cycle, rtccount then)
-        self._events: dict[str, Event | None] = {"wdog": None, "rtc": None}
+        self._wdog_event: Event | None = None    # the watchdog comparator's next firing
+        self._rtc_event: Event | None = None     # rtcs reaching rtccmp0
         self._checked = clock.now
         self._wdog_unlocked = self._pmu_unlocked = False
         self.on_read("wdogcount", lambda: self._wd_count(self.clock.now))
@@ -230,20 +231,23 @@ class SifiveAon(Peripheral):
         self._catch_up()
         return self.get(reg)
 
-    def _reschedule(self) -> None:
-        for ev in self._events.values():
+    def _drop_events(self) -> None:
+        for ev in (self._wdog_event, self._rtc_event):
             if ev is not None:
                 ev.cancel()
-        self._events = {"wdog": None, "rtc": None}
+        self._wdog_event = self._rtc_event = None
+
+    def _schedule(self, when: int | None) -> Event | None:
+        return None if when is None else self.clock.schedule(when, self._on_event)
+
+    def _reschedule(self) -> None:
+        self._drop_events()
         if not self.get("wdogcfg", "wdogip0") or self.get("wdogcfg", "wdogrsten"):
-            fire = self._wd_next_fire(self.clock.now)
-            if fire is not None:
-                self._events["wdog"] = self.clock.schedule(fire, self._on_event)
-        edge = self._rtc_next_edge()
-        if edge is not None:
-            self._events["rtc"] = self.clock.schedule(edge, self._on_event)
+            self._wdog_event = self._schedule(self._wd_next_fire(self.clock.now))
+        self._rtc_event = self._schedule(self._rtc_next_edge())
 
     def _on_event(self) -> None:
+        self._drop_events()
         self._catch_up()
         self._reschedule()
         self.update_irq()
@@ -255,20 +259,20 @@ class SifiveAon(Peripheral):
     # -- life cycle ------------------------------------------------------------------------
 
     def reset_state(self) -> None:
-        for ev in self._events.values():
-            if ev is not None:
-                ev.cancel()
-        self._events = {"wdog": None, "rtc": None}
+        self._drop_events()
         self._wd = self._rtc = (self.clock.now, 0)
         self._checked = self.clock.now
         self._wdog_unlocked = self._pmu_unlocked = False
 
     def extra_state(self) -> Any:
         return {"wd": list(self._wd), "rtc": list(self._rtc), "checked": self._checked,
-                "unlocked": [self._wdog_unlocked, self._pmu_unlocked]}
+                "unlocked": [self._wdog_unlocked, self._pmu_unlocked],
+                "events": [e.when if e is not None else None for e in (self._wdog_event, self._rtc_event)]}
 
     def restore_extra_state(self, state: Any) -> None:
         self._wd, self._rtc = tuple(state["wd"]), tuple(state["rtc"])
         self._checked = state["checked"]
         self._wdog_unlocked, self._pmu_unlocked = state["unlocked"]
-        self._reschedule()
+        self._drop_events()
+        # the events exactly as they were (recomputing them would miss one due and not yet fired)
+        self._wdog_event, self._rtc_event = (self._schedule(when) for when in state["events"])

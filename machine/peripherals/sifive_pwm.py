@@ -207,8 +207,14 @@ class SifivePwm(Peripheral):
         self._checked = self.clock.now
 
     def extra_state(self) -> Any:
-        return {"anchor": list(self._anchor), "checked": self._checked}
+        return {"anchor": list(self._anchor), "checked": self._checked,
+                "event_at": self._event.when if self._event is not None else None}
 
     def restore_extra_state(self, state: Any) -> None:
         self._anchor, self._checked = tuple(state["anchor"]), state["checked"]
-        self._reschedule()
+        if self._event is not None:
+            self._event.cancel()
+            self._event = None
+        # the event exactly as it was (recomputing it would miss one due and not yet fired)
+        if state["event_at"] is not None:
+            self._event = self.clock.schedule(state["event_at"], self._on_event)
