@@ -14,7 +14,7 @@ import pytest
 
 from atoll.toolchain import build
 from firmware.build import BOARDS as FIRMWARE_BOARDS
-from machine import BufferBackend, Machine
+from machine import BufferBackend, Machine, StopReason
 from tests.firmware import qemu
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest"
@@ -99,3 +99,24 @@ def test_the_startup_program_prints_the_same_bytes_as_qemu_where_qemu_models_the
         theirs = qemu.run(board, startup_elves[board], until=end, timeout=10)
         theirs = theirs[:theirs.index(end) + len(end)] if end in theirs else theirs
     assert ours == theirs
+
+
+WATCHDOG = {"mps2-an385": "watchdog", "hifive1": "aon"}
+
+
+@pytest.mark.parametrize("board", sorted(WATCHDOG))
+def test_a_watchdog_left_unfed_ends_the_run_with_a_board_reset_request_the_caller_can_act_on(board, tmp_path):
+    fw = FIRMWARE_BOARDS[board]
+    elf = build([GUEST / "watchdog_reset.c", fw.directory / fw.crt0], tmp_path / "watchdog.elf", fw.isa,
+                fw.directory / "link.ld", include_dirs=[fw.directory])
+    machine = Machine(board)
+    machine.load_elf(elf)
+    uart = BufferBackend()
+    machine.attach_uart("uart0", uart)
+    stop = machine.run_for(0.1)
+    assert (stop.reason, machine.reset_request) == (StopReason.STOPPED, WATCHDOG[board])
+    assert 0.0009 < stop.cycle / machine.clock.frequency_hz < 0.002
+    machine.reset()
+    assert machine.reset_request is None
+    machine.run_until(lambda: bytes(uart.output).count(b"armed\r\n") == 2, timeout=0.01)
+    assert bytes(uart.output) == b"armed\r\n" * 2
