@@ -118,6 +118,7 @@ class Machine:
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.image: ElfImage | None = None
+        self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
 
         for r in spec.regions:
             self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
@@ -129,6 +130,7 @@ class Machine:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
             dev.pc_source = lambda: cpu.pc   # Unicorn has the pc exact in an MMIO callback
+            dev.board_reset = _reset_requester(self)
             self.uc.mmio_map(p.base, p.size, _mmio_reader(dev), None, _mmio_writer(dev), None)
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
@@ -263,6 +265,7 @@ class Machine:
         """The whole board as at power-on: time back to zero, every peripheral reset,
         the loaded ELF (if any) written again, and the CPU reset into it."""
         self.clock.reset()
+        self.reset_request = None
         for dev in self.peripherals.values():
             dev.reset()
         _write_image(self)
@@ -384,6 +387,16 @@ class FaultError(Exception):
     def __init__(self, fault: Fault) -> None:
         super().__init__(str(fault))
         self.fault = fault
+
+
+def _reset_requester(machine: Machine) -> Callable[[str], None]:
+    """What a peripheral calls when it resets the board (a watchdog's reset output): the
+    machine notes its name in `reset_request` and ends the run; the caller acts on it
+    with `reset()`, which clears it."""
+    def requested(name: str) -> None:
+        machine.reset_request = name
+        machine.request_stop()
+    return requested
 
 
 def _mmio_reader(dev: Peripheral):

@@ -369,7 +369,8 @@ EXPECTED = {
         "component 'uart'.uses: must be an array of peripheral names or a table of peripheral = virtual address, not 'uart0'",
     "uses_unknown_peripheral":
         'uses_unknown_peripheral.toml: '
-        "component 'uart'.uses: board mps2-an385 has no peripheral 'uart9'; it has: timer0, timer1, uart0, uart1, uart2, gpio0, gpio1",
+        "component 'uart'.uses: board mps2-an385 has no peripheral 'uart9'; it has: timer0, timer1, dualtimer, "
+        "uart0, uart1, uart2, uart3, watchdog, uart4, gpio0, gpio1, gpio2, gpio3, fpgaio, scc",
 
 }
 
