@@ -1,0 +1,401 @@
+"""The ARMv7-M exception model for privileged bare-metal programs (ARMv7-M ARM, DDI 0403E, B1.5).
+
+Attached by `Machine.load_elf` on a Cortex-M board (`Machine.guest`); the kernel never
+attaches it, so components keep trapping to Python. What Unicorn 2.1.4 does itself, found
+by experiment: `svc` reaches the interrupt hook (EXCP_SWI) with the pc past it; a branch to
+an EXC_RETURN value in handler mode reaches it as EXCP_EXCEPTION_EXIT with the pc at the
+value; `wfi` returns from `emu_start` early; `wfe` and `yield` end it with "invalid
+instruction", the pc past them; `sev` is a no-op; `cpsid`/`cpsie` and `msr` to PRIMASK,
+BASEPRI, FAULTMASK or CONTROL take effect and end the translated block; writing xPSR's IPSR
+and CONTROL through the register API switches the banked stack pointer as the mode says.
+Unicorn has no NVIC and never enters a handler; everything below does that in Python:
+
+- Entry (B1.5.6, PushStack/ExceptionTaken): the 8-word frame r0-r3, r12, lr, return
+  address, xPSR on the stack in use (PSP in thread mode with CONTROL.SPSEL, else MSP),
+  aligned to 8 bytes when CCR.STKALIGN is set (xPSR bit 9 records the padding); LR =
+  EXC_RETURN (0xFFFFFFF1 handler, 0xFFFFFFF9 thread/MSP, 0xFFFFFFFD thread/PSP); IPSR =
+  the exception number; CONTROL.SPSEL = 0; pc from the vector table at VTOR. A vector
+  with bit 0 clear is taken and then faults as INVSTATE, as on hardware.
+- Return (B1.5.8): EXC_RETURN checked (anything else, or a return to thread mode with
+  other exceptions active, is an INVPC UsageFault); the exception deactivated, FAULTMASK
+  cleared; a pending exception that may preempt the returned-to context is tail-chained
+  (entered without unstacking, B1.5.12); otherwise the frame is popped.
+- Priorities (B1.5.4): the 3 implemented bits of the AN385 (the NVIC's `priority_bits`),
+  AIRCR.PRIGROUP grouping; the execution priority from the active exceptions, BASEPRI,
+  PRIMASK and FAULTMASK; the most urgent pending exception (group, subpriority, number)
+  is taken when its group priority is higher.
+- Faults (B1.5.14-B1.5.16): an undefined instruction (CFSR.UNDEFINSTR, NOCP), a branch
+  to ARM state (INVSTATE), a bad EXC_RETURN (INVPC), bus errors on unmapped addresses
+  (PRECISERR with BFAR, IBUSERR on fetch) go to UsageFault/BusFault when SHCSR enables it
+  and its priority preempts, else escalate to HardFault (HFSR.FORCED); an SVC that cannot
+  be taken escalates too. A fault that cannot be taken even as HardFault is lockup (B1.5.15):
+  the run ends with a Fault naming it.
+
+Timing: an exception pended during a slice (an NVIC line, PendSV, SysTick) is taken at the
+next translated-block boundary (the run loop stops the slice; native/armexc.c stops it when
+cpsie/msr unmask one), the same instruction however the run is sliced; SVC and faults are
+taken at their instruction. Entry and return cost no virtual cycles of their own.
+
+State: the pending/active bits of the system exceptions and SysTick's anchor are kept in
+the NVIC peripheral's snapshot (`state`/`set_state`); everything else is in CPU registers
+and the SCS registers. The SCB register behaviour is in machine/exceptions/armv7m_scb.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import TYPE_CHECKING, Any
+
+from unicorn import UcError
+from unicorn import arm_const as A
+from unicorn.unicorn_const import UC_HOOK_BLOCK
+
+from ..counter import NATIVE_DIR, _CounterStruct, add_native_hook, function_address, mirrors, native_library, uclib
+from ..cpu import Trap, TrapKind
+from ..memory import AccessKind, Fault, FaultKind
+from ..peripherals.systick import SysTick
+from .armv7m_scb import SystemControlBlock
+
+if TYPE_CHECKING:
+    from ..machine import Machine
+
+NMI, HARDFAULT, MEMMANAGE, BUSFAULT, USAGEFAULT, SVCALL, DEBUGMON, PENDSV, SYSTICK = 2, 3, 4, 5, 6, 11, 12, 14, 15
+FIRST_IRQ = 16
+NAMES = {NMI: "NMI", HARDFAULT: "HardFault", MEMMANAGE: "MemManage", BUSFAULT: "BusFault",
+         USAGEFAULT: "UsageFault", SVCALL: "SVCall", DEBUGMON: "DebugMonitor", PENDSV: "PendSV", SYSTICK: "SysTick"}
+
+# CFSR bits (B3.2.15): UsageFault in 31:16, BusFault in 15:8
+UNDEFINSTR, INVSTATE, INVPC, NOCP = 1 << 16, 1 << 17, 1 << 18, 1 << 19
+IBUSERR, PRECISERR, BFARVALID = 1 << 8, 1 << 9, 1 << 15
+HFSR_FORCED, HFSR_VECTTBL = 1 << 30, 1 << 1
+XPSR_T, XPSR_ALIGN, IPSR_MASK = 1 << 24, 1 << 9, 0x1FF
+EXC_RETURNS = {0xFFFFFFF1: (False, False), 0xFFFFFFF9: (True, False), 0xFFFFFFFD: (True, True)}
+WFE, YIELD = 0xBF20, 0xBF10
+NO_PRIORITY = 256
+GATE_NONE = 0x7FFFFFFF
+#: what an access nothing answers is on a bare-metal bus (no MPU: the bus errors)
+_BUS_KINDS = (FaultKind.BUS_ERROR, FaultKind.UNMAPPED, FaultKind.PERMISSION)
+_FRAME_REGS = ("r0", "r1", "r2", "r3", "r12", "lr")
+
+
+@mirrors(NATIVE_DIR / "armexc.c", "atoll_armv7m_gate")
+class _GateStruct(ctypes.Structure):
+    _fields_ = [("reg_read", ctypes.c_void_p), ("stop", ctypes.c_void_p), ("executed", ctypes.c_void_p),
+                ("deadline", ctypes.c_void_p), ("stopped", ctypes.c_void_p), ("pending", ctypes.c_int32),
+                ("running", ctypes.c_int32), ("group_mask", ctypes.c_uint32), ("primask", ctypes.c_int32),
+                ("faultmask", ctypes.c_int32), ("basepri", ctypes.c_int32), ("fired", ctypes.c_uint64)]
+
+
+class Lockup(Exception):
+    """The core locked up (B1.5.15): carries the reason."""
+
+
+class Armv7mExceptions:
+    """The exception model of one Cortex-M machine (see the module's doc)."""
+
+    def __init__(self, machine: "Machine") -> None:
+        self.machine = machine
+        self.cpu, self.uc, self.clock = machine.cpu, machine.uc, machine.clock
+        self.nvic = machine.interrupts
+        self.sys_pending = 0   # bit n: system exception n pending
+        self.sys_active = 0    # bit n: system exception n active
+        self.event = False     # the WFE event register (B1.5.18)
+        self.reset_requested = False
+        self.scb = SystemControlBlock(self)
+        self.systick = SysTick(self.nvic, lambda: self.pend(SYSTICK))
+        executed = machine.counter.executed_address
+        base = executed - _CounterStruct.executed.offset
+        lib = uclib()
+        self._gate = _GateStruct(function_address(lib.uc_reg_read), function_address(lib.uc_emu_stop), executed,
+                                 base + _CounterStruct.deadline.offset, base + _CounterStruct.stopped.offset,
+                                 GATE_NONE, NO_PRIORITY, 0xFF, A.UC_ARM_REG_PRIMASK, A.UC_ARM_REG_FAULTMASK,
+                                 A.UC_ARM_REG_BASEPRI, 0)
+        self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
+                                     native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
+        self.nvic.system = self
+        self.reset()
+
+    # -- priorities (B1.5.4) -------------------------------------------------------------------
+
+    def priority(self, exc: int) -> int:
+        if exc == NMI:
+            return -2
+        if exc == HARDFAULT:
+            return -1
+        if exc >= FIRST_IRQ:
+            return self.nvic.priority(exc - FIRST_IRQ)
+        return self.scb.system_priority(exc)
+
+    def group(self, priority: int) -> int:
+        return priority if priority < 0 else priority & self.scb.group_mask
+
+    def active(self) -> list[int]:
+        lines = self.nvic.active_lines
+        return [n for n in range(2, 16) if self.sys_active >> n & 1] + \
+               [FIRST_IRQ + n for n in range(self.nvic.num_lines) if lines >> n & 1]
+
+    def running_priority(self, exclude: int | None = None) -> int:
+        return min((self.group(self.priority(e)) for e in self.active() if e != exclude), default=NO_PRIORITY)
+
+    def execution_priority(self, running: int | None = None, primask: bool = True) -> int:
+        execution = self.running_priority() if running is None else running
+        basepri = self.cpu.read("basepri") & 0xFF
+        if basepri:
+            execution = min(execution, self.group(basepri))
+        if primask and self.cpu.read("primask") & 1:
+            execution = min(execution, 0)
+        if self.cpu.read("faultmask") & 1:
+            execution = -1
+        return execution
+
+    def best_pending(self) -> int | None:
+        """The pending exception taken first (B1.5.4: group, subpriority, number), if any."""
+        lines = self.nvic.deliverable
+        candidates = [n for n in range(2, 16) if self.sys_pending >> n & 1] + \
+                     [FIRST_IRQ + n for n in range(self.nvic.num_lines) if lines >> n & 1]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda e: (self.group(self.priority(e)), self.priority(e), e))
+
+    def update(self) -> None:
+        """Tell the native gate what is pending and running, and the run loop that
+        something may be taken (after any change of pending, active or priority state)."""
+        best = self.best_pending()
+        gate = self._gate
+        gate.pending = GATE_NONE if best is None else self.group(self.priority(best))
+        gate.running = self.running_priority()
+        gate.group_mask = self.scb.group_mask
+        if best is not None and self.nvic.listener is not None:
+            self.nvic.listener()
+
+    def pend(self, exc: int) -> None:
+        self.sys_pending |= 1 << exc
+        self.update()
+
+    # -- what the run loop asks ------------------------------------------------------------------
+
+    def interrupt(self) -> Fault | None:
+        """At a slice boundary: reset if asked, wake a WFI, take what may preempt."""
+        m = self.machine
+        if self.reset_requested:
+            self._system_reset()
+        best = self.best_pending()
+        if best is None:
+            return None
+        group = self.group(self.priority(best))
+        if m.waiting:
+            if group >= self.execution_priority(primask=False):
+                return None
+            m.waiting = False   # WFI/WFE wake even with PRIMASK set (B1.5.19)
+        if group >= self.execution_priority():
+            return None
+        return self._guarded(lambda: self._enter(best, self.cpu.pc))
+
+    def take(self, event: Trap | Fault) -> Trap | Fault | None:
+        """A trap or CPU fault met while running: None when the guest takes it (the run goes
+        on), else what ends the run."""
+        if isinstance(event, Trap):
+            if event.kind is TrapKind.SYSCALL:
+                return self._guarded(lambda: self._synchronous(SVCALL, 0, event.pc))
+            if event.kind is TrapKind.WAIT:
+                self.machine.waiting = True
+                return None
+            return event   # a breakpoint stays the debugger's
+        return self._guarded(lambda: self._fault(event))
+
+    def _guarded(self, action) -> Fault | None:
+        try:
+            action()
+        except Lockup as lockup:
+            return Fault(FaultKind.CPU_ERROR, self.cpu.pc, self.machine.space.name, detail=f"lockup: {lockup}")
+        return None
+
+    # -- faults (B1.5.14) -----------------------------------------------------------------------
+
+    def _fault(self, fault: Fault) -> None:
+        pc = fault.pc
+        if fault.kind is FaultKind.UNDEFINED_INSTRUCTION and pc >= 2 and self._halfword(pc - 2) in (WFE, YIELD):
+            if self._halfword(pc - 2) == WFE:
+                self._wait_for_event()
+            return
+        if fault.kind is FaultKind.ILLEGAL_STATE and (pc | 0xF) == 0xFFFFFFFF:
+            self._exception_return(pc | 1)   # the hook sees the EXC_RETURN value without bit 0
+            return
+        if fault.kind is FaultKind.UNDEFINED_INSTRUCTION:
+            bit = NOCP if "coprocessor" in fault.detail else UNDEFINSTR
+            self._synchronous(USAGEFAULT, bit, pc)
+        elif fault.kind is FaultKind.ILLEGAL_STATE:
+            self._synchronous(USAGEFAULT, INVSTATE, pc)
+        elif fault.kind in _BUS_KINDS and fault.access is AccessKind.FETCH:
+            self._synchronous(BUSFAULT, IBUSERR, pc)
+        elif fault.kind in _BUS_KINDS and fault.address is not None:
+            self._synchronous(BUSFAULT, PRECISERR | BFARVALID, pc, fault.address)
+        else:
+            raise Lockup(f"{fault} is not a fault the model takes")
+
+    def _synchronous(self, exc: int, cfsr: int, return_address: int, bfar: int | None = None) -> None:
+        """Take synchronous exception `exc` at once, or escalate it to HardFault (B1.5.14)."""
+        name = NAMES[exc]
+        execution = self.execution_priority()
+        enabled = exc == SVCALL or self.scb.fault_enabled(exc)
+        if cfsr:
+            self.scb.record_fault(cfsr, bfar)
+        if enabled and self.group(self.priority(exc)) < execution:
+            self._enter(exc, return_address)
+            return
+        if execution <= -1:
+            raise Lockup(f"{name} ({self.scb.describe(cfsr)}) at pc {return_address:#010x} while the execution "
+                         f"priority is {execution} ({self._context()})")
+        self.scb.escalated(HFSR_FORCED)
+        self._enter(HARDFAULT, return_address)
+
+    def _context(self) -> str:
+        ipsr = self.cpu.read("xpsr") & IPSR_MASK
+        return "thread mode" if ipsr == 0 else f"in {self.name(ipsr)}"
+
+    def name(self, exc: int) -> str:
+        return NAMES.get(exc, f"IRQ {exc - FIRST_IRQ}" if exc >= FIRST_IRQ else f"exception {exc}")
+
+    def _wait_for_event(self) -> None:
+        if self.event:
+            self.event = False
+        else:
+            self.machine.waiting = True
+
+    # -- entry (B1.5.6) and return (B1.5.8) ---------------------------------------------------
+
+    def _enter(self, exc: int, return_address: int, exc_return: int | None = None) -> None:
+        """Take `exc`: stack a frame (not when tail-chaining, `exc_return` given), then
+        enter its handler."""
+        cpu = self.cpu
+        xpsr = cpu.read("xpsr")
+        if exc_return is None:
+            thread = xpsr & IPSR_MASK == 0
+            control = cpu.read("control")
+            psp = thread and bool(control & 2)
+            sp = cpu.read("sp")
+            align = 4 if self.scb.stack_align and sp & 4 else 0
+            frame = (sp - 0x20) & ~(4 if self.scb.stack_align else 0)
+            words = [cpu.read(r) for r in _FRAME_REGS] + [return_address & ~1,
+                                                           (xpsr & ~XPSR_ALIGN) | (XPSR_ALIGN if align else 0)]
+            self._write_words(frame, words, "stacking")
+            cpu.write("sp", frame)
+            if psp:
+                cpu.write("control", control & ~2)   # handler mode runs on MSP
+            exc_return = 0xFFFFFFF1 if not thread else (0xFFFFFFFD if psp else 0xFFFFFFF9)
+        vector = self._vector(exc)
+        cpu.write("xpsr", (xpsr & 0xF800_0000) | (XPSR_T if vector & 1 else 0) | exc)
+        cpu.write("lr", exc_return)
+        self.uc.reg_write(A.UC_ARM_REG_PC, vector | 1)
+        if exc >= FIRST_IRQ:
+            self.nvic.activate(exc - FIRST_IRQ)
+        else:
+            self.sys_pending &= ~(1 << exc)
+            self.sys_active |= 1 << exc
+        self.event = True
+        self.update()
+        if not vector & 1:   # the handler's first instruction would run in ARM state
+            self._synchronous(USAGEFAULT, INVSTATE, vector)
+
+    def _vector(self, exc: int) -> int:
+        address = self.scb.vtor + 4 * exc
+        try:
+            return int.from_bytes(self.uc.mem_read(address, 4), "little")
+        except UcError:
+            raise Lockup(f"the vector of {self.name(exc)} at {address:#010x} cannot be read") from None
+
+    def _exception_return(self, value: int) -> None:
+        cpu = self.cpu
+        exc = cpu.read("xpsr") & IPSR_MASK
+        mode = EXC_RETURNS.get(value)
+        others = [e for e in self.active() if e != exc]
+        if mode is None or (mode[0] and others and not self.scb.nonbase_thread) or (not mode[0] and not others):
+            self._synchronous(USAGEFAULT, INVPC, value)
+            return
+        if exc >= FIRST_IRQ:
+            self.nvic.complete(exc - FIRST_IRQ)
+        else:
+            self.sys_active &= ~(1 << exc)
+        if exc != NMI:
+            cpu.write("faultmask", 0)
+        self.event = True
+        self.update()
+        best = self.best_pending()
+        if best is not None and self.group(self.priority(best)) < self.execution_priority():
+            self._enter(best, 0, exc_return=value)   # tail-chaining (B1.5.12): the frame stays
+            return
+        self._pop(value, *mode)
+
+    def _pop(self, value: int, to_thread: bool, psp: bool) -> None:
+        cpu = self.cpu
+        frame = cpu.read("psp" if psp else "msp")
+        words = self._read_words(frame, 8, "unstacking")
+        xpsr = words[7]
+        size = 0x20 + (4 if self.scb.stack_align and xpsr & XPSR_ALIGN else 0)
+        control = cpu.read("control")
+        cpu.write("control", (control | 2) if psp else (control & ~2))
+        for name, word in zip(_FRAME_REGS, words):
+            cpu.write(name, word)
+        cpu.write("xpsr", (xpsr & ~XPSR_ALIGN) | XPSR_T)
+        cpu.write("psp" if psp else "msp", frame + size)
+        self.uc.reg_write(A.UC_ARM_REG_PC, words[6] | 1)
+        if to_thread and self.scb.sleep_on_exit:
+            self.machine.waiting = True
+            self.machine.counter.stop_now()
+
+    def _write_words(self, address: int, words: list[int], what: str) -> None:
+        try:
+            self.uc.mem_write(address, b"".join((w & 0xFFFFFFFF).to_bytes(4, "little") for w in words))
+        except UcError:
+            raise Lockup(f"{what} a frame at {address:#010x} failed: nothing is mapped there") from None
+
+    def _read_words(self, address: int, count: int, what: str) -> list[int]:
+        try:
+            data = self.uc.mem_read(address, 4 * count)
+        except UcError:
+            raise Lockup(f"{what} a frame at {address:#010x} failed: nothing is mapped there") from None
+        return [int.from_bytes(data[i:i + 4], "little") for i in range(0, 4 * count, 4)]
+
+    def _halfword(self, address: int) -> int:
+        try:
+            return int.from_bytes(self.uc.mem_read(address, 2), "little")
+        except UcError:
+            return 0
+
+    # -- reset and state -----------------------------------------------------------------------
+
+    def request_reset(self) -> None:
+        """AIRCR.SYSRESETREQ: the board resets at the next instruction boundary."""
+        self.reset_requested = True
+        self.machine.counter.stop_now()
+
+    def _system_reset(self) -> None:
+        """A system reset: every peripheral and the core as at reset; memory and time go on."""
+        self.reset_requested = False
+        for dev in self.machine.peripherals.values():
+            dev.reset()
+        self.machine.reset_cpu()
+
+    def reset(self) -> None:
+        self.sys_pending = self.sys_active = 0
+        self.event = False
+        self.scb.reset()
+        self.systick.reset()
+        self.update()
+
+    def state(self) -> dict[str, Any]:
+        return {"pending": self.sys_pending, "active": self.sys_active, "event": self.event,
+                "reset": self.reset_requested, "systick": self.systick.state()}
+
+    def set_state(self, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        self.sys_pending, self.sys_active = state["pending"], state["active"]
+        self.event, self.reset_requested = state["event"], state["reset"]
+        self.systick.set_state(state["systick"])
+        self.update()
+
+    @property
+    def gate_stops(self) -> int:
+        """Slices the native gate ended because an unmasked exception could be taken."""
+        return self._gate.fired
