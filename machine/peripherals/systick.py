@@ -11,9 +11,11 @@ RVR + 1 cycles. A write of any value to SYST_CVR clears it to 0 and clears COUNT
 (no exception for that 0); reading SYST_CSR clears COUNTFLAG. RVR = 0 stops the timer
 at 0 after the current count. Enabling it at CVR = 0 loads RVR on the first clock.
 
-The AN385 image gives SysTick no separate reference clock (CALIB.NOREF = 1, TENMS = 0:
-the calibration value is not known), so CLKSOURCE reads as 1 whatever is written and the
-counter always runs at the core clock.
+CLKSOURCE = 1 counts the processor clock; CLKSOURCE = 0 the reference clock, 1 MHz here, with
+CALIB = 0x0000270F (NOREF 0, SKEW 0, TENMS 9999: 10 ms of the 1 MHz clock). That is what QEMU's
+`mps2-an385` gives (read from a guest on QEMU 7.2); the AN385 application note does not state
+the SysTick reference clock, so it is QEMU's choice that is followed. The reference clock's
+edges are counted from the last write, not from an absolute phase.
 
 Invariant: nothing ticks. The count is computed from `clock.now` and an anchor (cycle,
 value) taken at every write; the one clock event, held by the NVIC peripheral as
@@ -30,8 +32,9 @@ CSR_TICKINT = 1 << 1
 CSR_CLKSOURCE = 1 << 2
 CSR_COUNTFLAG = 1 << 16
 MASK24 = 0xFF_FFFF
-#: NOREF (bit 31) set, SKEW (bit 30) set, TENMS 0: no reference clock, no calibration value
-CALIB_AN385 = 0xC000_0000
+#: the reference clock, and CALIB: NOREF 0, SKEW 0, TENMS = 10 ms of it less one
+REFERENCE_HZ = 1_000_000
+CALIB_AN385 = REFERENCE_HZ // 100 - 1
 
 
 class SysTick:
@@ -45,6 +48,7 @@ class SysTick:
         self.anchor_cycle = self.checked = self.clock.now
         self.anchor_value = 0
         self.countflag = False
+        self.reference_divider = max(1, scs.clock.frequency_hz // REFERENCE_HZ)
         scs.on_read("SYST_CSR", self.read_csr)
         scs.on_write("SYST_CSR", self.write_csr)
         scs.on_write("SYST_RVR", lambda v: self._rewrite("SYST_RVR", v & MASK24))
@@ -58,10 +62,15 @@ class SysTick:
     def _enabled(self) -> bool:
         return bool(self.scs.get("SYST_CSR") & CSR_ENABLE)
 
+    def _divider(self) -> int:
+        """Processor cycles per count."""
+        return 1 if self.scs.get("SYST_CSR") & CSR_CLKSOURCE else self.reference_divider
+
     def value_now(self) -> int:
         if not self._enabled():
             return self.anchor_value
-        elapsed, v0, reload = self.clock.now - self.anchor_cycle, self.anchor_value, self.scs.get("SYST_RVR")
+        elapsed = (self.clock.now - self.anchor_cycle) // self._divider()
+        v0, reload = self.anchor_value, self.scs.get("SYST_RVR")
         if elapsed <= v0:
             return v0 - elapsed
         return reload - (elapsed - v0 - 1) % (reload + 1)
@@ -74,12 +83,13 @@ class SysTick:
         period = reload + 1
         if self.anchor_value == 0 and reload == 0:
             return None
-        first = self.anchor_cycle + (self.anchor_value if self.anchor_value else period)
+        div = self._divider()
+        first = self.anchor_cycle + (self.anchor_value if self.anchor_value else period) * div
         if first > cycle:
             return first
         if reload == 0:
             return None
-        return first + ((cycle - first) // period + 1) * period
+        return first + ((cycle - first) // (period * div) + 1) * period * div
 
     def _catch_up(self) -> None:
         zero = self._zero_after(self.checked)
@@ -108,14 +118,14 @@ class SysTick:
 
     def read_csr(self) -> int:
         self._catch_up()
-        value = self.scs.get("SYST_CSR") & (CSR_ENABLE | CSR_TICKINT) | CSR_CLKSOURCE
+        value = self.scs.get("SYST_CSR") & (CSR_ENABLE | CSR_TICKINT | CSR_CLKSOURCE)
         if self.countflag:
             value |= CSR_COUNTFLAG
         self.countflag = False
         return value
 
     def write_csr(self, value: int) -> None:
-        self._rewrite("SYST_CSR", value & (CSR_ENABLE | CSR_TICKINT) | CSR_CLKSOURCE)
+        self._rewrite("SYST_CSR", value & (CSR_ENABLE | CSR_TICKINT | CSR_CLKSOURCE))
 
     def _rewrite(self, register: str, value: int) -> None:
         self._catch_up()
@@ -133,7 +143,7 @@ class SysTick:
         if self.scs.systick_event is not None:
             self.scs.systick_event.cancel()
             self.scs.systick_event = None
-        self.scs.set("SYST_CSR", CSR_CLKSOURCE)
+        self.scs.set("SYST_CSR", 0)
         self.anchor_cycle = self.checked = self.clock.now
         self.anchor_value = 0
         self.countflag = False

@@ -53,8 +53,11 @@ FRAME_HANDLER(busfault_handler)
 __attribute__((used)) void hardfault_handler_c(uint32_t *frame)
 {
     report("hardfault", frame);
-    if (lockup_next)
+    if (lockup_next) {
+        for (volatile int i = 0; i < 2000; i++)   /* let the UART send the last byte */
+            ;
         __asm__ volatile("udf #1");
+    }
 }
 
 __attribute__((used)) void usagefault_handler_c(uint32_t *frame)
