@@ -86,6 +86,16 @@ class _GateStruct(ctypes.Structure):
                 ("faultmask", ctypes.c_int32), ("basepri", ctypes.c_int32), ("fired", ctypes.c_uint64)]
 
 
+def _numbers(bits: int, first: int) -> list[int]:
+    """The exception numbers of the set bits of `bits` (bit n: exception first + n)."""
+    numbers = []
+    while bits:
+        low = bits & -bits
+        numbers.append(first + low.bit_length() - 1)
+        bits ^= low
+    return numbers
+
+
 class Lockup(Exception):
     """The core locked up (B1.5.15): carries the reason."""
 
@@ -113,7 +123,41 @@ class Armv7mExceptions:
         self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
                                      native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
         self.nvic.system = self
+        self._handle, self._value = self.uc._uch, ctypes.c_uint32()
+        self._reg_read, self._reg_write = lib.uc_reg_read, lib.uc_reg_write
+        self._ids = {name: self.cpu.register_id(name) for name in self.cpu.REGISTERS}
+        self._read_batch, self._write_batch = lib.uc_reg_read_batch, lib.uc_reg_write_batch
+        #: r0-r3, r12, lr (stacked), then xpsr, control, sp
+        self._frame_batch = self._batch((*_FRAME_REGS, "xpsr", "control", "sp"))
         self.reset()
+
+    # -- registers, straight through the C API (the binding's wrapper costs twice as much) --
+
+    def reg(self, name: str) -> int:
+        self._reg_read(self._handle, self._ids[name], ctypes.byref(self._value))
+        return self._value.value
+
+    def set_reg(self, name: str, value: int) -> None:
+        self._value.value = value & 0xFFFFFFFF
+        self._reg_write(self._handle, self._ids[name], ctypes.byref(self._value))
+
+    def _batch(self, names: tuple[str, ...]):
+        """(ids, values, pointers) arrays for reading or writing `names` in one C call."""
+        count = len(names)
+        ids = (ctypes.c_int * count)(*(self._ids[n] for n in names))
+        values = (ctypes.c_uint32 * count)()
+        pointers = (ctypes.c_void_p * count)(*(ctypes.addressof(values) + 4 * i for i in range(count)))
+        return ids, values, pointers
+
+    def _read_frame_registers(self) -> list[int]:
+        ids, values, pointers = self._frame_batch
+        self._read_batch(self._handle, ids, pointers, len(values))
+        return list(values)
+
+    def _write_frame_registers(self, words: list[int]) -> None:
+        ids, values, pointers = self._frame_batch
+        values[:len(_FRAME_REGS)] = [w & 0xFFFFFFFF for w in words[:len(_FRAME_REGS)]]
+        self._write_batch(self._handle, ids, pointers, len(_FRAME_REGS))
 
     # -- priorities (B1.5.4) -------------------------------------------------------------------
 
@@ -130,29 +174,25 @@ class Armv7mExceptions:
         return priority if priority < 0 else priority & self.scb.group_mask
 
     def active(self) -> list[int]:
-        lines = self.nvic.active_lines
-        return [n for n in range(2, 16) if self.sys_active >> n & 1] + \
-               [FIRST_IRQ + n for n in range(self.nvic.num_lines) if lines >> n & 1]
+        return _numbers(self.sys_active, 0) + _numbers(self.nvic.active_lines, FIRST_IRQ)
 
     def running_priority(self, exclude: int | None = None) -> int:
         return min((self.group(self.priority(e)) for e in self.active() if e != exclude), default=NO_PRIORITY)
 
     def execution_priority(self, running: int | None = None, primask: bool = True) -> int:
         execution = self.running_priority() if running is None else running
-        basepri = self.cpu.read("basepri") & 0xFF
+        basepri = self.reg("basepri") & 0xFF
         if basepri:
             execution = min(execution, self.group(basepri))
-        if primask and self.cpu.read("primask") & 1:
+        if primask and self.reg("primask") & 1:
             execution = min(execution, 0)
-        if self.cpu.read("faultmask") & 1:
+        if self.reg("faultmask") & 1:
             execution = -1
         return execution
 
     def best_pending(self) -> int | None:
         """The pending exception taken first (B1.5.4: group, subpriority, number), if any."""
-        lines = self.nvic.deliverable
-        candidates = [n for n in range(2, 16) if self.sys_pending >> n & 1] + \
-                     [FIRST_IRQ + n for n in range(self.nvic.num_lines) if lines >> n & 1]
+        candidates = _numbers(self.sys_pending, 0) + _numbers(self.nvic.deliverable, FIRST_IRQ)
         if not candidates:
             return None
         return min(candidates, key=lambda e: (self.group(self.priority(e)), self.priority(e), e))
@@ -250,7 +290,7 @@ class Armv7mExceptions:
         self._enter(HARDFAULT, return_address)
 
     def _context(self) -> str:
-        ipsr = self.cpu.read("xpsr") & IPSR_MASK
+        ipsr = self.reg("xpsr") & IPSR_MASK
         return "thread mode" if ipsr == 0 else f"in {self.name(ipsr)}"
 
     def name(self, exc: int) -> str:
@@ -267,26 +307,23 @@ class Armv7mExceptions:
     def _enter(self, exc: int, return_address: int, exc_return: int | None = None) -> None:
         """Take `exc`: stack a frame (not when tail-chaining, `exc_return` given), then
         enter its handler."""
-        cpu = self.cpu
-        xpsr = cpu.read("xpsr")
+        *stacked, xpsr, control, sp = self._read_frame_registers()
         if exc_return is None:
             thread = xpsr & IPSR_MASK == 0
-            control = cpu.read("control")
             psp = thread and bool(control & 2)
-            sp = cpu.read("sp")
-            align = 4 if self.scb.stack_align and sp & 4 else 0
-            frame = (sp - 0x20) & ~(4 if self.scb.stack_align else 0)
-            words = [cpu.read(r) for r in _FRAME_REGS] + [return_address & ~1,
-                                                           (xpsr & ~XPSR_ALIGN) | (XPSR_ALIGN if align else 0)]
+            stack_align = self.scb.stack_align
+            align = 4 if stack_align and sp & 4 else 0
+            frame = (sp - 0x20) & ~(4 if stack_align else 0)
+            words = stacked + [return_address & ~1, (xpsr & ~XPSR_ALIGN) | (XPSR_ALIGN if align else 0)]
             self._write_words(frame, words, "stacking")
-            cpu.write("sp", frame)
+            self.set_reg("sp", frame)
             if psp:
-                cpu.write("control", control & ~2)   # handler mode runs on MSP
+                self.set_reg("control", control & ~2)   # handler mode runs on MSP
             exc_return = 0xFFFFFFF1 if not thread else (0xFFFFFFFD if psp else 0xFFFFFFF9)
         vector = self._vector(exc)
-        cpu.write("xpsr", (xpsr & 0xF800_0000) | (XPSR_T if vector & 1 else 0) | exc)
-        cpu.write("lr", exc_return)
-        self.uc.reg_write(A.UC_ARM_REG_PC, vector | 1)
+        self.set_reg("xpsr", (xpsr & 0xF800_0000) | (XPSR_T if vector & 1 else 0) | exc)
+        self.set_reg("lr", exc_return)
+        self.set_reg("pc", vector | 1)
         if exc >= FIRST_IRQ:
             self.nvic.activate(exc - FIRST_IRQ)
         else:
@@ -305,8 +342,7 @@ class Armv7mExceptions:
             raise Lockup(f"the vector of {self.name(exc)} at {address:#010x} cannot be read") from None
 
     def _exception_return(self, value: int) -> None:
-        cpu = self.cpu
-        exc = cpu.read("xpsr") & IPSR_MASK
+        exc = self.reg("xpsr") & IPSR_MASK
         mode = EXC_RETURNS.get(value)
         others = [e for e in self.active() if e != exc]
         if mode is None or (mode[0] and others and not self.scb.nonbase_thread) or (not mode[0] and not others):
@@ -317,7 +353,7 @@ class Armv7mExceptions:
         else:
             self.sys_active &= ~(1 << exc)
         if exc != NMI:
-            cpu.write("faultmask", 0)
+            self.set_reg("faultmask", 0)
         self.event = True
         self.update()
         best = self.best_pending()
@@ -327,18 +363,16 @@ class Armv7mExceptions:
         self._pop(value, *mode)
 
     def _pop(self, value: int, to_thread: bool, psp: bool) -> None:
-        cpu = self.cpu
-        frame = cpu.read("psp" if psp else "msp")
+        frame = self.reg("psp" if psp else "msp")
         words = self._read_words(frame, 8, "unstacking")
         xpsr = words[7]
         size = 0x20 + (4 if self.scb.stack_align and xpsr & XPSR_ALIGN else 0)
-        control = cpu.read("control")
-        cpu.write("control", (control | 2) if psp else (control & ~2))
-        for name, word in zip(_FRAME_REGS, words):
-            cpu.write(name, word)
-        cpu.write("xpsr", (xpsr & ~XPSR_ALIGN) | XPSR_T)
-        cpu.write("psp" if psp else "msp", frame + size)
-        self.uc.reg_write(A.UC_ARM_REG_PC, words[6] | 1)
+        control = self.reg("control")
+        self.set_reg("control", (control | 2) if psp else (control & ~2))
+        self._write_frame_registers(words)
+        self.set_reg("xpsr", (xpsr & ~XPSR_ALIGN) | XPSR_T)
+        self.set_reg("psp" if psp else "msp", frame + size)
+        self.set_reg("pc", words[6] | 1)
         if to_thread and self.scb.sleep_on_exit:
             self.machine.waiting = True
             self.machine.counter.stop_now()

@@ -116,7 +116,7 @@ class SystemControlBlock:
 
     def _read_icsr(self) -> int:
         model = self.model
-        ipsr = model.cpu.read("xpsr") & 0x1FF
+        ipsr = model.reg("xpsr") & 0x1FF
         best = model.best_pending()
         value = ipsr | (best or 0) << 12
         if len(model.active()) <= 1:
