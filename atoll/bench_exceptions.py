@@ -26,8 +26,7 @@ import time
 
 from unicorn.unicorn_const import UC_HOOK_CODE
 
-from machine import BufferBackend, Machine
-from machine.elf import symbols
+from machine import BufferBackend, Machine, load_board, symbols
 
 from .toolchain import build
 
@@ -43,8 +42,7 @@ ROUNDS = 20_000
 def build_guest(board: str, out: pathlib.Path, rounds: int = ROUNDS) -> pathlib.Path:
     source, _, _ = GUESTS[board]
     bare = REPO / "firmware" / "bare" / board
-    from firmware.build import BOARDS
-    return build([source], out / f"exceptions-{board}.elf", BOARDS[board].isa, bare / "link.ld",
+    return build([source], out / f"exceptions-{board}.elf", load_board(board).cpu.isa, bare / "link.ld",
                  extra_flags=[f"-DROUNDS={rounds}u"])
 
 

@@ -112,8 +112,7 @@ class Machine:
         self.trap_handler: Callable[[Trap], bool] | None = None
         #: called at a slice boundary when the interrupt controller has something pending
         self.interrupt_handler: Callable[[], None] | None = None
-        #: a bare-metal program's own exception model (machine/exceptions/), which `load_elf`
-        #: attaches; the run loop leaves it alone while a kernel's handlers are set
+        #: a bare-metal program's exception model (machine/exceptions/), attached by `load_elf`
         self.guest = None
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping

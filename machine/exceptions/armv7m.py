@@ -50,7 +50,7 @@ from unicorn import UcError
 from unicorn import arm_const as A
 from unicorn.unicorn_const import UC_HOOK_BLOCK
 
-from ..counter import NATIVE_DIR, _CounterStruct, add_native_hook, function_address, mirrors, native_library, uclib
+from ..counter import NATIVE_DIR, add_native_hook, function_address, mirrors, native_library, uclib
 from ..cpu import Trap, TrapKind
 from ..memory import AccessKind, Fault, FaultKind
 from ..peripherals.systick import SysTick
@@ -100,38 +100,19 @@ class Lockup(Exception):
     """The core locked up (B1.5.15): carries the reason."""
 
 
-class Armv7mExceptions:
-    """The exception model of one Cortex-M machine (see the module's doc)."""
+class _Core:
+    """The CPU registers and memory as exception entry and return use them: straight through
+    Unicorn's C API, several registers in one call (the binding's wrapper costs twice as much)."""
 
     def __init__(self, machine: "Machine") -> None:
-        self.machine = machine
-        self.cpu, self.uc, self.clock = machine.cpu, machine.uc, machine.clock
-        self.nvic = machine.interrupts
-        self.sys_pending = 0   # bit n: system exception n pending
-        self.sys_active = 0    # bit n: system exception n active
-        self.event = False     # the WFE event register (B1.5.18)
-        self.reset_requested = False
-        self.scb = SystemControlBlock(self)
-        self.systick = SysTick(self.nvic, lambda: self.pend(SYSTICK))
-        executed = machine.counter.executed_address
-        base = executed - _CounterStruct.executed.offset
         lib = uclib()
-        self._gate = _GateStruct(function_address(lib.uc_reg_read), function_address(lib.uc_emu_stop), executed,
-                                 base + _CounterStruct.deadline.offset, base + _CounterStruct.stopped.offset,
-                                 GATE_NONE, NO_PRIORITY, 0xFF, A.UC_ARM_REG_PRIMASK, A.UC_ARM_REG_FAULTMASK,
-                                 A.UC_ARM_REG_BASEPRI, 0)
-        self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
-                                     native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
-        self.nvic.system = self
-        self._handle, self._value = self.uc._uch, ctypes.c_uint32()
+        self.uc = machine.uc
+        self._handle, self._value = machine.uc._uch, ctypes.c_uint32()
         self._reg_read, self._reg_write = lib.uc_reg_read, lib.uc_reg_write
-        self._ids = {name: self.cpu.register_id(name) for name in self.cpu.REGISTERS}
         self._read_batch, self._write_batch = lib.uc_reg_read_batch, lib.uc_reg_write_batch
+        self._ids = {name: machine.cpu.register_id(name) for name in machine.cpu.REGISTERS}
         #: r0-r3, r12, lr (stacked), then xpsr, control, sp
-        self._frame_batch = self._batch((*_FRAME_REGS, "xpsr", "control", "sp"))
-        self.reset()
-
-    # -- registers, straight through the C API (the binding's wrapper costs twice as much) --
+        self._frame = self._batch((*_FRAME_REGS, "xpsr", "control", "sp"))
 
     def reg(self, name: str) -> int:
         self._reg_read(self._handle, self._ids[name], ctypes.byref(self._value))
@@ -149,15 +130,62 @@ class Armv7mExceptions:
         pointers = (ctypes.c_void_p * count)(*(ctypes.addressof(values) + 4 * i for i in range(count)))
         return ids, values, pointers
 
-    def _read_frame_registers(self) -> list[int]:
-        ids, values, pointers = self._frame_batch
+    def read_frame(self) -> list[int]:
+        ids, values, pointers = self._frame
         self._read_batch(self._handle, ids, pointers, len(values))
         return list(values)
 
-    def _write_frame_registers(self, words: list[int]) -> None:
-        ids, values, pointers = self._frame_batch
+    def write_frame(self, words: list[int]) -> None:
+        ids, values, pointers = self._frame
         values[:len(_FRAME_REGS)] = [w & 0xFFFFFFFF for w in words[:len(_FRAME_REGS)]]
         self._write_batch(self._handle, ids, pointers, len(_FRAME_REGS))
+
+    def write_words(self, address: int, words: list[int], what: str) -> None:
+        try:
+            self.uc.mem_write(address, b"".join((w & 0xFFFFFFFF).to_bytes(4, "little") for w in words))
+        except UcError:
+            raise Lockup(f"{what} a frame at {address:#010x} failed: nothing is mapped there") from None
+
+    def read_words(self, address: int, count: int, what: str) -> list[int]:
+        try:
+            data = self.uc.mem_read(address, 4 * count)
+        except UcError:
+            raise Lockup(f"{what} a frame at {address:#010x} failed: nothing is mapped there") from None
+        return [int.from_bytes(data[i:i + 4], "little") for i in range(0, 4 * count, 4)]
+
+    def halfword(self, address: int) -> int:
+        try:
+            return int.from_bytes(self.uc.mem_read(address, 2), "little")
+        except UcError:
+            return 0
+
+
+class Armv7mExceptions:
+    """The exception model of one Cortex-M machine (see the module's doc)."""
+
+    def __init__(self, machine: "Machine") -> None:
+        self.machine = machine
+        self.cpu, self.uc, self.clock = machine.cpu, machine.uc, machine.clock
+        self.nvic = machine.interrupts
+        self.sys_pending = 0   # bit n: system exception n pending
+        self.sys_active = 0    # bit n: system exception n active
+        self.event = False     # the WFE event register (B1.5.18)
+        self.reset_requested = False
+        self.scb = SystemControlBlock(self)
+        self.systick = SysTick(self.nvic, lambda: self.pend(SYSTICK))
+        counter = machine.counter
+        lib = uclib()
+        self._gate = _GateStruct(function_address(lib.uc_reg_read), function_address(lib.uc_emu_stop),
+                                 counter.field_address("executed"), counter.field_address("deadline"),
+                                 counter.field_address("stopped"),
+                                 GATE_NONE, NO_PRIORITY, 0xFF, A.UC_ARM_REG_PRIMASK, A.UC_ARM_REG_FAULTMASK,
+                                 A.UC_ARM_REG_BASEPRI, 0)
+        self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
+                                     native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
+        self.nvic.system = self
+        self.core = _Core(machine)
+        self.reg, self.set_reg = self.core.reg, self.core.set_reg
+        self.reset()
 
     # -- priorities (B1.5.4) -------------------------------------------------------------------
 
@@ -254,8 +282,8 @@ class Armv7mExceptions:
 
     def _fault(self, fault: Fault) -> None:
         pc = fault.pc
-        if fault.kind is FaultKind.UNDEFINED_INSTRUCTION and pc >= 2 and self._halfword(pc - 2) in (WFE, YIELD):
-            if self._halfword(pc - 2) == WFE:
+        if fault.kind is FaultKind.UNDEFINED_INSTRUCTION and pc >= 2 and self.core.halfword(pc - 2) in (WFE, YIELD):
+            if self.core.halfword(pc - 2) == WFE:
                 self._wait_for_event()
             return
         if fault.kind is FaultKind.ILLEGAL_STATE and (pc | 0xF) == 0xFFFFFFFF:
@@ -307,7 +335,7 @@ class Armv7mExceptions:
     def _enter(self, exc: int, return_address: int, exc_return: int | None = None) -> None:
         """Take `exc`: stack a frame (not when tail-chaining, `exc_return` given), then
         enter its handler."""
-        *stacked, xpsr, control, sp = self._read_frame_registers()
+        *stacked, xpsr, control, sp = self.core.read_frame()
         if exc_return is None:
             thread = xpsr & IPSR_MASK == 0
             psp = thread and bool(control & 2)
@@ -315,7 +343,7 @@ class Armv7mExceptions:
             align = 4 if stack_align and sp & 4 else 0
             frame = (sp - 0x20) & ~(4 if stack_align else 0)
             words = stacked + [return_address & ~1, (xpsr & ~XPSR_ALIGN) | (XPSR_ALIGN if align else 0)]
-            self._write_words(frame, words, "stacking")
+            self.core.write_words(frame, words, "stacking")
             self.set_reg("sp", frame)
             if psp:
                 self.set_reg("control", control & ~2)   # handler mode runs on MSP
@@ -364,37 +392,18 @@ class Armv7mExceptions:
 
     def _pop(self, value: int, to_thread: bool, psp: bool) -> None:
         frame = self.reg("psp" if psp else "msp")
-        words = self._read_words(frame, 8, "unstacking")
+        words = self.core.read_words(frame, 8, "unstacking")
         xpsr = words[7]
         size = 0x20 + (4 if self.scb.stack_align and xpsr & XPSR_ALIGN else 0)
         control = self.reg("control")
         self.set_reg("control", (control | 2) if psp else (control & ~2))
-        self._write_frame_registers(words)
+        self.core.write_frame(words)
         self.set_reg("xpsr", (xpsr & ~XPSR_ALIGN) | XPSR_T)
         self.set_reg("psp" if psp else "msp", frame + size)
         self.set_reg("pc", words[6] | 1)
         if to_thread and self.scb.sleep_on_exit:
             self.machine.waiting = True
             self.machine.counter.stop_now()
-
-    def _write_words(self, address: int, words: list[int], what: str) -> None:
-        try:
-            self.uc.mem_write(address, b"".join((w & 0xFFFFFFFF).to_bytes(4, "little") for w in words))
-        except UcError:
-            raise Lockup(f"{what} a frame at {address:#010x} failed: nothing is mapped there") from None
-
-    def _read_words(self, address: int, count: int, what: str) -> list[int]:
-        try:
-            data = self.uc.mem_read(address, 4 * count)
-        except UcError:
-            raise Lockup(f"{what} a frame at {address:#010x} failed: nothing is mapped there") from None
-        return [int.from_bytes(data[i:i + 4], "little") for i in range(0, 4 * count, 4)]
-
-    def _halfword(self, address: int) -> int:
-        try:
-            return int.from_bytes(self.uc.mem_read(address, 2), "little")
-        except UcError:
-            return 0
 
     # -- reset and state -----------------------------------------------------------------------
 
