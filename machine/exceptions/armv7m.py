@@ -183,6 +183,8 @@ class Armv7mExceptions:
         self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
                                      native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
         self.nvic.system = self
+        # the NVIC tells the model of a newly pending line; the model tells the run loop
+        self._notify, self.nvic.listener = self.nvic.listener, self.update
         self.core = _Core(machine)
         self.reg, self.set_reg = self.core.reg, self.core.set_reg
         self.reset()
@@ -225,16 +227,20 @@ class Armv7mExceptions:
             return None
         return min(candidates, key=lambda e: (self.group(self.priority(e)), self.priority(e), e))
 
-    def update(self) -> None:
-        """Tell the native gate what is pending and running, and the run loop that
-        something may be taken (after any change of pending, active or priority state)."""
+    def _refresh_gate(self) -> int | None:
+        """Tell the native gate what is pending and running; the most urgent pending exception."""
         best = self.best_pending()
         gate = self._gate
         gate.pending = GATE_NONE if best is None else self.group(self.priority(best))
         gate.running = self.running_priority()
         gate.group_mask = self.scb.group_mask
-        if best is not None and self.nvic.listener is not None:
-            self.nvic.listener()
+        return best
+
+    def update(self) -> None:
+        """After any change of pending, active or priority state (the NVIC's listener too):
+        refresh the gate, and tell the run loop that something may be taken."""
+        if self._refresh_gate() is not None and self._notify is not None:
+            self._notify()
 
     def pend(self, exc: int) -> None:
         self.sys_pending |= 1 << exc
@@ -247,7 +253,7 @@ class Armv7mExceptions:
         m = self.machine
         if self.reset_requested:
             self._system_reset()
-        best = self.best_pending()
+        best = self._refresh_gate()   # a priority or enable written since may have changed it
         if best is None:
             return None
         group = self.group(self.priority(best))

@@ -5,14 +5,15 @@
  * IRQ3 0x40. Checks, in order:
  * 1. IRQ0's handler pends IRQ1 (preempts: nested) and IRQ2 (waits, pending, until IRQ0 returns);
  *    IRQ2 is tail-chained: it sees the same SP as IRQ0 did and LR = 0xFFFFFFF9.
- * 2. PRIMASK: a pended IRQ waits for cpsie; FAULTMASK likewise.
+ * 2. PRIMASK: a pended IRQ waits for cpsie and is taken before the next instruction that matters
+ *    (the loop after cpsie never counts); FAULTMASK likewise.
  * 3. BASEPRI 0x80 holds back IRQ0 (0x80) but not IRQ1 (0x40); BASEPRI_MAX only raises it.
  * 4. PRIGROUP 7 (no group bits, all subpriority): IRQ1 (0x40) no longer preempts IRQ0 (0x80).
  * 5. IABR and ICSR.VECTACTIVE/RETTOBASE read inside handlers; PendSV set from a handler runs last.
  */
 #include "armv7m.h"
 
-static volatile uint32_t sp_in_irq0, sp_in_irq2, lr_in_irq2, step;
+static volatile uint32_t sp_in_irq0, sp_in_irq2, lr_in_irq2, step, irq_seen;
 
 __attribute__((naked)) void irq0_handler(void)
 {
@@ -24,6 +25,7 @@ __attribute__((naked)) void irq0_handler(void)
 __attribute__((used)) void irq0_c(uint32_t sp)
 {
     sp_in_irq0 = sp;
+    irq_seen = 1;
     puts_("irq0 in, active ");
     puthex(NVIC_IABR);
     puts_("\n");
@@ -113,8 +115,14 @@ int main(void)
     puts_("masked, ispr ");
     puthex(NVIC_ISPR);
     puts_("\n");
-    __asm__ volatile("cpsie i\n isb");
-    puts_("after cpsie\n");
+    irq_seen = 0;
+    uint32_t spins = 0;
+    __asm__ volatile("cpsie i" ::: "memory");   /* taken at once: the loop never runs */
+    while (!irq_seen)
+        spins++;
+    puts_("after cpsie, spins ");
+    puthex(spins);
+    puts_("\n");
 
     section("faultmask");
     __asm__ volatile("cpsid f");
