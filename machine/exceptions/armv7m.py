@@ -81,7 +81,8 @@ _FRAME_REGS = ("r0", "r1", "r2", "r3", "r12", "lr")
 @mirrors(NATIVE_DIR / "armexc.c", "atoll_armv7m_gate")
 class _GateStruct(ctypes.Structure):
     _fields_ = [("reg_read", ctypes.c_void_p), ("stop", ctypes.c_void_p), ("executed", ctypes.c_void_p),
-                ("deadline", ctypes.c_void_p), ("stopped", ctypes.c_void_p), ("pending", ctypes.c_int32),
+                ("deadline", ctypes.c_void_p), ("stopped", ctypes.c_void_p), ("exact", ctypes.c_void_p),
+                ("pending", ctypes.c_int32),
                 ("running", ctypes.c_int32), ("group_mask", ctypes.c_uint32), ("primask", ctypes.c_int32),
                 ("faultmask", ctypes.c_int32), ("basepri", ctypes.c_int32), ("fired", ctypes.c_uint64)]
 
@@ -177,7 +178,7 @@ class Armv7mExceptions:
         lib = uclib()
         self._gate = _GateStruct(function_address(lib.uc_reg_read), function_address(lib.uc_emu_stop),
                                  counter.field_address("executed"), counter.field_address("deadline"),
-                                 counter.field_address("stopped"),
+                                 counter.field_address("stopped"), counter.field_address("exact"),
                                  GATE_NONE, NO_PRIORITY, 0xFF, A.UC_ARM_REG_PRIMASK, A.UC_ARM_REG_FAULTMASK,
                                  A.UC_ARM_REG_BASEPRI, 0)
         self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
@@ -424,6 +425,8 @@ class Armv7mExceptions:
         for dev in self.machine.peripherals.values():
             dev.reset()
         self.machine.reset_cpu()
+        self.set_reg("basepri", 0)
+        self.set_reg("faultmask", 0)
 
     def reset(self) -> None:
         self.sys_pending = self.sys_active = 0

@@ -11,7 +11,8 @@
  * and, when the pending exception's priority is higher than the execution priority
  * (B1.5.4), ends the slice the way the instruction counter does (counter.c), so that
  * Python enters the handler before the block runs. With nothing pending it costs one
- * comparison per block. The register and stop functions are handed in by Python, so
+ * comparison per block. Counted steps (the counter's `exact`) are left alone: a debugger's
+ * step takes no interrupt, and the step must make progress. The register and stop functions are handed in by Python, so
  * this file links against nothing.
  */
 #include <stdint.h>
@@ -24,6 +25,7 @@ struct atoll_armv7m_gate {
     uint64_t *executed;                                   /* the counter's fields */
     uint64_t *deadline;
     uint32_t *stopped;
+    uint32_t *exact;                                      /* a counted step: left alone */
     int32_t pending;
     int32_t running;
     uint32_t group_mask;
@@ -38,7 +40,7 @@ void atoll_armv7m_gate(void *uc, uint64_t address, uint32_t size, void *user_dat
     struct atoll_armv7m_gate *g = (struct atoll_armv7m_gate *)user_data;
     (void)address;
     (void)size;
-    if (g->pending >= g->running)
+    if (g->pending >= g->running || *g->exact)
         return;
     int32_t execution = g->running;
     uint32_t value = 0;
