@@ -230,6 +230,11 @@ class InstructionCounter:
         """Where native code reads the count (a uint64_t)."""
         return ctypes.addressof(self._s) + _CounterStruct.executed.offset
 
+    def field_address(self, name: str) -> int:
+        """Where native code reads or writes field `name` of `struct atoll_counter` (a slice
+        ended from another C hook sets `deadline` and `stopped` as counter.c does)."""
+        return ctypes.addressof(self._s) + getattr(_CounterStruct, name).offset
+
     def arm(self, instructions: int, exact: bool = False) -> None:
         """Let the next `emu_start` run until `instructions` more have run: to the end of
         that block, or (`exact`, for single steps) not one instruction more."""

@@ -112,6 +112,8 @@ class Machine:
         self.trap_handler: Callable[[Trap], bool] | None = None
         #: called at a slice boundary when the interrupt controller has something pending
         self.interrupt_handler: Callable[[], None] | None = None
+        #: a bare-metal program's exception model (machine/exceptions/), attached by `load_elf`
+        self.guest = None
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
@@ -259,6 +261,10 @@ class Machine:
         self.image = image
         _write_image(self)
         self.reset_cpu()
+        if self.guest is None and self.isa == "armv7m" and self.interrupts is not None:
+            # bare metal only: a kernel never loads an ELF this way, so its path is unchanged
+            from .exceptions.armv7m import Armv7mExceptions
+            self.guest = Armv7mExceptions(self)
         return image
 
     def reset(self) -> None:
