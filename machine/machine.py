@@ -15,7 +15,10 @@ slice ends at the first translated-block boundary at or after its deadline
 the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
 
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
-ends the run. Faults always end the run with a structured `Fault`. A Python
+ends the run. Faults always end the run with a structured `Fault`, except in a
+bare-metal run with a guest exception model (`guest_exceptions`, set by `load_elf`
+on RISC-V: machine/exceptions/riscv.py), where traps, faults and interrupts enter the
+program's own handlers as the architecture says. A Python
 exception raised inside a Unicorn callback is carried out of `emu_start` and
 raised again, never swallowed. On RISC-V the counter CSRs read the clock, never the
 host's (machine/csr.py). An `emu_start` that returns having executed no
@@ -52,6 +55,7 @@ from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
+from .exceptions.riscv import RiscvMachineMode
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm, Region
 from .peripheral import Peripheral
@@ -81,6 +85,8 @@ class MachineState:
     space: AddressSpace
     #: the levels an OR gate holds per input, one dict per gate in wiring order
     gate_levels: tuple[dict[int, bool], ...]
+    #: the guest exception model's own state (None without one)
+    guest_exceptions: object = None
 
 
 class _OrGate:
@@ -112,6 +118,9 @@ class Machine:
         self.trap_handler: Callable[[Trap], bool] | None = None
         #: called at a slice boundary when the interrupt controller has something pending
         self.interrupt_handler: Callable[[], None] | None = None
+        #: bare metal only: the guest's own trap model (machine/exceptions), set by `load_elf`;
+        #: its `exception(trap_or_fault)` enters the guest's handler (None) or ends the run
+        self.guest_exceptions = None
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
@@ -257,6 +266,8 @@ class Machine:
         self.image = image
         _write_image(self)
         self.reset_cpu()
+        if isinstance(self.cpu, Rv32) and self.guest_exceptions is None:
+            self.guest_exceptions = RiscvMachineMode(self)   # privileged code traps into itself
         return image
 
     def reset(self) -> None:
@@ -306,8 +317,9 @@ class Machine:
 
     def state(self) -> MachineState:
         """The machine's own state between runs (not memory, CPU, clock or peripherals)."""
+        guest = self.guest_exceptions
         return MachineState(self.waiting, self._loop.irq_pending, self.cpu.user_mode, self.space,
-                            tuple(dict(g.levels) for g in self._gates))
+                            tuple(dict(g.levels) for g in self._gates), guest.state() if guest is not None else None)
 
     def set_state(self, state: MachineState) -> None:
         """Put back what `state` recorded; no run is under way after it, and the TLB
@@ -316,6 +328,8 @@ class Machine:
         for gate, levels in zip(self._gates, state.gate_levels):
             gate.levels = dict(levels)
         self.waiting = state.waiting
+        if self.guest_exceptions is not None:
+            self.guest_exceptions.set_state(state.guest_exceptions)
         self._loop.clear(irq_pending=state.irq_pending)
         self._spaces.activate(state.space, force=True)
         self._spaces.tlb.clear_refusal()

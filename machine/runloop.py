@@ -6,7 +6,10 @@ instruction counter, then fires due events and polls host backends. It owns the
 flags of one run (a stop requested, an interrupt pending, a fault, trap or bus error
 met inside `emu_start`, a Python error carried out of a Unicorn callback) and turns
 them into a `Stop`. The machine's public settings it follows (`trap_handler`,
-`interrupt_handler`, `waiting`, `realtime`, `max_slice`) stay on the `Machine`.
+`interrupt_handler`, `guest_exceptions`, `waiting`, `realtime`, `max_slice`) stay on the
+`Machine`. With no `trap_handler` (bare metal) and a guest exception model, every trap,
+fault and WFI goes to the model first: it enters the guest's handler, or answers the
+Fault that ends the run.
 
 Invariants: an exception raised in a Unicorn callback is carried out of `emu_start`
 and raised again, never swallowed; an `emu_start` that executed nothing with nothing
@@ -195,6 +198,11 @@ class RunLoop:
         except UcError as e:
             if self._pending_error is None and self._fault is None:
                 event = self._event_from(e)
+                guest = m.guest_exceptions
+                if m.trap_handler is None and guest is not None:
+                    event = guest.exception(event)   # the bare-metal guest's own handler
+                    if event is None:
+                        return None
                 if isinstance(event, Trap):
                     return self._take_trap(event)
                 self._fault = event
@@ -225,7 +233,10 @@ class RunLoop:
         m = self.machine
         trap = Trap(TrapKind.WAIT, self.cpu.pc)
         if m.trap_handler is None:
-            m.waiting = True
+            if m.guest_exceptions is not None:
+                m.guest_exceptions.exception(trap)   # waits only with nothing pending and enabled
+            else:
+                m.waiting = True
             return None
         if m.trap_handler(trap):
             return None
@@ -268,6 +279,11 @@ class RunLoop:
         try:
             self.spaces.regain()
             event = self.cpu.decode_trap(intno, self.spaces.followed.name)
+            guest = self.machine.guest_exceptions
+            if self.machine.trap_handler is None and guest is not None:
+                event = guest.exception(event)   # the bare-metal guest's own handler
+                if event is None:
+                    return
             if isinstance(event, Fault):
                 self._fault = event
                 self.uc.emu_stop()
