@@ -92,6 +92,37 @@ class _Gate(ctypes.Structure):
                 ("reg_read", ctypes.c_void_p), ("env", ctypes.c_void_p)]
 
 
+def effective_address(code: int, register) -> int | None:
+    """The address a load, store or AMO of RV32IMAC accesses (`code`: the instruction's
+    first 4 bytes, `register(name)` reads x<n> by name "x<n>"); None for anything else."""
+    def x(n: int) -> int:
+        return register(f"x{n}") & _WORD
+
+    def signed12(v: int) -> int:
+        return v - (1 << 12) if v & 0x800 else v
+
+    if code & 3 != 3:                     # compressed
+        half, op, funct3 = code & 0xFFFF, code & 3, (code >> 13) & 7
+        if op == 0 and funct3 in (2, 6):      # c.lw, c.sw
+            offset = ((half >> 10) & 7) << 3 | ((half >> 6) & 1) << 2 | ((half >> 5) & 1) << 6
+            return (x(8 + ((half >> 7) & 7)) + offset) & _WORD
+        if op == 2 and funct3 == 2:           # c.lwsp
+            offset = ((half >> 4) & 7) << 2 | ((half >> 12) & 1) << 5 | ((half >> 2) & 3) << 6
+            return (x(2) + offset) & _WORD
+        if op == 2 and funct3 == 6:           # c.swsp
+            offset = ((half >> 9) & 0xF) << 2 | ((half >> 7) & 3) << 6
+            return (x(2) + offset) & _WORD
+        return None
+    opcode, rs1 = code & 0x7F, (code >> 15) & 0x1F
+    if opcode == 0x03:                        # loads
+        return (x(rs1) + signed12(code >> 20)) & _WORD
+    if opcode == 0x23:                        # stores
+        return (x(rs1) + signed12((code >> 25) << 5 | (code >> 7) & 0x1F)) & _WORD
+    if opcode == 0x2F:                        # AMOs, LR/SC
+        return x(rs1)
+    return None
+
+
 @dataclass(frozen=True)
 class TrapEntry:
     """The last trap taken: its cause, where the handler starts and the count of
@@ -201,8 +232,24 @@ class RiscvMachineMode:
         cause = self.cause_of(event)
         if cause is None:
             return event
-        tval = event.address if event.address is not None else 0
-        return self._synchronous(cause, event.pc, tval if cause != ILLEGAL else 0, event)
+        tval = 0
+        if cause in (LOAD_ACCESS, STORE_ACCESS, MISALIGNED_LOAD, MISALIGNED_STORE):
+            tval = self._data_address(event)
+        elif cause in (FETCH_ACCESS, MISALIGNED_FETCH):
+            tval = event.address if event.address is not None else event.pc
+        return self._synchronous(cause, event.pc, tval, event)
+
+    def _data_address(self, fault: Fault) -> int:
+        """The effective address of the load or store at the fault's pc (the TLB names only
+        the page it refused), from the instruction's base register and offset."""
+        try:
+            code = int.from_bytes(self.uc.mem_read(fault.pc, 4), "little")
+        except Exception:
+            code = None
+        found = None if code is None else effective_address(code, self.machine.cpu.read)
+        if found is not None:
+            return found
+        return fault.address if fault.address is not None else 0
 
     @staticmethod
     def cause_of(fault: Fault) -> int | None:
