@@ -49,6 +49,14 @@ static inline void puts_(const char *s)
         uart_putc(*s++);
 }
 
+/* Waits until UART0 has sent everything (txwm with txcnt 1: the transmit FIFO is empty). */
+static inline void uart_flush(void)
+{
+    UART_TXCTRL = UART_TXCTRL_TXEN | (1u << 16);
+    while (!(REG32(UART0_BASE + 0x14) & 1u))
+        ;
+}
+
 static inline void puthex(uint32_t v)
 {
     puts_("0x");
