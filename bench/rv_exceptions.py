@@ -83,7 +83,8 @@ def latencies(machine: Machine) -> list[int]:
     for i in range(SAMPLES):
         tick = int.from_bytes(machine.read_physical(armed + 4 * i, 4), "little")
         cycle = int.from_bytes(machine.read_physical(entry + 4 * i, 4), "little")
-        out.append(cycle - clint._cycle_of_tick(tick))
+        matched = -(-tick * clint.clock.frequency_hz // clint.timebase_hz)   # mtime reaches the tick
+        out.append(cycle - matched)
     return out
 
 

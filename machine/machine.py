@@ -118,9 +118,7 @@ class Machine:
         self.trap_handler: Callable[[Trap], bool] | None = None
         #: called at a slice boundary when the interrupt controller has something pending
         self.interrupt_handler: Callable[[], None] | None = None
-        #: bare metal only: the guest's own trap model (machine/exceptions), set by `load_elf`;
-        #: its `exception(trap_or_fault)` enters the guest's handler (None) or ends the run
-        self.guest_exceptions = None
+        self.guest_exceptions = None   # bare metal: the guest's trap model, set by load_elf
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
@@ -267,7 +265,7 @@ class Machine:
         _write_image(self)
         self.reset_cpu()
         if isinstance(self.cpu, Rv32) and self.guest_exceptions is None:
-            self.guest_exceptions = RiscvMachineMode(self)   # privileged code traps into itself
+            self.guest_exceptions = RiscvMachineMode(self, self._loop.interrupt_became_pending)
         return image
 
     def reset(self) -> None:

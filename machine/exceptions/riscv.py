@@ -50,6 +50,7 @@ from __future__ import annotations
 import ctypes
 import pathlib
 from dataclasses import dataclass
+from typing import Callable
 
 from unicorn import riscv_const as R
 from unicorn.unicorn_const import UC_HOOK_BLOCK
@@ -137,14 +138,16 @@ class TrapEntry:
 class RiscvMachineMode:
     """The M-mode trap and interrupt model of one bare-metal RISC-V machine."""
 
-    def __init__(self, machine) -> None:
+    def __init__(self, machine, poke: Callable[[], None]) -> None:
+        """`poke()` tells the run loop an interrupt may be deliverable (the slice ends at the
+        next block boundary and `take_interrupt` runs there)."""
         self.machine = machine
         self.uc = machine.uc
         self.clint = next((d for d in machine.peripherals.values() if isinstance(d, Clint)), None)
         self.plic = machine.interrupts if isinstance(machine.interrupts, Plic) else None
         self.last: TrapEntry | None = None
         self._held = 0            # MSIP and MTIP as the CLINT drives them
-        self._poke = machine._loop.interrupt_became_pending
+        self._poke = poke
         self._lib = native_library(_SOURCE)
         lib = uclib()
         self._lib.atoll_rv_install(ctypes.c_void_p(function_address(lib.riscv_get_csr_ops_riscv32)),
