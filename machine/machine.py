@@ -276,6 +276,8 @@ class Machine:
             dev.reset()
         _write_image(self)
         self._loop.irq_pending = False
+        if self.guest_exceptions is not None:
+            self.guest_exceptions.reset()
         self.reset_cpu()
 
     def reset_cpu(self) -> None:

@@ -31,7 +31,8 @@ a CSR write enabling a pending interrupt ends it before the next instruction (QE
 a block after every CSR instruction; machine/native/rvtraps.c tells the model at the
 write), and an `mret` re-enabling one at the end of the next block. Entry itself takes
 no cycle. The model's only state outside the CPU's CSRs and the peripherals is the
-record of the last trap entry (for the trap-loop check), in `state()`.
+record of the last trap entry (for the trap-loop check), in `state()`. A board reset
+(`Machine.reset`, through `reset`) clears mstatus.MIE/MPIE and mie, as at power-on.
 
 A run ends with a Stop FAULT when a trap cannot be taken: the first instruction of the
 handler cannot be fetched ("mtvec ... points at nothing"), or the handler's first
@@ -48,6 +49,7 @@ illegal instruction; NMI and the debug module.
 from __future__ import annotations
 
 import ctypes
+import gc
 import pathlib
 from dataclasses import dataclass
 from typing import Callable
@@ -157,7 +159,9 @@ class RiscvMachineMode:
         self._gate = _Gate(0, function_address(self._notify), function_address(self._mip),
                            function_address(lib.uc_reg_read), None)
         if not self._lib.atoll_rv_register(ctypes.byref(self._gate)):
-            raise RuntimeError("too many RISC-V machines with a trap model in this process")
+            gc.collect()   # machines no longer referenced unregister when collected
+            if not self._lib.atoll_rv_register(ctypes.byref(self._gate)):
+                raise RuntimeError("too many RISC-V machines with a trap model in this process (256)")
         self.uc.reg_read(R.UC_RISCV_REG_MIP)          # tells the gate its CPU (rvtraps.c)
         self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK, self._lib.atoll_rv_block, self._gate)
         if self.clint is not None:
@@ -321,6 +325,13 @@ class RiscvMachineMode:
 
     def _csr(self, register: int) -> int:
         return self.uc.reg_read(register) & _WORD
+
+    def reset(self) -> None:
+        """Power-on (spec 1.10 §3.3): interrupts off (mstatus.MIE, MPIE and mie clear), no trap taken."""
+        mstatus = self._csr(R.UC_RISCV_REG_MSTATUS)
+        self.uc.reg_write(R.UC_RISCV_REG_MSTATUS, mstatus & ~(MSTATUS_MIE | MSTATUS_MPIE) | MSTATUS_MPP)
+        self.uc.reg_write(R.UC_RISCV_REG_MIE, 0)
+        self.set_state(None)
 
     # -- snapshots ---------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@
  *
  * The CSR table is the process's; a machine registers its CPU state (`env`) here
  * (`atoll_rv_register`, through one host read of mip), and CPUs not registered (the
- * kernel's machines) keep QEMU's own behaviour for all three CSRs.
+ * kernel's machines) keep QEMU's own behaviour for all three CSRs. A gate registered for
+ * an `env` replaces any other there (a CPU freed before its machine unregistered).
  */
 #include <stdint.h>
 
@@ -51,7 +52,7 @@ struct atoll_rv_gate {
 #define MSTATUS_MIE 0x8u
 #define UC_RISCV_REG_MSTATUS 116          /* unicorn/riscv.h */
 #define UC_RISCV_REG_MIE 120
-#define MAX_GATES 64
+#define MAX_GATES 256
 
 static struct csr_operations original_mstatus, original_mie, original_mip;
 static struct atoll_rv_gate *gates[MAX_GATES];
@@ -97,6 +98,9 @@ static int op_mip(void *env, int csrno, uint32_t *old, uint32_t value, uint32_t 
 {
     struct atoll_rv_gate *g;
     if (registering != 0) {       /* the host's read of mip that tells a gate its env */
+        for (int i = 0; i < MAX_GATES; i++)   /* a gate left by a CPU freed at this address */
+            if (gates[i] != 0 && gates[i] != registering && gates[i]->env == env)
+                gates[i] = 0;
         registering->env = env;
         registering = 0;
         if (old != 0)

@@ -9,8 +9,10 @@ The same programs give the same UART bytes on QEMU's sifive_e
 from __future__ import annotations
 
 import pytest
+from unicorn import riscv_const as R
 
 from machine import BufferBackend, FaultKind, Machine, StopReason, symbols
+from machine.exceptions.riscv import MSTATUS_MIE, MSTATUS_MPIE
 from tests.machine.rv_guests import BOARD, build_rv_guests
 from tests.machine.test_slicing import Plan, boot, outcome
 
@@ -147,3 +149,19 @@ def test_an_interrupt_driven_program_cut_into_slices_and_snapshot_detours_ends_t
     assert got.memory == want.memory, where
     assert got.uart_cycles == want.uart_cycles, where
     assert (got.executed, got.cycle) == (want.executed, want.cycle), where
+
+
+def test_a_reset_board_runs_an_interrupt_driven_program_again_from_power_on(rv_guests):
+    machine, stop, out = run(rv_guests["sched"], until=b"task 1 turn 1\r\n")
+    assert stop.reason is StopReason.CONDITION, stop
+
+    machine.reset()   # interrupts were on and a trap taken: power-on has neither (spec 1.10 3.3)
+    assert machine.uc.reg_read(R.UC_RISCV_REG_MSTATUS) & (MSTATUS_MIE | MSTATUS_MPIE) == 0
+    assert machine.uc.reg_read(R.UC_RISCV_REG_MIE) == 0
+    uart = BufferBackend()
+    machine.attach_uart("uart0", uart)
+    stop = machine.run_until(lambda: b"done\r\n" in uart.output, timeout=TIMEOUT)
+
+    assert stop.reason is StopReason.CONDITION, stop
+    assert bytes(uart.output) == b"".join(b"task %d turn %d\r\n" % (task, turn)
+                                          for turn in range(4) for task in (0, 1)) + b"sched: done\r\n"
