@@ -15,7 +15,10 @@ slice ends at the first translated-block boundary at or after its deadline
 the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
 
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
-ends the run. Faults always end the run with a structured `Fault`. A Python
+ends the run. Faults always end the run with a structured `Fault`, except in a
+bare-metal run with a guest exception model (`guest`, set by `load_elf`
+on RISC-V: machine/exceptions/riscv.py), where traps, faults and interrupts enter the
+program's own handlers as the architecture says. A Python
 exception raised inside a Unicorn callback is carried out of `emu_start` and
 raised again, never swallowed. On RISC-V the counter CSRs read the clock, never the
 host's (machine/csr.py). An `emu_start` that returns having executed no
@@ -52,6 +55,7 @@ from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
+from .exceptions.riscv import RiscvMachineMode
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm, Region
 from .peripheral import Peripheral
@@ -81,6 +85,8 @@ class MachineState:
     space: AddressSpace
     #: the levels an OR gate holds per input, one dict per gate in wiring order
     gate_levels: tuple[dict[int, bool], ...]
+    #: the guest exception model's own state (None without one)
+    guest: object = None
 
 
 class _OrGate:
@@ -265,6 +271,8 @@ class Machine:
             # bare metal only: a kernel never loads an ELF this way, so its path is unchanged
             from .exceptions.armv7m import Armv7mExceptions
             self.guest = Armv7mExceptions(self)
+        elif self.guest is None and isinstance(self.cpu, Rv32):
+            self.guest = RiscvMachineMode(self, self._loop.interrupt_became_pending)
         return image
 
     def reset(self) -> None:
@@ -276,6 +284,8 @@ class Machine:
             dev.reset()
         _write_image(self)
         self._loop.irq_pending = False
+        if self.guest is not None:
+            self.guest.reset()
         self.reset_cpu()
 
     def reset_cpu(self) -> None:
@@ -315,8 +325,9 @@ class Machine:
 
     def state(self) -> MachineState:
         """The machine's own state between runs (not memory, CPU, clock or peripherals)."""
+        guest = self.guest
         return MachineState(self.waiting, self._loop.irq_pending, self.cpu.user_mode, self.space,
-                            tuple(dict(g.levels) for g in self._gates))
+                            tuple(dict(g.levels) for g in self._gates), guest.state() if guest is not None else None)
 
     def set_state(self, state: MachineState) -> None:
         """Put back what `state` recorded; no run is under way after it, and the TLB
@@ -325,6 +336,8 @@ class Machine:
         for gate, levels in zip(self._gates, state.gate_levels):
             gate.levels = dict(levels)
         self.waiting = state.waiting
+        if self.guest is not None:
+            self.guest.set_state(state.guest)
         self._loop.clear(irq_pending=state.irq_pending)
         self._spaces.activate(state.space, force=True)
         self._spaces.tlb.clear_refusal()

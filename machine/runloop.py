@@ -237,7 +237,10 @@ class RunLoop:
         m = self.machine
         trap = Trap(TrapKind.WAIT, self.cpu.pc)
         if m.trap_handler is None:
-            m.waiting = True
+            if m.guest is not None:
+                m.guest.wait()   # waits only when no exception can wake it
+            else:
+                m.waiting = True
             return None
         if m.trap_handler(trap):
             return None

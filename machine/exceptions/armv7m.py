@@ -428,6 +428,11 @@ class Armv7mExceptions:
         self.set_reg("basepri", 0)
         self.set_reg("faultmask", 0)
 
+    def wait(self) -> None:
+        """WFI: the core sleeps; a pending exception wakes it at the next slice boundary
+        (`interrupt`)."""
+        self.machine.waiting = True
+
     def reset(self) -> None:
         self.sys_pending = self.sys_active = 0
         self.event = False
