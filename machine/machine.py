@@ -143,14 +143,8 @@ class Machine:
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
 
-        # the RISC-V counter CSRs, answered from virtual time (machine/csr.py)
-        counters = None
         self._loop = RunLoop(self, None)
-        if isinstance(self.cpu, Rv32):
-            clint = next((dev for dev in self.peripherals.values() if isinstance(dev, Clint)), None)
-            counters = VirtualCounters(self.clock, None if clint is None else (lambda: clint.mtime),
-                                       self._loop.carry)
-        self._loop.counters = counters
+        self._loop.counters = _virtual_counters(self, self._loop.carry)
         self.clock.on_schedule = self._loop.event_scheduled
         self.interrupts: InterruptController | None = None
         self._gates: list[_OrGate] = []
@@ -426,6 +420,14 @@ def _mmio_reader(dev: Peripheral):
 def _mmio_writer(dev: Peripheral):
     write = dev.write
     return lambda uc, offset, size, value, _: write(offset, size, value)
+
+
+def _virtual_counters(machine: Machine, carry) -> VirtualCounters | None:
+    """The RISC-V counter CSRs, answered from virtual time (machine/csr.py); None on ARM."""
+    if not isinstance(machine.cpu, Rv32):
+        return None
+    clint = next((dev for dev in machine.peripherals.values() if isinstance(dev, Clint)), None)
+    return VirtualCounters(machine.clock, None if clint is None else (lambda: clint.mtime), carry)
 
 
 def _wire_interrupts(machine: Machine) -> list[_OrGate]:
