@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from . import views
+from .debug_frames import selected_view
 from .debug_session import DebugSession
 from .symbols import DebuggerError
 
@@ -25,18 +26,27 @@ class Looking:
         self.session = session
 
     def cmd_regs(self, arg: str) -> str:
+        """All registers, or the ones named (`regs pc sp`, `$pc` too), in the selected frame."""
         s = self.session
         process = s.selected
+        view = selected_view(s)
+        names = [w.lstrip("$") for w in arg.split()]
+        for name in names:
+            if name not in s.cpu.GDB_REGISTERS:
+                raise DebuggerError(f"no register {name!r} (registers: {' '.join(s.cpu.GDB_REGISTERS)})")
         lines = []
-        for name in s.cpu.GDB_REGISTERS:
-            value = s.reg(process, name)
+        for name in names or s.cpu.GDB_REGISTERS:
+            value = view.register_value(name)
             extra = ""
             if name in ("pc", s.cpu.LINK_REGISTER):
                 syms = s.syms(process)
                 described = syms.describe(s.cpu.code_address(value)) if syms else ""
                 extra = f" <{described}>" if described else ""
             lines.append(f"{name:<6} {value:#010x} {value:>11}{extra}")
-        return f"registers of {process.name} ({process.thread.state.value}):\n" + "\n".join(lines) + "\n"
+        if names:
+            return "\n".join(lines) + "\n"
+        frame = f", frame #{view.number}" if view.number else ""
+        return f"registers of {process.name} ({process.thread.state.value}{frame}):\n" + "\n".join(lines) + "\n"
 
     def cmd_x(self, arg: str) -> str:
         s = self.session
