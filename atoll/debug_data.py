@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .debug_frames import FrameView, evaluate, frame_view, selected_view
+from .debug_frames import FrameView, arguments_text, evaluate, format_env, frame_view, selected_view
 from .debug_session import DebugSession
 from .dwarf_types import CType, type_name
 from .expr_eval import Evaluator, Value
@@ -56,31 +56,7 @@ class Data:
     # -- printing --------------------------------------------------------------------------------
 
     def env(self, view: FrameView) -> FormatEnv:
-        syms = self.session.syms(view.process)
-
-        def symbol(address: int) -> str:
-            if syms is None:
-                return ""
-            name = syms.describe(address)
-            if name:
-                return name
-            for sym, (start, size, kind) in syms.symbols.items():
-                if kind == "STT_OBJECT" and start <= address < start + max(size, 1):
-                    return sym if address == start else f"{sym}+{address - start}"
-            return ""
-
-        def string(address: int) -> bytes | None:
-            data = bytearray()
-            try:
-                while len(data) <= 200:
-                    chunk = view.read(address + len(data), 1)
-                    if chunk == b"\0":
-                        break
-                    data += chunk
-            except ExpressionError:
-                return None if not data else bytes(data)
-            return bytes(data)
-        return FormatEnv(symbol, string)
+        return format_env(view)
 
     def show(self, view: FrameView, value: Value, fmt: str | None, top: bool = True) -> str:
         try:
@@ -204,9 +180,7 @@ class Data:
     def frame_line(self, view: FrameView) -> str:
         syms = self.session.syms(view.process)
         fn = syms.function_at(view.pc) if syms else None
-        args = ", ".join(f"{name}={self._short(view, value)}" for name, value in view.locals(True)) \
-            if view.function is not None else ""
-        text = f"#{view.number:<2} {view.pc:#010x} in {fn.name if fn else '??'} ({args})"
+        text = f"#{view.number:<2} {view.pc:#010x} in {fn.name if fn else '??'} ({arguments_text(view)})"
         line = syms.line_at(view.lookup_pc) if syms else None
         if line is not None:
             text += f" at {line[0]}:{line[1]}"
@@ -214,15 +188,6 @@ class Data:
             if source is not None:
                 text += f"\n{line[1]}\t{source}"
         return text + "\n"
-
-    def _short(self, view: FrameView, value: Value) -> str:
-        t = value.type.strip()
-        if t.kind in ("struct", "union", "array") and not value.unavailable:
-            return "..."
-        try:
-            return format_value(value, None, self.env(view), top=False)
-        except ExpressionError as e:
-            return f"<error: {e}>"
 
     def cmd_frame(self, arg: str) -> str:
         s = self.session

@@ -12,7 +12,9 @@ only, so the same expression means the same thing whichever component runs.
 `frame_view(session, process, number)` builds one; `selected_view(session)` is
 the frame the user selected with `frame`/`up`/`down` in the selected component
 (frame #0 again once the system has run, or another component is selected).
-`evaluate(...)` parses and evaluates an expression text there.
+`evaluate(...)` parses and evaluates an expression text there; `format_env`
+and `arguments_text` are what printing needs of a frame (symbols and strings of
+its component; `name=value, ...` of its function's parameters, as `bt` shows them).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .expr_eval import EvalContext, Evaluator, Value, int_value, INT
 from .expressions import ExpressionError, Node, parse
 from .symbols import DebuggerError
 from .unwind import Frame
+from .value_format import FormatEnv, format_value
 
 #: the type of an ELF symbol the DWARF does not describe (as GDB names it)
 NO_DEBUG_DATA = CType("base", "<data variable, no debug info>", 4)
@@ -177,15 +180,22 @@ class FrameView(EvalContext):
         first; the parameters of a function inlined here count as locals)."""
         if params:
             variables = [v for v in (self.function.variables if self.function else []) if v.is_param]
-            return [(v.name, self.value_of(v)) for v in variables]
+            return [(v.name, self._shown_value(v)) for v in variables]
         out, seen = [], set()
         for scope in self.scopes:
             for var in scope.variables:
                 if var.name in seen or (var.is_param and scope is self.function):
                     continue
                 seen.add(var.name)
-                out.append((var.name, self.value_of(var)))
+                out.append((var.name, self._shown_value(var)))
         return out
+
+    def _shown_value(self, var) -> Value:
+        """The variable's value, or one that says why it cannot be read (a list goes on)."""
+        try:
+            return self.value_of(var)
+        except ExpressionError as e:
+            return Value(var.type, b"", unavailable=f"error: {e}")
 
 
 def frame_view(session: DebugSession, process, number: int = 0) -> FrameView:
@@ -208,3 +218,50 @@ def evaluate(view: FrameView, text: str | Node) -> Value:
         raise DebuggerError(str(e)) from None
     except RecursionError:
         raise DebuggerError("expression is nested too deeply") from None
+
+
+def format_env(view: FrameView) -> FormatEnv:
+    """Symbols and strings of `view`'s component, for printing values."""
+    syms = view.session.syms(view.process)
+
+    def symbol(address: int) -> str:
+        if syms is None:
+            return ""
+        name = syms.describe(address)
+        if name:
+            return name
+        for sym, (start, size, kind) in syms.symbols.items():
+            if kind == "STT_OBJECT" and start <= address < start + max(size, 1):
+                return sym if address == start else f"{sym}+{address - start}"
+        return ""
+
+    def string(address: int) -> bytes | None:
+        data = bytearray()
+        try:
+            while len(data) <= 200:
+                chunk = view.read(address + len(data), 1)
+                if chunk == b"\0":
+                    break
+                data += chunk
+        except ExpressionError:
+            return bytes(data) if data else None
+        return bytes(data)
+    return FormatEnv(symbol, string)
+
+
+def arguments_text(view: FrameView) -> str:
+    """`name=value, ...` of the frame's function's parameters (structs and arrays as `...`)."""
+    if view.function is None:
+        return ""
+    env = format_env(view)
+    parts = []
+    for name, value in view.locals(True):
+        if value.type.strip().kind in ("struct", "union", "array") and not value.unavailable:
+            text = "..."
+        else:
+            try:
+                text = format_value(value, None, env, top=False)
+            except ExpressionError as e:
+                text = f"<error: {e}>"
+        parts.append(f"{name}={text}")
+    return ", ".join(parts)

@@ -217,10 +217,29 @@ class DebugSession:
         for p in procs:
             syms = self.syms(p)
             if syms is not None and spec in syms.symbols and syms.symbols[spec][2] == "STT_FUNC":
-                found.append((p.name, syms.symbols[spec][0], spec))
+                found.append((p.name, self.after_prologue(p, syms.symbols[spec][0]), spec))
         if not found:
             raise DebuggerError(f"no function {spec!r}" + (f" in {component}" if component else " in any component"))
         return found
+
+    def after_prologue(self, process, start: int) -> int:
+        """Where a breakpoint on a function goes, as in GDB: past the code that sets up its frame
+        (the line table's first prologue_end in the function), so its arguments can be read there;
+        the function's first instruction when that place is already inside a function inlined into
+        it (whose line would hide the function's own), or when the compiler marks none."""
+        syms = self.syms(process)
+        fn = syms.function_at(start)
+        ends = [a for a in syms.prologue_ends if fn is not None and fn.start <= a < fn.end]
+        if not ends:
+            return start
+        try:
+            info = self.debug_info(process)
+        except DebuggerError:
+            return start
+        scopes = info.scopes_at(min(ends)) if info is not None else []
+        if any(scope.kind == "inlined" for scope in scopes):
+            return start
+        return min(ends)
 
     def _line_locations(self, spec: str, file: str, line: int, procs, component: str | None):
         found = []

@@ -193,9 +193,10 @@ class _Parser:
             return Node("name", pos, word)
         if kind == "dollar":
             rest = word.lstrip("$")
-            if rest.isdigit() or not rest:
-                back = len(word) - 1 if not rest else None     # $ is the last, $$ the one before
-                return Node("history", pos, (int(rest) if rest else None, back))
+            if word.startswith("$$"):                        # $$ the one before the last, $$N N back
+                return Node("history", pos, (None, int(rest) if rest else 1))
+            if rest.isdigit() or not rest:                   # $N, and $ the last
+                return Node("history", pos, (int(rest), None) if rest else (None, 0))
             return Node("reg", pos, rest)
         if kind == "op" and word == "(":
             inner = self.binary(0)
@@ -243,5 +244,9 @@ def number_value(text: str) -> tuple[int, bool, bool]:
         value = int(digits, 8)
     else:
         value = int(digits, 0)
-    return value, "u" in suffix or value > 0x7FFFFFFF and digits.lower().startswith("0x"), \
-        suffix.count("l") == 2 or value > 0xFFFFFFFF
+    hexadecimal = digits.lower().startswith("0x") or digits.startswith("0") and len(digits) > 1
+    # C: a decimal literal that int cannot hold is long long (long is 32 bits here); a hex or
+    # octal one is unsigned int first
+    unsigned = "u" in suffix or hexadecimal and 0x7FFFFFFF < value <= 0xFFFFFFFF
+    wide = suffix.count("l") == 2 or value > 0xFFFFFFFF or not hexadecimal and value > 0x7FFFFFFF and not unsigned
+    return value, unsigned, wide

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from atoll.debugger import Debugger
+from atoll.toolchain import build
 from firmware import components
 from tests.boards import BOARDS, ISA_OF
 from tests.conftest import ROOT
@@ -32,6 +33,26 @@ def inventory_elves():
     return {isa: components.build_component("inventory", GUEST / "inventory", isa, out) for isa in set(ISA_OF.values())}
 
 
+@pytest.fixture(scope="module")
+def unoptimized_elves(tmp_path_factory):
+    """The inventory guest built at -O0, where clang keeps variables on the frame (DW_OP_fbreg)."""
+    out = tmp_path_factory.mktemp("o0")
+    include = components.generate_header(out)
+    folder = GUEST / "inventory"
+    return {isa: build(sources=[*sorted(folder.glob("*.c")), *components.library_sources()],
+                       output=out / isa / "inventory.elf", isa=isa, linker_script=components.LINKER_SCRIPT,
+                       extra_flags=["-O0", "-fno-sanitize=undefined", '-DATL_COMPONENT="inventory"'],
+                       include_dirs=[folder, components.LIB_INCLUDE, include, ROOT / "servers"])
+            for isa in set(ISA_OF.values())}
+
+
+def inventory_system(board: str, elf, folder) -> Debugger:
+    path = folder / "inventory.toml"
+    path.write_text(f'[system]\nname = "inventory"\nboard = "{board}"\n\n'
+                    f'[[component]]\nname = "inventory"\nelf = "{elf}"\npriority = 1\nstack = 2048\n')
+    return Debugger.from_image(path)
+
+
 @pytest.fixture(params=BOARDS)
 def demo(request, built) -> Debugger:
     return Debugger.from_image(ROOT / "firmware" / "images" / f"demo-{request.param}.toml")
@@ -39,11 +60,7 @@ def demo(request, built) -> Debugger:
 
 @pytest.fixture(params=BOARDS)
 def inventory(request, inventory_elves, tmp_path) -> Debugger:
-    elf = inventory_elves[ISA_OF[request.param]]
-    path = tmp_path / "inventory.toml"
-    path.write_text(f'[system]\nname = "inventory"\nboard = "{request.param}"\n\n'
-                    f'[[component]]\nname = "inventory"\nelf = "{elf}"\npriority = 1\nstack = 2048\n')
-    return Debugger.from_image(path)
+    return inventory_system(request.param, inventory_elves[ISA_OF[request.param]], tmp_path)
 
 
 def in_restock(d: Debugger) -> str:
@@ -153,7 +170,7 @@ def test_info_args_locals_and_up_select_the_frame_print_looks_in(inventory):
 def test_regs_names_one_register_and_info_registers_too(inventory):
     in_restock(inventory)
     pc = inventory.session.pc(inventory.kernel.process("inventory"))
-    assert re.fullmatch(rf"pc\s+{pc:#010x}\s+{pc}\s+<restock>\n", inventory.execute("regs pc"))
+    assert re.fullmatch(rf"pc\s+{pc:#010x}\s+{pc}\s+<restock(\+\d+)?>\n", inventory.execute("regs pc"))
     assert inventory.execute("info registers pc") == inventory.execute("regs $pc")
     assert inventory.execute("regs nothing").startswith("no register 'nothing' (registers: ")
 
@@ -232,3 +249,21 @@ def test_a_variable_the_compiler_dropped_at_the_pc_says_optimized_out(demo):
     out = demo.execute("info args")
     assert re.search(r"^req = (<optimized out>|0x[0-9a-f]+)$", out, re.M), out
     assert demo.execute("p *$nothing").startswith("no register $nothing")
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_an_unoptimized_build_has_its_variables_on_the_frame_and_a_function_breakpoint_is_past_the_prologue(
+        board, unoptimized_elves, tmp_path):
+    d = inventory_system(board, unoptimized_elves[ISA_OF[board]], tmp_path)
+    out = in_restock(d)
+    assert " in restock at tests/atoll/guest/inventory/main.c:53\n" in out, out   # past `{`, at the first line
+    address = d.symbols["inventory"].symbols["shop"][0]
+    assert d.execute("info args") == f"it = {address + 4:#x} <shop+4>\namount = 1\n"
+    assert d.execute("p it->where") == "$1 = {aisle = 3, bay = 1 '\\001'}\n"
+    d.execute("next")
+    assert d.execute("info locals") == "before = 12\n"
+    assert d.execute("set var before = 100") == ""                   # memory on the stack, at fbreg
+    assert d.execute("p before + amount") == "$2 = 101\n"
+    assert d.execute("up").startswith("inventory:\n#1  ")
+    assert d.execute("info locals") == "total = 0\nround = 0\n"
+    assert "Value returned: 101 (0x65)" in d.execute("finish")
