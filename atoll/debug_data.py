@@ -93,10 +93,13 @@ class Data:
         text = arg.strip()
         try:
             spec = parse(f"sizeof({text})", view.is_type)
-            if spec.op == "sizeof" and spec.value is not None:
-                return Evaluator(view).resolve_type(spec.value)
         except ExpressionError:
-            pass
+            spec = None
+        if spec is not None and spec.op == "sizeof" and spec.value is not None:      # a type's name
+            try:
+                return Evaluator(view).resolve_type(spec.value)
+            except ExpressionError as e:
+                raise DebuggerError(str(e)) from None
         return evaluate(view, text).type
 
     # -- display ---------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ class FrameView(EvalContext):
         else:
             t = INT
         out = int_value(value, t)
-        out.register = name if self.number == 0 else None
+        out.register = name          # changing it in an outer frame is refused by write_register
         return out
 
     def write_register(self, name: str, value: int) -> None:
@@ -145,7 +145,7 @@ class FrameView(EvalContext):
             if size > 4:
                 return Value(t, b"", unavailable=f"not available: a {size}-byte value in registers")
             value = int_value(self._dwarf_register(where.register), t)
-            value.register = self.cpu.DWARF_REGISTERS[where.register] if self.number == 0 else None
+            value.register = self.cpu.DWARF_REGISTERS[where.register]
             return value
         if where.kind == "value":
             return Value(t, where.data.ljust(t.byte_size, b"\0")[:t.byte_size])
@@ -218,6 +218,9 @@ def evaluate(view: FrameView, text: str | Node) -> Value:
         raise DebuggerError(str(e)) from None
     except RecursionError:
         raise DebuggerError("expression is nested too deeply") from None
+    except (ValueError, OverflowError, ArithmeticError) as e:     # a case the checks above missed
+        raise DebuggerError(f"cannot evaluate {text if isinstance(text, str) else 'the expression'}: {e}") \
+            from None
 
 
 def format_env(view: FrameView) -> FormatEnv:

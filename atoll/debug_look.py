@@ -50,8 +50,8 @@ class Looking:
 
     def cmd_x(self, arg: str) -> str:
         s = self.session
-        m = re.match(r"^(?:/(\d*)([xducsi]?)([bhwg]?)([xducsi]?))?\s*(.+)$", arg.strip())
-        if m is None:
+        m = re.match(r"^(?:/(\d*)([xducsi]?)([bhwg]?)([xducsi]?)(?=\s|$))?\s*(.+)$", arg.strip())
+        if m is None or m.group(5).startswith("/"):
             raise DebuggerError("usage: x/NFU ADDRESS (F: x d u c s i; U: b h w)")
         count = int(m.group(1) or 1)
         fmt = m.group(2) or m.group(4) or "x"

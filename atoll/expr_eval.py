@@ -117,6 +117,9 @@ class Evaluator:
         t = (ULONGLONG if unsigned else LONGLONG) if wide else (UINT if unsigned else INT)
         return int_value(value, t)
 
+    def _float(self, node: Node) -> Value:
+        return float_value(node.value, DOUBLE)
+
     def _char(self, node: Node) -> Value:
         return int_value(node.value, CHAR)
 
@@ -318,6 +321,9 @@ class Evaluator:
         if op in ("<<", ">>"):
             t = promote(left.type)
             a = left.as_int()
+            if not 0 <= b < 8 * t.strip().size:
+                raise ExpressionError(f"shift count {b} is out of range for {type_name(t)} "
+                                      f"(0 to {8 * t.strip().size - 1})")
         return int_value(_ARITHMETIC[op](a, b), t)
 
     def _pointer_arithmetic(self, op: str, left: Value, right: Value) -> Value:

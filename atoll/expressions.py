@@ -3,8 +3,8 @@
 `parse(text, is_type)` reads the C operators with C's precedence -- postfix `[]`,
 `.`, `->`; unary `- + ! ~ * &`, casts and `sizeof`; `* / %`, `+ -`, GDB's `@`
 (an artificial array), shifts, comparisons, bitwise and logical operators, and
-assignment `=` (for `set var` and `print x = 1`) -- over integer and character
-literals, identifiers, registers and value-history entries (`$pc`, `$1`, `$`).
+assignment `=` (for `set var` and `print x = 1`) -- over integer, floating-point and
+character literals, identifiers, registers and value-history entries (`$pc`, `$1`, `$`).
 `is_type(name)` says whether an identifier names a type (a typedef of the program),
 which decides whether `(name)` is a cast.
 
@@ -25,7 +25,7 @@ class ExpressionError(Exception):
 
 @dataclass
 class Node:
-    op: str                  # num char name reg history unary binary member index cast sizeof assign
+    op: str                  # num float char name reg history unary binary member index cast sizeof assign
     pos: int
     value: object = None     # number, name, operator, member name, type spec
     args: tuple = ()
@@ -43,6 +43,7 @@ class TypeSpec:
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
+  | (?P<float>(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?[fF]?|\d+[eE][-+]?\d+[fF]?)
   | (?P<num>0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*)
   | (?P<char>'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|.)|[^\\'])')
   | (?P<dollar>\$[A-Za-z_]\w*|\$\$?\d*)
@@ -187,6 +188,8 @@ class _Parser:
         kind, word, pos = self.take()
         if kind == "num":
             return Node("num", pos, word)
+        if kind == "float":
+            return Node("float", pos, float(word.rstrip("fF")))
         if kind == "char":
             return Node("char", pos, _char_value(word[1:-1]))
         if kind == "name":
@@ -240,10 +243,15 @@ def number_value(text: str) -> tuple[int, bool, bool]:
     """(value, unsigned, long long) of an integer literal."""
     digits = text.rstrip("uUlL")
     suffix = text[len(digits):].lower()
-    if len(digits) > 1 and digits.startswith("0") and digits[1] not in "xX":
-        value = int(digits, 8)
-    else:
-        value = int(digits, 0)
+    try:
+        if len(digits) > 1 and digits.startswith("0") and digits[1] not in "xX":
+            value = int(digits, 8)
+        else:
+            value = int(digits, 16 if digits[:2].lower() == "0x" else 10)
+    except ValueError:
+        raise ExpressionError(f"invalid number {text!r}") from None
+    if value > 0xFFFFFFFFFFFFFFFF:
+        raise ExpressionError(f"number {text!r} is too big (at most 64 bits)")
     hexadecimal = digits.lower().startswith("0x") or digits.startswith("0") and len(digits) > 1
     # C: a decimal literal that int cannot hold is long long (long is 32 bits here); a hex or
     # octal one is unsigned int first
