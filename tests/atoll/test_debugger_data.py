@@ -9,7 +9,10 @@ pointers, an enum, a union and bit fields.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -267,3 +270,18 @@ def test_an_unoptimized_build_has_its_variables_on_the_frame_and_a_function_brea
     assert d.execute("up").startswith("inventory:\n#1  ")
     assert d.execute("info locals") == "total = 0\nround = 0\n"
     assert "Value returned: 101 (0x65)" in d.execute("finish")
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_at_the_atoll_debug_prompt_p_prints_and_up_selects_the_callers_frame(board, built):
+    image = ROOT / "firmware" / "images" / f"demo-{board}.toml"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    commands = "break hw_tx uart\ncontinue 1s\np/x stats\np byte\nup\ninfo locals\np tx_ring.tail > 0\nquit\n"
+    done = subprocess.run([sys.executable, "-m", "atoll.cli", "debug", str(image)], input=commands,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "(atoll) $1 = {rx_bytes = 0x0, rx_dropped = 0x0, overruns = 0x0, tx_bytes = 0x0}\n" in done.stdout
+    assert "(atoll) $2 = 91 '['\n" in done.stdout, done.stdout          # the first byte of "[console] ..."
+    assert re.search(r"\(atoll\) uart:\n#1  0x[0-9a-f]{8} in tx_pump \(\) at servers/uart/main\.c:18\n", done.stdout)
+    assert "(atoll) $3 = 1\n" in done.stdout
