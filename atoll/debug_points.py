@@ -26,7 +26,7 @@ from machine import DebugHit, HitKind
 from .debug_data import Data
 from .debug_frames import evaluate, frame_view, selected_view
 from .debug_session import DebugSession
-from .expressions import ExpressionError, Node, parse
+from .expressions import ExpressionError, parse
 from .symbols import DebuggerError
 
 _WATCH_KINDS = {"watch": "write", "rwatch": "read", "awatch": "access"}

@@ -227,10 +227,15 @@ def test_a_conditional_breakpoint_stops_only_when_its_condition_holds(inventory)
 
 
 def test_a_condition_on_a_server_global_is_tested_in_that_servers_memory(demo):
+    demo.execute("select console")                            # which has no `stats`
     demo.execute("break servers/uart/main.c:19 uart if stats.tx_bytes >= 20")
     out = demo.execute("continue 2s")
     assert re.match(r"Breakpoint \d+, uart: ", out), out
     assert demo.execute("p stats.tx_bytes") == "$1 = 20\n"
+    demo.execute("select console")
+    address = demo.symbols["uart"].symbols["stats"][0]
+    out = demo.execute("watch stats.rx_bytes uart")
+    assert re.fullmatch(rf"Watchpoint \d+: stats.rx_bytes \({address:#010x}, 4 bytes\) in uart\n", out), out
 
 
 def test_display_shows_its_expressions_after_every_command_that_runs(inventory):
