@@ -26,6 +26,7 @@ from machine import DebugHit, HitKind
 from .debug_data import Data
 from .debug_frames import evaluate, frame_view, selected_view
 from .debug_session import DebugSession
+from .expr_eval import Evaluator
 from .expressions import ExpressionError, parse
 from .symbols import DebuggerError
 
@@ -44,6 +45,7 @@ class Point:
     hits: int = 0
     condition: str | None = None
     old: str | None = None      # a watched expression's value when last seen
+    watched: object = None      # the watched object (a `Value`: its type, address, bit field)
 
 
 class Breakpoints:
@@ -183,7 +185,7 @@ class Breakpoints:
         except ValueError as e:
             raise DebuggerError(str(e)) from None
         point = self._new_point(Point(self._next_number, kind, address, process.name, text, length,
-                                      old=old))
+                                      old=old, watched=value if old is not None else None))
         word = {"watch": "Watchpoint", "rwatch": "Read watchpoint", "awatch": "Access watchpoint"}[kind]
         return f"{word} {point.number}: {text} ({address:#010x}, {length} bytes) in {process.name}\n"
 
@@ -277,8 +279,12 @@ class Breakpoints:
                 continue
             try:
                 view = frame_view(self.session, process)
-                new = Data(self.session).show(view, evaluate(view, point.where), None)
-            except DebuggerError:
+                watched = point.watched
+                # the object where it was when the watchpoint was set, whatever frame hit it
+                value = evaluate(view, point.where) if watched.bits is not None else \
+                    Evaluator(view).at(watched.type, watched.address)
+                new = Data(self.session).show(view, value, None)
+            except (DebuggerError, ExpressionError):
                 continue
             if point.kind == "watch" or new != point.old:
                 out += f"{point.where}: Old value = {point.old}, New value = {new}\n"

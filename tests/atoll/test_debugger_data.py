@@ -209,6 +209,12 @@ def test_watch_on_a_struct_member_stops_at_the_write_to_that_member_only(invento
     assert out.startswith("Watchpoint 2: write at "), out
     assert "shop.items[1].count: Old value = 0, New value = 2\n" in out
     assert inventory.execute("p shop.items[0].count") == "$1 = 13\n"
+    out = inventory.execute("watch shop.items[2].where.bay")       # an element's member: 1 byte
+    assert re.fullmatch(rf"Watchpoint 3: shop.items\[2\].where.bay \({address + 4 + 2 * 24 + 14:#010x}, 1 bytes\) "
+                        r"in inventory\n", out), out
+    out = inventory.execute("watch shop.deltas[3]")
+    assert re.fullmatch(rf"Watchpoint 4: shop.deltas\[3\] \({address + 4 + 3 * 24 + 4 + 12:#010x}, 4 bytes\) "
+                        r"in inventory\n", out), out
 
 
 def test_a_conditional_breakpoint_stops_only_when_its_condition_holds(inventory):
