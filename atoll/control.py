@@ -131,6 +131,14 @@ class Control:
             self.debug.take_hit()
         return kernel.current is not None
 
+    def advance(self) -> None:
+        """Let what fell due by now happen without running an instruction: clock events fire
+        (a UART drains, a timer expires) and a pending interrupt is taken, as after an
+        instruction of a free run. Hits meanwhile are dropped."""
+        runner = self.kernel if self.kernel is not None else self.machine
+        runner.run(0)
+        self.debug.take_hit()
+
     def step(self, thread, space) -> StepResult:
         """One instruction of the running `thread` (in `space`), past a breakpoint where it stands;
         no due clock event or interrupt is taken first."""

@@ -42,6 +42,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from kernel.abi import FaultCode
 from machine import DebugHit, Fault, FaultKind, HitKind, Machine, Stop, StopReason, TrapKind
 
 from .control import Control
@@ -52,13 +53,18 @@ from .rsp import MAX_PACKET, Disconnected, RspConnection
 #: milliseconds of wall time at most; shorter costs speed: see bench/tools.py)
 SLICE_SECONDS = 0.02
 
-SIGINT, SIGTRAP, SIGILL, SIGBUS, SIGSEGV = 2, 5, 4, 7, 11
+# GDB's own signal numbers (gdb/signals.def), which the remote protocol carries
+SIGINT, SIGILL, SIGTRAP, SIGBUS, SIGSEGV, SIGSYS, SIGALRM, SIGIO = 2, 4, 5, 10, 11, 12, 14, 23
 
 #: the signal GDB hears for a component's own stop (a fault kind not named here: SIGSEGV)
 SIGNAL_OF_FAULT = {
     FaultKind.BREAKPOINT: SIGTRAP, FaultKind.UNDEFINED_INSTRUCTION: SIGILL, FaultKind.ILLEGAL_STATE: SIGILL,
     FaultKind.BUS_ERROR: SIGBUS, FaultKind.MISALIGNED: SIGBUS,
 }
+
+#: the signal GDB hears for a fault the kernel decided (by its fault code; else SIGSEGV): an
+#: unknown syscall is a bad system call, a missed heartbeat an alarm, an interrupt storm I/O
+SIGNAL_OF_KERNEL_FAULT = {FaultCode.HUNG: SIGALRM, FaultCode.IRQ_STORM: SIGIO}
 
 
 @dataclass
@@ -85,11 +91,18 @@ class GdbStub:
         self.conn: RspConnection | None = None
         self.running = True
         self.selected = 0
-        self.last_stop = "S05"
+        self._stop = (SIGTRAP, 1, "")
         self.killed = False
         self.last_machine_stop: Stop | None = None
         #: the guest's own stop GDB was told of and has not resumed from: (thread id, fault)
         self.pending: tuple[int, Fault] | None = None
+        #: a step waiting for its thread to run: (thread id, its pc, its space, whether the
+        #: breakpoint there is the step's own)
+        self._stepping: tuple[int, int, object, bool] | None = None
+        #: a fault the kernel decided during the last slice, for GDB: (thread id, fault, code)
+        self.kernel_fault: tuple[int, Fault, object] | None = None
+        #: the kernel's fault GDB last stopped at: (thread id, fault, how it was stopped)
+        self.last_fault: tuple[int, Fault, str] | None = None
         self.packets = GdbPackets(self)
 
     # -- the loop ----------------------------------------------------------------
@@ -141,6 +154,7 @@ class GdbStub:
         self.conn = RspConnection(sock)
         if self.kernel is not None:
             self.kernel.debugger_takes_stops = True
+            self.kernel.on_fault = self._kernel_fault
 
     def _run_slice(self, until: int | None) -> None:
         clock = self.machine.clock
@@ -149,8 +163,11 @@ class GdbStub:
             cycles = max(0, min(cycles, until - clock.now))
         result = self.control.run(cycles)
         stop = self.last_machine_stop = result.stop
-        if result.hit is not None:
-            self._report_hit(result.hit)
+        if self.kernel_fault is not None:
+            self._report_kernel_fault()
+        elif result.hit is not None:
+            if not self._step_reached(result.hit):
+                self._report_hit(result.hit)
         elif stop.reason is StopReason.FAULT and stop.fault is not None:
             self._report_own_stop(stop.fault)
         elif stop.reason is StopReason.TRAP and stop.trap is not None and stop.trap.kind is TrapKind.BREAKPOINT:
@@ -178,14 +195,33 @@ class GdbStub:
             self.control.skip_instruction(t.thread, t.space)
             return True
         if self.kernel is not None:
+            self.kernel.on_fault = None            # handed back: not news to GDB
             self.kernel.fault(self.kernel.process_by_index(tid), fault)
+            self.kernel.on_fault = self._kernel_fault if self.conn is not None else None
         return False
+
+    def _kernel_fault(self, process, fault: Fault, code) -> None:
+        """The kernel stopped a component by a fault of its own deciding: the run ends (the
+        kernel asked the machine to stop) and GDB hears of it once the slice is over."""
+        self.kernel_fault = (process.index, fault, code)
+
+    def _report_kernel_fault(self) -> None:
+        tid, fault, code = self.kernel_fault
+        self.kernel_fault = None
+        self.last_fault = (tid, fault, "stopped by the kernel")
+        if code is FaultCode.CPU_ERROR and "syscall" in (fault.detail or ""):
+            signal = SIGSYS
+        else:
+            signal = SIGNAL_OF_KERNEL_FAULT.get(code, SIGNAL_OF_FAULT.get(fault.kind, SIGSEGV))
+        self.stopped_at(signal, tid)
 
     def fault_report(self) -> str:
         """`monitor fault`: the fault GDB stopped at, else the selected component's last fault."""
         t = self.thread()
         if self.pending is not None and self.pending[0] == t.tid:
             fault, when = self.pending[1], "stopped at (continuing hands it to the kernel)"
+        elif self.last_fault is not None and self.last_fault[0] == t.tid:
+            fault, when = self.last_fault[1], self.last_fault[2]
         else:
             process = self.kernel.process_by_index(t.tid) if self.kernel is not None else None
             fault, when = getattr(process, "last_fault", None), "last fault"
@@ -202,17 +238,33 @@ class GdbStub:
         if hit.kind is HitKind.WATCHPOINT:
             word = {"write": "watch", "read": "rwatch", "access": "awatch"}[hit.watch]
             extra = f"{word}:{hit.address:x};"
+        elif self.packets.swbreak:
+            extra = "swbreak:;"
         self.stopped_at(SIGTRAP, self.tid_of_space(hit.space), extra)
 
     def stopped_at(self, signal: int, tid: int | None, extra: str = "") -> None:
         """Record a stop (and tell the client, if one is connected and waiting)."""
         self.running = False
+        self._cancel_step()
         if tid is None:
             tid = self.current_tid()
         self.selected = tid
-        self.last_stop = f"T{signal:02x}{extra}thread:{tid:x};"
+        self._stop = (signal, tid, extra)
         if self.conn is not None:
             self.send(self.last_stop)
+
+    @property
+    def last_stop(self) -> str:
+        """The stop reply of the last stop, thread ids written as the client reads them."""
+        signal, tid, extra = self._stop
+        return f"T{signal:02x}{extra}thread:{self.packets.thread_text(tid)};"
+
+    def elf_path(self, t: GdbThread):
+        """The ELF file thread `t`'s component was loaded from (None on bare metal)."""
+        if self.kernel is None:
+            return None
+        component = self.kernel.state.components.get(t.name)
+        return None if component is None else component.image.path
 
     def _poll(self, timeout: float) -> None:
         conn = self.conn
@@ -245,6 +297,7 @@ class GdbStub:
         self.take_pending()
         if self.kernel is not None:
             self.kernel.debugger_takes_stops = False
+            self.kernel.on_fault = None
         self.running = True
 
     def _dispatch(self, packet: bytes) -> None:
@@ -294,19 +347,63 @@ class GdbStub:
         self.running = True
 
     def step(self) -> None:
-        """One instruction of the running component; no clock event or interrupt first.
-        From a breakpoint instruction GDB stopped at, the step moves past it."""
+        """One instruction of the selected thread, as GDB defines a step: while that thread is
+        not the one running, the system runs (its breakpoints and Ctrl-C stop it as in a
+        continue) until the thread runs again, then the thread executes one instruction, and
+        virtual time advances with it (due clock events and interrupts are taken after the
+        instruction). From a breakpoint instruction GDB stopped at, the step moves past it."""
+        tid = self.thread().tid
         if self.take_pending():
-            self.stopped_at(SIGTRAP, self.selected)
+            self.stopped_at(SIGTRAP, tid)
             return
-        self.control.wait_until_ready()   # nothing runs: let time pass until a component does
-        t = self.thread(self.current_tid())
+        t = self.thread(tid)
+        if self.kernel is None or (self.kernel.current is t.thread and not self.machine.waiting):
+            self._step_now(t)
+            return
+        # run the others until this thread is about to execute its next instruction
+        pc = self.control.pc(t.thread)
+        temporary = not self.debug.breakpoint_at(pc, t.space)
+        if temporary:
+            self.debug.add_breakpoint(pc, t.space)
+        self._stepping = (tid, pc, t.space, temporary)
+        self.control.resume_past_breakpoints((u.space, u.thread) for u in self.threads() if u.tid != tid)
+        self.running = True
+
+    def _step_now(self, t: GdbThread) -> None:
         result = self.control.step(t.thread, t.space)
         self.last_machine_stop = result.stop
         if result.watchpoint is not None:
             self._report_hit(result.watchpoint)
             return
+        if result.stop.reason is StopReason.FAULT and result.stop.fault is not None and self.kernel is not None \
+                and not result.faulted:
+            self._report_own_stop(result.stop.fault)
+            return
+        self.control.advance()          # what fell due during the instruction happens now
+        if self.kernel_fault is not None:
+            self._report_kernel_fault()
+            return
         self.stopped_at(SIGSEGV if result.stop.reason is StopReason.FAULT else SIGTRAP, t.tid)
+
+    def _step_reached(self, hit: DebugHit) -> bool:
+        """Whether `hit` is the thread being stepped arriving at its next instruction (then it
+        steps, and the stop is reported)."""
+        if self._stepping is None or hit.kind is not HitKind.BREAKPOINT:
+            return False
+        tid, pc, space, _ = self._stepping
+        if hit.space is not space or self.machine.cpu.code_address(hit.address) != self.machine.cpu.code_address(pc):
+            return False
+        self._cancel_step()
+        self.running = False
+        self._step_now(self.thread(tid))
+        return True
+
+    def _cancel_step(self) -> None:
+        if self._stepping is not None:
+            _, pc, space, temporary = self._stepping
+            self._stepping = None
+            if temporary:
+                self.debug.remove_breakpoint(pc, space)
 
 
 __all__ = ["MAX_PACKET", "GdbStub", "GdbThread", "SLICE_SECONDS"]
