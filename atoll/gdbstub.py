@@ -99,6 +99,8 @@ class GdbStub:
         #: a step waiting for its thread to run: (thread id, its pc, its space, whether the
         #: breakpoint there is the step's own)
         self._stepping: tuple[int, int, object, bool] | None = None
+        #: the thread a watchpoint stopped after its access, until it resumes
+        self._stepped_past_watch: int | None = None
         #: a fault the kernel decided during the last slice, for GDB: (thread id, fault, code)
         self.kernel_fault: tuple[int, Fault, object] | None = None
         #: the kernel's fault GDB last stopped at: (thread id, fault, how it was stopped)
@@ -238,6 +240,7 @@ class GdbStub:
         if hit.kind is HitKind.WATCHPOINT:
             word = {"write": "watch", "read": "rwatch", "access": "awatch"}[hit.watch]
             extra = f"{word}:{hit.address:x};"
+            self._stepped_past_watch = self.tid_of_space(hit.space)
         elif self.packets.swbreak:
             extra = "swbreak:;"
         self.stopped_at(SIGTRAP, self.tid_of_space(hit.space), extra)
@@ -342,6 +345,7 @@ class GdbStub:
 
     def resume(self) -> None:
         """Let every thread that sits on a breakpoint run past it once, and run."""
+        self._stepped_past_watch = None
         self.take_pending()
         self.control.resume_past_breakpoints((t.space, t.thread) for t in self.threads())
         self.running = True
@@ -353,6 +357,14 @@ class GdbStub:
         virtual time advances with it (due clock events and interrupts are taken after the
         instruction). From a breakpoint instruction GDB stopped at, the step moves past it."""
         tid = self.thread().tid
+        if self._stepped_past_watch == tid:
+            # GDB steps over the access of a watchpoint it was told of (ARM and RISC-V have
+            # non-steppable watchpoints in GDB: it expects the stop before the access); the
+            # stub stopped after it, so that step is already done
+            self._stepped_past_watch = None
+            self.stopped_at(SIGTRAP, tid)
+            return
+        self._stepped_past_watch = None
         if self.take_pending():
             self.stopped_at(SIGTRAP, tid)
             return
