@@ -181,12 +181,14 @@ class GdbPackets:
     # -- running and threads -------------------------------------------------------
 
     def _h_continue(self, packet: bytes) -> None:
+        self.stub.resumed = None
         if len(packet) > 1:
             self._write_register(self.stub.thread(), self._names.index("pc"), int(packet[1:], 16))
         self.stub.resume()
         return None
 
     def _h_step(self, packet: bytes) -> None:
+        self.stub.resumed = None
         if len(packet) > 1:
             self._write_register(self.stub.thread(), self._names.index("pc"), int(packet[1:], 16))
         self.stub.step()
@@ -211,6 +213,7 @@ class GdbPackets:
         kinds = [a[0][:1] for a in actions]
         if any(k not in "cCsSt" for k in kinds):
             return "E01"
+        self.stub.resumed = self._resumed(actions)
         step = next((a for a in actions if a[0][:1] in "sS"), None)
         if step is not None:
             tid = self.thread_id(step[2]) if step[2] else None
@@ -222,6 +225,19 @@ class GdbPackets:
             self.stub.resume()
             return None
         return "OK"
+
+    def _resumed(self, actions) -> set[int] | None:
+        """The components a vCont resumes in GDB's eyes (None: every one): with GDB's
+        `schedule-multiple` off it names the selected inferior's process only (c:pP.-1)."""
+        resumed: set[int] = set()
+        for kind, _, thread in actions:
+            if kind[:1] == "t":
+                continue
+            tid = self.thread_id(thread) if thread else None
+            if tid is None:
+                return None
+            resumed.add(tid)
+        return resumed
 
     # -- thread ids: N, or pP.T with the multiprocess extensions (one process per component) --
 

@@ -64,7 +64,7 @@ SIGNAL_OF_FAULT = {
 
 #: the signal GDB hears for a fault the kernel decided (by its fault code; else SIGSEGV): an
 #: unknown syscall is a bad system call, a missed heartbeat an alarm, an interrupt storm I/O
-SIGNAL_OF_KERNEL_FAULT = {FaultCode.HUNG: SIGALRM, FaultCode.IRQ_STORM: SIGIO}
+SIGNAL_OF_KERNEL_FAULT = {FaultCode.BAD_SYSCALL: SIGSYS, FaultCode.HUNG: SIGALRM, FaultCode.IRQ_STORM: SIGIO}
 
 
 @dataclass
@@ -99,8 +99,10 @@ class GdbStub:
         #: a step waiting for its thread to run: (thread id, its pc, its space, whether the
         #: breakpoint there is the step's own)
         self._stepping: tuple[int, int, object, bool] | None = None
-        #: the thread a watchpoint stopped after its access, until it resumes
-        self._stepped_past_watch: int | None = None
+        #: the components GDB resumed last (vCont with thread ids); None: all of them
+        self.resumed: set[int] | None = None
+        #: after a watchpoint stop, until GDB resumes: (thread id, pc of the access, pc after it)
+        self._watch_access: tuple[int, int, int] | None = None
         #: a fault the kernel decided during the last slice, for GDB: (thread id, fault, code)
         self.kernel_fault: tuple[int, Fault, object] | None = None
         #: the kernel's fault GDB last stopped at: (thread id, fault, how it was stopped)
@@ -168,12 +170,49 @@ class GdbStub:
         if self.kernel_fault is not None:
             self._report_kernel_fault()
         elif result.hit is not None:
-            if not self._step_reached(result.hit):
+            if not self._step_reached(result.hit) and not self._passed_over(result.hit):
                 self._report_hit(result.hit)
         elif stop.reason is StopReason.FAULT and stop.fault is not None:
             self._report_own_stop(stop.fault)
         elif stop.reason is StopReason.TRAP and stop.trap is not None and stop.trap.kind is TrapKind.BREAKPOINT:
             self._report_own_stop(Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.thread(self.current_tid()).name))
+
+    def _passed_over(self, hit: DebugHit) -> bool:
+        """Whether `hit` is in a component GDB did not resume, and so runs on past it. The whole
+        system always runs, but with GDB's `schedule-multiple` off, `continue` resumes only the
+        selected inferior in GDB's eyes, and GDB 13 cannot take a stop of a thread it did not
+        resume (it fails an internal assertion): such hits are passed over."""
+        if self.resumed is None or self.tid_of_space(hit.space) in self.resumed:
+            return False
+        if hit.kind is HitKind.BREAKPOINT:
+            self.debug.skip_once(hit.space, hit.address)
+        return True
+
+    def _show_before_access(self, hit: DebugHit) -> None:
+        """GDB has non-steppable watchpoints on ARM and RISC-V: it expects the stop *before* the
+        access, and steps over the accessing instruction itself (a single step, or on RISC-V a
+        breakpoint after it). The machine stops after the access, so GDB is shown the pc of the
+        accessing instruction until it resumes; the first resume then puts the thread back
+        after the access without running it again (`_complete_watch_access`), and GDB's step
+        over it stops there: the watchpoint reports at the instruction after the access."""
+        t = self.thread(self.tid_of_space(hit.space))
+        after = self.control.pc(t.thread)
+        if hit.pc is None or hit.pc == after:
+            return
+        self.control.write(t.thread, "pc", hit.pc)
+        self._watch_access = (t.tid, hit.pc, after)
+
+    def _complete_watch_access(self) -> int | None:
+        """Resuming after a watchpoint stop: the thread goes back after the access it made (if GDB
+        left its pc at the access); that thread's id, else None."""
+        if self._watch_access is None:
+            return None
+        (tid, at, after), self._watch_access = self._watch_access, None
+        t = self.thread(tid)
+        if t.tid != tid or self.control.pc(t.thread) != at:
+            return None
+        self.control.write(t.thread, "pc", after)
+        return tid
 
     def _report_own_stop(self, fault: Fault) -> None:
         """The running component (or bare-metal program) faulted or ran a breakpoint instruction:
@@ -211,11 +250,7 @@ class GdbStub:
         tid, fault, code = self.kernel_fault
         self.kernel_fault = None
         self.last_fault = (tid, fault, "stopped by the kernel")
-        if code is FaultCode.CPU_ERROR and "syscall" in (fault.detail or ""):
-            signal = SIGSYS
-        else:
-            signal = SIGNAL_OF_KERNEL_FAULT.get(code, SIGNAL_OF_FAULT.get(fault.kind, SIGSEGV))
-        self.stopped_at(signal, tid)
+        self.stopped_at(SIGNAL_OF_KERNEL_FAULT.get(code, SIGNAL_OF_FAULT.get(fault.kind, SIGSEGV)), tid)
 
     def fault_report(self) -> str:
         """`monitor fault`: the fault GDB stopped at, else the selected component's last fault."""
@@ -240,7 +275,7 @@ class GdbStub:
         if hit.kind is HitKind.WATCHPOINT:
             word = {"write": "watch", "read": "rwatch", "access": "awatch"}[hit.watch]
             extra = f"{word}:{hit.address:x};"
-            self._stepped_past_watch = self.tid_of_space(hit.space)
+            self._show_before_access(hit)
         elif self.packets.swbreak:
             extra = "swbreak:;"
         self.stopped_at(SIGTRAP, self.tid_of_space(hit.space), extra)
@@ -345,9 +380,11 @@ class GdbStub:
 
     def resume(self) -> None:
         """Let every thread that sits on a breakpoint run past it once, and run."""
-        self._stepped_past_watch = None
+        watched = self._complete_watch_access()
         self.take_pending()
-        self.control.resume_past_breakpoints((t.space, t.thread) for t in self.threads())
+        # GDB steps over a watched access with a breakpoint at the next instruction where it has
+        # no hardware step (RISC-V): that one must stop at once
+        self.control.resume_past_breakpoints((t.space, t.thread) for t in self.threads() if t.tid != watched)
         self.running = True
 
     def step(self) -> None:
@@ -357,14 +394,9 @@ class GdbStub:
         virtual time advances with it (due clock events and interrupts are taken after the
         instruction). From a breakpoint instruction GDB stopped at, the step moves past it."""
         tid = self.thread().tid
-        if self._stepped_past_watch == tid:
-            # GDB steps over the access of a watchpoint it was told of (ARM and RISC-V have
-            # non-steppable watchpoints in GDB: it expects the stop before the access); the
-            # stub stopped after it, so that step is already done
-            self._stepped_past_watch = None
-            self.stopped_at(SIGTRAP, tid)
+        if self._complete_watch_access() == tid:
+            self.stopped_at(SIGTRAP, tid)          # GDB's step over the access: done already
             return
-        self._stepped_past_watch = None
         if self.take_pending():
             self.stopped_at(SIGTRAP, tid)
             return

@@ -64,6 +64,8 @@ class DebugHit:
     space: AddressSpace
     access: str | None = None
     watch: str | None = None
+    #: a watchpoint's: the address of the instruction that made the access
+    pc: int | None = None
 
 
 @dataclass
@@ -227,7 +229,8 @@ class MachineDebug:
             else:
                 return  # the hook's range is widened by an access's width; this one missed
             kind = "write" if access == UC_MEM_WRITE else "read"
-            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind)
+            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind,
+                                self._code_address(self.machine.cpu.pc))
             self.machine.request_stop()
             # at the very next instruction, not at the end of the block (its branch, a call)
             self.machine.counter.stop_before_next()
