@@ -47,6 +47,35 @@ def target_xml(cpu) -> str:
             f'{regs}  </feature>\n</target>\n')
 
 
+def thread_id(text: str) -> int | None:
+    """The component a thread id names (N, or pP.T: process P); None for "any" or "all" (0, -1)."""
+    if text.startswith("p"):
+        text = text[1:].partition(".")[0]
+    if text in ("", "0", "-1"):
+        return None
+    tid = int(text, 16)
+    return tid if tid > 0 else None
+
+
+def resumed_by(actions) -> set[int] | None:
+    """The components a vCont's (kind, ":", thread) actions resume in GDB's eyes (None: every
+    one): with GDB's `schedule-multiple` off it names the selected inferior's process only."""
+    resumed: set[int] = set()
+    for kind, _, thread in actions:
+        if kind[:1] == "t":
+            continue
+        tid = thread_id(thread) if thread else None
+        if tid is None:
+            return None
+        resumed.add(tid)
+    return resumed
+
+
+def _point(packet: bytes) -> tuple[int, int, int]:
+    kind, address, length = packet[1:].decode().split(";")[0].split(",")[:3]
+    return int(kind), int(address, 16), int(length, 16)
+
+
 class GdbPackets:
     """The packet handlers of one stub, and the break/watchpoints GDB set through them."""
 
@@ -213,10 +242,10 @@ class GdbPackets:
         kinds = [a[0][:1] for a in actions]
         if any(k not in "cCsSt" for k in kinds):
             return "E01"
-        self.stub.resumed = self._resumed(actions)
+        self.stub.resumed = resumed_by(actions)
         step = next((a for a in actions if a[0][:1] in "sS"), None)
         if step is not None:
-            tid = self.thread_id(step[2]) if step[2] else None
+            tid = thread_id(step[2]) if step[2] else None
             if tid is not None and any(t.tid == tid for t in self.stub.threads()):
                 self.stub.selected = tid
             self.stub.step()
@@ -226,40 +255,17 @@ class GdbPackets:
             return None
         return "OK"
 
-    def _resumed(self, actions) -> set[int] | None:
-        """The components a vCont resumes in GDB's eyes (None: every one): with GDB's
-        `schedule-multiple` off it names the selected inferior's process only (c:pP.-1)."""
-        resumed: set[int] = set()
-        for kind, _, thread in actions:
-            if kind[:1] == "t":
-                continue
-            tid = self.thread_id(thread) if thread else None
-            if tid is None:
-                return None
-            resumed.add(tid)
-        return resumed
-
     # -- thread ids: N, or pP.T with the multiprocess extensions (one process per component) --
 
     def thread_text(self, tid: int) -> str:
         """How a thread id is written in a reply: component N is process N, its thread 1."""
         return f"p{tid:x}.1" if self.multiprocess else f"{tid:x}"
 
-    @staticmethod
-    def thread_id(text: str) -> int | None:
-        """The component a thread id names (pP.T: process P); None for "any" or "all" (0, -1)."""
-        if text.startswith("p"):
-            text = text[1:].partition(".")[0]
-        if text in ("", "0", "-1"):
-            return None
-        tid = int(text, 16)
-        return tid if tid > 0 else None
-
     def _h_set_thread(self, packet: bytes) -> str:
         text = packet[2:].decode()
         if not text:
             return "E01"
-        tid = self.thread_id(text)
+        tid = thread_id(text)
         if tid is None:
             return "OK"
         if not any(t.tid == tid for t in self.stub.threads()):
@@ -269,13 +275,13 @@ class GdbPackets:
         return "OK"
 
     def _h_thread_alive(self, packet: bytes) -> str:
-        tid = self.thread_id(packet[1:].decode())
+        tid = thread_id(packet[1:].decode())
         return "OK" if any(t.tid == tid for t in self.stub.threads()) else "E01"
 
     def _h_detach(self, packet: bytes) -> None:
         """D (or D;PID, one inferior of many): GDB lets go. Breakpoints go, the system runs on
         once GDB has let go of every component."""
-        pid = self.thread_id(packet[2:].decode()) if packet[1:2] == b";" else None
+        pid = thread_id(packet[2:].decode()) if packet[1:2] == b";" else None
         if pid is not None and self.multiprocess:
             self.detached.add(pid)
             if len(self.detached) < len(self.stub.threads()):
@@ -293,13 +299,8 @@ class GdbPackets:
 
     # -- breakpoints and watchpoints ------------------------------------------------
 
-    @staticmethod
-    def _point(packet: bytes) -> tuple[int, int, int]:
-        kind, address, length = packet[1:].decode().split(";")[0].split(",")[:3]
-        return int(kind), int(address, 16), int(length, 16)
-
     def _h_insert(self, packet: bytes) -> str:
-        kind, address, length = self._point(packet)
+        kind, address, length = _point(packet)
         debug = self.stub.debug
         space = self.stub.thread().space if self.stub.kernel is not None else None
         if kind in (0, 1):
@@ -321,7 +322,7 @@ class GdbPackets:
         return ""
 
     def _h_remove(self, packet: bytes) -> str:
-        kind, address, length = self._point(packet)
+        kind, address, length = _point(packet)
         if kind in (0, 1):
             space = self.stub.thread().space if self.stub.kernel is not None else None
             if (address, id(space)) in self._breaks:
@@ -380,9 +381,10 @@ class GdbPackets:
     def _exec_file(self, request: str) -> str | bytes:
         """qXfer:exec-file:read:PID:OFFSET,LENGTH: the ELF file component PID was loaded from."""
         annex, _, span = request.partition(":")
-        tid = self.thread_id(annex) if annex else self.stub.selected
+        tid = thread_id(annex) if annex else self.stub.selected
         t = next((t for t in self.stub.threads() if t.tid == tid), None)
-        path = self.stub.elf_path(t) if t is not None else None
+        component = None if t is None or self.stub.kernel is None else self.stub.kernel.state.components.get(t.name)
+        path = None if component is None else component.image.path
         if path is None:
             return "E00"
         data = str(path).encode()
@@ -395,7 +397,7 @@ class GdbPackets:
             return "m" + ",".join(self.thread_text(t.tid) for t in self.stub.threads())
         if text == "qsThreadInfo":
             return "l"
-        tid = self.thread_id(text.split(",", 1)[1])
+        tid = thread_id(text.split(",", 1)[1])
         t = next((t for t in self.stub.threads() if t.tid == tid), None)
         if t is None:
             return "E01"

@@ -297,13 +297,6 @@ class GdbStub:
         signal, tid, extra = self._stop
         return f"T{signal:02x}{extra}thread:{self.packets.thread_text(tid)};"
 
-    def elf_path(self, t: GdbThread):
-        """The ELF file thread `t`'s component was loaded from (None on bare metal)."""
-        if self.kernel is None:
-            return None
-        component = self.kernel.state.components.get(t.name)
-        return None if component is None else component.image.path
-
     def _poll(self, timeout: float) -> None:
         conn = self.conn
         try:
