@@ -4,7 +4,8 @@ A `Control` holds one machine, its kernel (None on bare metal) and the machine's
 debug hooks (`MachineDebug`). It reads and writes a thread's registers -- from the
 CPU when that thread is the one running (or on bare metal), from its saved context
 otherwise -- resumes past breakpoints, runs the system one slice at a time, steps
-one instruction and waits for a component to become ready.
+one instruction, lets what fell due happen without running (`advance`) and waits for a
+component to become ready.
 
 Invariants: nothing here asks which ISA it is (the `Cpu` knows: a pc read here is a
 code address, a pc written is a code pointer); waiting for a component is bounded

@@ -5,7 +5,10 @@ the reply text, or None when the reply comes later (a stop after `c` or `s`) or 
 already sent. Registers are the `Cpu`'s `GDB_REGISTERS` in GDB's order, read and
 written through the shared `atoll.control` (live for the running thread, else its
 saved context); the target description is built from the `Cpu` too, so nothing
-here depends on the ISA. Memory goes through the selected thread's address space.
+here depends on the ISA (register numbers follow GDB's own descriptions, so the
+components whose description GDB builds from their ELF agree with the stub's). Memory goes
+through the selected thread's address space; thread ids are `N`, or `pP.T` once the client
+took the multiprocess extensions.
 A packet this stub does not know gets the empty reply, as the protocol asks.
 """
 

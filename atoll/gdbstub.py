@@ -11,17 +11,28 @@ breakpoints and watchpoints are `machine.MachineDebug` hooks on their own
 addresses, so a debugged system runs close to full speed.
 
 Threads are components: thread id N is the kernel's process index N, named by
-`qThreadExtraInfo`; a bare-metal machine is one thread. Registers of the thread
-GDB selected (`Hg`) come from the CPU if it is the one running, otherwise from its
-saved context; memory is read and written through its own address space.
-Breakpoints are set in the address space of the selected thread (every component
-is linked at the same addresses). A single step runs one instruction of the
-running component and takes no pending clock event or interrupt first.
+`qThreadExtraInfo`; a bare-metal machine is one thread. A client that offers the
+multiprocess extensions (GDB does) and a system with a kernel get one process per
+component (thread id `pN.1`), each with its ELF (`qXfer:exec-file`), so GDB makes every
+component an inferior with its own symbols and inserts each breakpoint in the process of
+its program space. Registers of the thread GDB selected (`Hg`) come from the CPU if it is
+the one running, otherwise from its saved context; memory is read and written, and
+break/watchpoints set, through its own address space. The whole system runs whenever GDB
+resumes anything; hits in components GDB did not resume (`vCont;c:pP.-1`) are passed over,
+as GDB cannot take a stop there.
+
+Steps: a step of a thread that is not running runs the system (breakpoints and Ctrl-C as
+in a continue) until that thread is about to run, then it executes one instruction; after
+the instruction, what fell due (clock events, a pending interrupt) happens, so time passes.
+A watchpoint stops right after the access; GDB is shown the pc of the accessing
+instruction (it expects to step over the access itself) until it resumes.
 
 The guest's own stops: while a client is attached the kernel hands a component's CPU
 fault or breakpoint instruction to the stub (`Kernel.debugger_takes_stops`) instead of
 stopping the component; GDB hears SIGTRAP, SIGSEGV, SIGBUS or SIGILL with that thread
-selected and the pc at the instruction. Resuming moves past a breakpoint instruction, or
+selected and the pc at the instruction. A fault the kernel decides (an unknown syscall, a
+missed heartbeat, an interrupt storm) stops GDB too (SIGSYS, SIGALRM, SIGIO), after the
+kernel has handled it. Resuming moves past a breakpoint instruction, or
 hands a fault to the kernel, when the pc still stands there (`take_pending`).
 
 The stub is three modules: `atoll.rsp` (packet framing), this one (the loop,
