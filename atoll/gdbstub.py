@@ -31,7 +31,7 @@ The guest's own stops: while a client is attached the kernel hands a component's
 fault or breakpoint instruction to the stub (`Kernel.debugger_takes_stops`) instead of
 stopping the component; GDB hears SIGTRAP, SIGSEGV, SIGBUS or SIGILL with that thread
 selected and the pc at the instruction. A fault the kernel decides (an unknown syscall, a
-missed heartbeat, an interrupt storm) stops GDB too (SIGSYS, SIGALRM, SIGIO), after the
+missed heartbeat, an interrupt storm) stops GDB too (SIGSYS, SIGXCPU, SIGABRT), after the
 kernel has handled it. Resuming moves past a breakpoint instruction, or
 hands a fault to the kernel, when the pc still stands there (`take_pending`).
 
@@ -65,7 +65,7 @@ from .rsp import MAX_PACKET, Disconnected, RspConnection
 SLICE_SECONDS = 0.02
 
 # GDB's own signal numbers (gdb/signals.def), which the remote protocol carries
-SIGINT, SIGILL, SIGTRAP, SIGBUS, SIGSEGV, SIGSYS, SIGALRM, SIGIO = 2, 4, 5, 10, 11, 12, 14, 23
+SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGSYS, SIGXCPU = 2, 4, 5, 6, 10, 11, 12, 24
 
 #: the signal GDB hears for a component's own stop (a fault kind not named here: SIGSEGV)
 SIGNAL_OF_FAULT = {
@@ -73,9 +73,10 @@ SIGNAL_OF_FAULT = {
     FaultKind.BUS_ERROR: SIGBUS, FaultKind.MISALIGNED: SIGBUS,
 }
 
-#: the signal GDB hears for a fault the kernel decided (by its fault code; else SIGSEGV): an
-#: unknown syscall is a bad system call, a missed heartbeat an alarm, an interrupt storm I/O
-SIGNAL_OF_KERNEL_FAULT = {FaultCode.BAD_SYSCALL: SIGSYS, FaultCode.HUNG: SIGALRM, FaultCode.IRQ_STORM: SIGIO}
+#: the signal GDB hears for a fault the kernel decided (by its fault code; else by its kind): an
+#: unknown syscall is a bad system call, a missed heartbeat a time limit exceeded, an interrupt
+#: storm an abort (each one GDB stops at by default: not SIGALRM or SIGIO, which it passes on)
+SIGNAL_OF_KERNEL_FAULT = {FaultCode.BAD_SYSCALL: SIGSYS, FaultCode.HUNG: SIGXCPU, FaultCode.IRQ_STORM: SIGABRT}
 
 
 @dataclass

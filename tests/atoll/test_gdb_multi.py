@@ -196,3 +196,22 @@ def test_an_unknown_syscall_stops_gdb_with_sigsys_and_monitor_fault_names_it(boa
     assert re.search(rf"thread {tid} \(bad_syscall\) stopped by the kernel: cpu-error fault at pc 0x[0-9a-f]{{8}} "
                      r"in space 'bad_syscall' \(unknown syscall 99\)", out), out
     assert system.output("bad_syscall") == ["bad: calling syscall 99"]
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_missed_heartbeat_stops_gdb_with_sigxcpu_in_the_hung_component(board, guests):
+    from tests.kernel.test_supervisor import supervised
+    system = System(board, guests)
+    server = system.add("hanger", priority=2)
+    client = system.add("redialer", priority=3)
+    system.serve("echo", server, clients={client: 2})
+    supervised(system, "hanger")
+    stub = stub_on(system)
+
+    out = gdb_on(stub, system, guests[ISA[board], "hanger"], "continue", "monitor fault", "kill")
+
+    tid = server.index
+    assert re.search(rf"Thread {tid}\.1 received signal SIGXCPU, CPU time limit exceeded\.", out), out
+    assert re.search(rf"thread {tid} \(hanger\) stopped by the kernel: .*"
+                     r"\(no answer to its supervisor's heartbeat within 5000 us\)\n"
+                     r"kind=hung address=- access=- pc=0x[0-9a-f]{8}", out), out

@@ -260,7 +260,8 @@ def gdb_on(stub, system, elf, *commands: str) -> str:
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired as e:
-        return f"{e.stdout or ''}{e.stderr or ''}\n(GDB never returned)"
+        said = b"".join(x for x in (e.stdout, e.stderr) if x).decode(errors="replace")
+        return f"{said}\n(GDB never returned)"
     return proc.stdout + proc.stderr
 
 
