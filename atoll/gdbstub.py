@@ -336,6 +336,8 @@ class GdbStub:
         if self.conn is not None:
             self.conn.sock.close()
             self.conn = None
+        self._cancel_step()
+        self._complete_watch_access()    # the access was made: the thread goes on after it
         self.packets.clear_points()
         self.take_pending()
         if self.kernel is not None:
