@@ -59,6 +59,11 @@ class Faults:
         log.info("%s stopped: %s", process.name, fault)
         mr2 = address if address is not None else fault.address or 0
         self._stop(process, Message(Label.FAULT, (process.index, code, mr2, fault.pc)))
+        k = self.kernel
+        if k.on_fault is not None:
+            k.on_fault(process, fault, code)
+        if k.debugger_takes_stops:
+            self.machine.request_stop()
 
     def stop(self, process: Process) -> None:
         """Stop `process` and tell nobody (as if it died silently): no FAULT message goes out,

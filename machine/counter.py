@@ -252,6 +252,12 @@ class InstructionCounter:
         """End the running slice before the next instruction (callable from any hook)."""
         self._s.deadline = self._s.executed
 
+    def stop_before_next(self) -> None:
+        """End the running slice before the next instruction itself, not at the end of its
+        block (a watchpoint's access: the debugger reports the instruction after it)."""
+        self._s.deadline = self._s.executed
+        self._s.exact = 1
+
     @property
     def reached_deadline(self) -> bool:
         return bool(self._s.stopped)

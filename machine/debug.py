@@ -15,7 +15,8 @@ GDB stub tests check them through real use):
   the native instruction counter has already counted it, so it is given back;
 - memory hooks receive the *physical* address. A watchpoint is therefore
   translated through its space once, when it is set, and reported back in
-  virtual terms; a memory access is stopped after the instruction completes.
+  virtual terms; a memory access is stopped after the instruction completes,
+  before the next one (the counter's exact stop), not at the end of its block.
 
 A hit is recorded (`hit`) and ends the run the way `Machine.request_stop` does;
 the run returns `Stop("stopped")` and the debugger reads `take_hit()`.
@@ -63,6 +64,8 @@ class DebugHit:
     space: AddressSpace
     access: str | None = None
     watch: str | None = None
+    #: a watchpoint's: the address of the instruction that made the access
+    pc: int | None = None
 
 
 @dataclass
@@ -226,8 +229,11 @@ class MachineDebug:
             else:
                 return  # the hook's range is widened by an access's width; this one missed
             kind = "write" if access == UC_MEM_WRITE else "read"
-            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind)
+            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind,
+                                self._code_address(self.machine.cpu.pc))
             self.machine.request_stop()
+            # at the very next instruction, not at the end of the block (its branch, a call)
+            self.machine.counter.stop_before_next()
         except BaseException as e:
             self.machine.carry(e)
 
