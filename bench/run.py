@@ -2,8 +2,8 @@
 
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
 into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
-benchmarks, bench/tools.py, and the fault-injection campaign, bench/campaign.py (``--no-kernel``
-skips the three). For each board the bare-metal program ``compute`` (a CPU-bound loop
+benchmarks, bench/tools.py, the fault-injection campaign, bench/campaign.py, and campaign
+throughput, bench/campaigns.py (``--no-kernel`` skips the four). For each board the bare-metal program ``compute`` (a CPU-bound loop
 with no I/O until it prints its checksum and parks) runs
 
 - on the Atoll machine: ``Machine(board)``, ``load_elf``, ``run_until`` the done line appears
@@ -521,9 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    from bench import campaign, tools
+    from bench import campaign, campaigns, tools
     return (kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
-            or campaign.main(boards))
+            or campaign.main(boards) or campaigns.main(boards))
 
 
 def kernel_bench():

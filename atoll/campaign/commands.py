@@ -3,6 +3,7 @@
     atoll campaign fault IMAGE --runs N [--workers N] [--engine local|ray] [--cluster ADDRESS]
                                [--seed S] [--out DIR] [--target uart|gpio]
     atoll campaign fuzz IMAGE --runs N [... the same] [--batch N]
+    atoll campaign matrix IMAGE... --runs N [... the same]     (every image with seeds S .. S+N-1)
     atoll replay FINDING.json
 
 A campaign writes into `--out` (default `campaign-KIND-NAME` in the current directory): the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import time
 from dataclasses import asdict
 
 from sysdesc import load_any
@@ -24,9 +26,10 @@ from sysdesc import load_any
 from . import fault_tasks, fuzz as fuzzing
 from .executor import ENGINES, ExecutorError, make_executor
 from .fault_model import TARGETS, format_outcomes, format_table
-from .findings import FindingError, fault_finding, fuzz_finding, replay
-from .fuzz_target import TargetError
+from .findings import FindingError, fault_finding, fuzz_finding, matrix_finding, replay
+from .fuzz_target import TargetError, fuzzed_endpoint
 from .images import ImageRef
+from .matrix import matrix
 from .report import Progress, plot_svg, write_file, write_json
 
 #: components a fault campaign's image must have (the demo's drivers, shell and blinky)
@@ -57,11 +60,13 @@ def _seed(text: str) -> int:
 def add_parsers(sub) -> None:
     """The `campaign` and `replay` subcommands, on the CLI's subparsers."""
     campaign = sub.add_parser("campaign", help="many seeded runs over a process pool or Ray (fault injection, fuzzing)")
-    campaign.add_argument("kind", choices=("fault", "fuzz"), help="fault: inject faults into the demo's drivers; "
-                          "fuzz: fuzz the IPC interface of the server the image's fuzz client calls")
-    campaign.add_argument("image", help="a system description (.toml) or a packed image")
+    campaign.add_argument("kind", choices=("fault", "fuzz", "matrix"), help="fault: inject faults into the demo's "
+                          "drivers; fuzz: fuzz the IPC interface of the server the image's fuzz client calls; "
+                          "matrix: boot every image with every seed")
+    campaign.add_argument("image", nargs="+", help="a system description (.toml) or a packed image (matrix: "
+                          "one or more)")
     campaign.add_argument("--runs", type=_positive, required=True,
-                          help="runs (fault: per driver)")
+                          help="runs (fault: per driver; matrix: seeds per image)")
     campaign.add_argument("--workers", type=_positive, default=None, help="worker processes (default: every core)")
     campaign.add_argument("--engine", choices=ENGINES, default=None,
                           help="local (a process pool) or ray (default: ray when installed or a cluster is given)")
@@ -77,8 +82,15 @@ def add_parsers(sub) -> None:
 
 
 def _image(args: argparse.Namespace) -> ImageRef:
-    path = pathlib.Path(args.image)
+    if len(args.image) != 1:
+        raise CampaignError(f"campaign {args.kind} takes one image, not {len(args.image)}")
+    path = pathlib.Path(args.image[0])
     image = ImageRef.load(path)
+    if args.kind == "fuzz":
+        try:
+            fuzzed_endpoint(load_any(path), path)
+        except TargetError as e:
+            raise CampaignError(str(e)) from None
     if args.kind == "fault":
         names = {c.name for c in load_any(path).components}
         missing = [n for n in FAULT_NEEDS if n not in names]
@@ -92,16 +104,19 @@ def run(args: argparse.Namespace) -> int:
     """Run the parsed `campaign` or `replay` command."""
     if args.command == "replay":
         return _replay(args)
-    image = _image(args)
-    out = args.out or pathlib.Path(f"campaign-{args.kind}-{pathlib.Path(args.image).stem}")
+    images = [ImageRef.load(path) for path in args.image] if args.kind == "matrix" else [_image(args)]
+    out = args.out or pathlib.Path(f"campaign-{args.kind}-{pathlib.Path(args.image[0]).stem}")
     try:
         executor = make_executor(args.engine, args.workers, args.cluster)
         with executor:
-            print(f"atoll: {args.kind} campaign on {image.name} ({image.board}, image {image.short}), "
-                  f"seed {args.seed}, {executor.engine} engine with {executor.workers} workers")
+            for image in images:
+                print(f"atoll: {args.kind} campaign on {image.name} ({image.board}, image {image.short}), "
+                      f"seed {args.seed}, {executor.engine} engine with {executor.workers} workers")
             if args.kind == "fault":
-                return _fault(args, image, executor, out)
-            return _fuzz(args, image, executor, out)
+                return _fault(args, images[0], executor, out)
+            if args.kind == "matrix":
+                return _matrix(args, images, executor, out)
+            return _fuzz(args, images[0], executor, out)
     except ExecutorError as e:
         raise CampaignError(str(e)) from None
     except TargetError as e:
@@ -158,7 +173,8 @@ def _fuzz(args, image: ImageRef, executor, out: pathlib.Path) -> int:
     lines = [f"fuzzed {result.server} ({result.interface}): {result.runs} runs in {result.wall_seconds:.1f} s "
              f"({rate:.1f} runs/s, {rate / executor.workers:.1f} per worker)",
              f"coverage {len(result.edges)} edges; corpus {len(result.corpus)} inputs; "
-             f"ok {result.outcomes['ok']}, crash {result.outcomes['crash']}, hang {result.outcomes['hang']}",
+             f"ok {result.outcomes['ok']}, held {result.outcomes['held']}, crash {result.outcomes['crash']}, "
+             f"hang {result.outcomes['hang']}",
              f"{len(result.findings)} findings (one per signature):"]
     lines += [f"  run {f.run:6d}  {f.kind:5}  {f.signature}  ({len(f.minimised or f.input)} messages minimised)"
               for f in result.findings]
@@ -172,6 +188,44 @@ def _fuzz(args, image: ImageRef, executor, out: pathlib.Path) -> int:
         "batch": args.batch, "engine": executor.engine, "workers": executor.workers,
         "wall_seconds": result.wall_seconds, "coverage_edges": len(result.edges), "corpus": len(result.corpus),
         "outcomes": result.outcomes, "timeline": result.timeline, "findings": files})
+    print(summary, end="")
+    _list_findings(out, files)
+    return 0
+
+
+def _matrix(args, images: list[ImageRef], executor, out: pathlib.Path) -> int:
+    seeds = range(args.seed, args.seed + args.runs)
+    progress = Progress(len(images) * len(seeds))
+    timeline: list = []
+
+    def update(done: int, found: int) -> None:
+        timeline.append((done, None, found))
+        progress.update(done, found)
+
+    start = time.perf_counter()
+    runs = matrix(images, seeds, executor, update)
+    wall = time.perf_counter() - start
+    progress.close()
+    files, lines = [], [f"{len(runs)} runs in {wall:.1f} s ({len(runs) / wall:.1f} runs/s)",
+                        f"{'image':40} {'board':11} {'seeds':>5} {'findings':>8} {'ipc/run':>8} {'host s/run':>10}"]
+    for image in images:
+        mine = [r for r in runs if r.digest == image.digest]
+        image_file = image.save(out).name
+        for r in mine:
+            if r.finding:
+                name = f"findings/matrix-{image.short}-{r.seed}.json"
+                write_json(out / name, matrix_finding(f"../{image_file}", image, r))
+                files.append(name)
+        lines.append(f"{pathlib.Path(image.name).name:40} {image.board:11} {len(mine):5d} "
+                     f"{sum(r.finding for r in mine):8d} {sum(r.ipc for r in mine) / len(mine):8.0f} "
+                     f"{sum(r.host_seconds for r in mine) / len(mine):10.3f}")
+    summary = "\n".join(lines) + "\n"
+    write_file(out / "summary.txt", summary)
+    write_file(out / "plot.svg", plot_svg(f"bench matrix, {len(images)} images, seeds {seeds.start}-{seeds.stop - 1}",
+                                          timeline))
+    write_json(out / "results.json", {"campaign": "matrix", "runs": len(runs), "engine": executor.engine,
+                                      "workers": executor.workers, "wall_seconds": wall, "findings": files,
+                                      "results": [asdict(r) for r in runs]})
     print(summary, end="")
     _list_findings(out, files)
     return 0

@@ -25,19 +25,21 @@ from .images import ImageRef, materialise
 CHUNK = 10           #: runs per task
 FINDINGS = (Outcome.KERNEL_CRASH, Outcome.SILENT, Outcome.NOT_RECOVERED, Outcome.ALIVE)
 
-_campaigns: dict[str, Campaign] = {}     # one booted demo per image, per worker process
+_campaigns: dict[str, tuple[Campaign, str]] = {}   # one booted demo and its snapshot id per image and worker
 
 
-def campaign_for(image: ImageRef, settings: Settings = Settings()) -> Campaign:
-    campaign = _campaigns.get(image.digest)
-    if campaign is None:
-        campaign = _campaigns[image.digest] = Campaign(image.board, settings, materialise(image))
-    return campaign
+def campaign_for(image: ImageRef, settings: Settings = Settings()) -> tuple[Campaign, str]:
+    """The booted campaign of `image` in this process, and its snapshot's id."""
+    if image.digest not in _campaigns:
+        campaign = Campaign(image.board, settings, materialise(image))
+        _campaigns[image.digest] = campaign, snapshot_id(image, campaign)
+    return _campaigns[image.digest]
 
 
 def snapshot_id(image: ImageRef, campaign: Campaign) -> str:
     """The campaign's snapshot: the image, its board, the virtual time it was taken at and the
-    components' states then (the same on every worker that boots the same image)."""
+    components' states then (the same on every worker that boots the same image). Call it right
+    after booting, before any run."""
     h = hashlib.sha256(image.digest.encode())
     h.update(f"{image.board}:{campaign.snap.time!r}".encode())
     for c in campaign.dut.components():
@@ -56,8 +58,7 @@ class FaultTask:
 
 def run_task(task: FaultTask) -> tuple[str, list[RunResult]]:
     """A worker's part: the snapshot id and the results of runs first .. first + count - 1."""
-    campaign = campaign_for(task.image)
-    sid = snapshot_id(task.image, campaign)
+    campaign, sid = campaign_for(task.image)
     return sid, [campaign.run(task.target, i, task.seed) for i in range(task.first, task.first + task.count)]
 
 

@@ -1,10 +1,11 @@
 """Findings as files, and their replay: `atoll replay FINDING.json`.
 
 A finding is one JSON object (`FORMAT`, `VERSION`) that holds everything a replay needs:
-the campaign kind, the packed image's file (relative to the finding, written next to the
+the campaign kind (`fault`, `fuzz`, `matrix`), the packed image's file (relative to the finding, written next to the
 campaign's results) and its SHA-256, the board, the seed, the snapshot id the run started
 from, and what was done: for `fault`, the driver and the run index (the run is rebuilt
-from the seed); for `fuzz`, the server and the input, both as found and minimised. It also
+from the seed); for `fuzz`, the server and the input, both as found and minimised; for
+`matrix`, the seed (the run boots the image again, its snapshot id is "boot"). It also
 holds what was seen (`outcome` or `signature`, and a detail line) so a replay can say
 whether it saw the same.
 
@@ -20,7 +21,12 @@ import json
 import pathlib
 from dataclasses import asdict, dataclass
 
+from .fault_tasks import snapshot_id
+from .faults import Campaign
 from .fuzz_inputs import as_json, from_json
+from .fuzz_target import FuzzTarget
+from .images import ImageRef
+from .matrix import MatrixTask, run_one
 
 FORMAT = "atoll-finding"
 VERSION = 1
@@ -57,6 +63,19 @@ def fuzz_finding(image_file: str, image, seed: int, snapshot: str, server: str, 
             "minimised": as_json(finding.minimised or finding.input)}
 
 
+def matrix_finding(image_file: str, image, run) -> dict:
+    return {"format": FORMAT, "version": VERSION, "campaign": "matrix", "image": image_file,
+            "image_digest": image.digest, "board": image.board, "seed": run.seed, "snapshot": "boot",
+            "outcome": _matrix_outcome(run), "detail": run.error or f"faults {run.faults}", "result": asdict(run)}
+
+
+def _matrix_outcome(run) -> str:
+    if run.error:
+        return f"kernel error {run.error.split(':')[0]}"
+    return "faults " + ", ".join(f"{name} {count}" for name, count in sorted(run.faults.items())) if run.faults \
+        else "no finding"
+
+
 def _load(path: pathlib.Path) -> dict:
     if not path.is_file():
         raise FindingError(f"{path}: no such file")
@@ -69,7 +88,8 @@ def _load(path: pathlib.Path) -> dict:
     if data.get("version") != VERSION:
         raise FindingError(f"{path}: finding version {data.get('version')!r} is not {VERSION}")
     keys = {"fault": ("image", "image_digest", "seed", "snapshot", "target", "run", "outcome"),
-            "fuzz": ("image", "image_digest", "seed", "snapshot", "server", "signature", "minimised")}
+            "fuzz": ("image", "image_digest", "seed", "snapshot", "server", "signature", "minimised"),
+            "matrix": ("image", "image_digest", "seed", "outcome")}
     if data.get("campaign") not in keys:
         raise FindingError(f"{path}: campaign must be one of {', '.join(keys)}, not {data.get('campaign')!r}")
     for key in keys[data["campaign"]]:
@@ -94,22 +114,22 @@ def replay(path: str | pathlib.Path) -> Replay:
     image = _image(path, data)
     if data["campaign"] == "fault":
         return _replay_fault(image, data)
+    if data["campaign"] == "matrix":
+        run = run_one(MatrixTask(ImageRef.load(image), int(data["seed"])))
+        return Replay(str(data["outcome"]), _matrix_outcome(run), run.error or f"faults {run.faults}", True)
     return _replay_fuzz(path, image, data)
 
 
 def _replay_fault(image: pathlib.Path, data: dict) -> Replay:
-    from .fault_tasks import snapshot_id
-    from .faults import Campaign
-    from .images import ImageRef
     ref = ImageRef.load(image)
     campaign = Campaign(ref.board, image=image)
+    snapshot = snapshot_id(ref, campaign)
     run = campaign.run(str(data["target"]), int(data["run"]), int(data["seed"]))
     return Replay(str(data["outcome"]), run.outcome, f"{run.kind}: {run.injection}; {run.detail}",
-                  snapshot_id(ref, campaign) == data["snapshot"])
+                  snapshot == data["snapshot"])
 
 
 def _replay_fuzz(path: pathlib.Path, image: pathlib.Path, data: dict) -> Replay:
-    from .fuzz_target import FuzzTarget
     try:
         messages = from_json(data["minimised"])
     except (ValueError, KeyError, TypeError, AttributeError) as e:

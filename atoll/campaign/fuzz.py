@@ -73,7 +73,7 @@ class FuzzResult:
     edges: set = field(default_factory=set)
     corpus: list = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    outcomes: dict = field(default_factory=lambda: {"ok": 0, "crash": 0, "hang": 0})
+    outcomes: dict = field(default_factory=lambda: {"ok": 0, "held": 0, "crash": 0, "hang": 0})
     timeline: list = field(default_factory=list)     # (runs, edges, findings, wall seconds)
     wall_seconds: float = 0.0
 
@@ -93,9 +93,9 @@ def _take(result: FuzzResult, index: int, messages: Input, outcome: RunOutcome) 
     result.outcomes[outcome.kind] += 1
     if not outcome.edges <= result.edges:
         result.edges |= outcome.edges
-        if outcome.kind == "ok":
+        if outcome.kind in ("ok", "held"):
             result.corpus.append(messages)
-    if outcome.kind != "ok" and all(f.signature != outcome.signature for f in result.findings):
+    if outcome.kind in ("crash", "hang") and all(f.signature != outcome.signature for f in result.findings):
         result.findings.append(Finding(index, outcome.kind, outcome.signature, outcome.detail, messages))
 
 

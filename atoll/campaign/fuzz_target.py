@@ -15,8 +15,13 @@ component executes. The verdict (`RunOutcome.kind`):
 
 - `crash`: the server faulted (its signature: fault kind and pc, and the address for an
   access; an image's server restarted by a supervisor counts the same);
-- `hang`: the client is still waiting after `budget`, or the server's supervisor found it
-  HUNG (the signature names the method whose call did not return);
+- `hang`: the client is still waiting after `budget` and the server is still running (ready
+  or running: a loop that never gets back to its receive), or the server's supervisor found
+  it HUNG (the signature names the method whose call did not return);
+- `held`: the client is still waiting but the server waits too (in its receive, or on a
+  call of its own): a call the protocol holds by design (`uart.read` until input comes,
+  `gpio.wait_edge` until an edge). Not a finding; a server waiting on itself (a deadlock)
+  looks the same and is not told apart;
 - `ok`: every call returned (statuses and reply labels are kept, for replay's check).
 
 Invariants: a run depends only on the snapshot and the input (virtual time, no host
@@ -41,7 +46,7 @@ from .fuzz_inputs import Input, Shape, encode, results
 
 CLIENT = "fuzz"
 SETTLE = 0.05          #: virtual seconds from boot to the snapshot
-BUDGET = 0.05          #: virtual seconds an input may take before it counts as a hang
+BUDGET = 0.2           #: virtual seconds an input may take (idle time is skipped, so this is cheap)
 #: the kernel's log; a server's fault is the fuzzer's finding, reported in its results, not a warning
 _KERNEL_LOG = logging.getLogger("atoll.kernel")
 
@@ -52,11 +57,22 @@ class TargetError(ValueError):
 
 @dataclass
 class RunOutcome:
-    kind: str                                  # "ok", "crash" or "hang"
+    kind: str                                  # "ok", "held", "crash" or "hang"
     signature: str                             # "" for ok
     edges: frozenset = field(default_factory=frozenset)
     answers: tuple = ()                        # (status, reply label) per call that returned
     detail: str = ""
+
+
+def fuzzed_endpoint(system, name) -> "object":
+    """The endpoint the fuzz client calls, with its interface; TargetError naming the image if none."""
+    endpoint = next((e for e in system.endpoints if CLIENT in e.clients), None)
+    if endpoint is None or CLIENT not in [c.name for c in system.components]:
+        raise TargetError(f"{name}: no component {CLIENT!r} holding a client capability to an endpoint "
+                          f"(add firmware/apps/ipc_fuzz as {CLIENT!r}, start = false; docs/campaigns.md)")
+    if endpoint.interface is None:
+        raise TargetError(f"{name}: endpoint {endpoint.name!r} declares no interface file to fuzz it by")
+    return endpoint
 
 
 class FuzzTarget:
@@ -67,12 +83,7 @@ class FuzzTarget:
         self.budget = budget
         self.dut = Device(self.image)
         system = self.dut.system
-        endpoint = next((e for e in system.endpoints if CLIENT in e.clients), None)
-        if endpoint is None or CLIENT not in [c.name for c in system.components]:
-            raise TargetError(f"{self.image}: no component {CLIENT!r} holding a client capability to an endpoint "
-                              f"(add firmware/apps/ipc_fuzz as {CLIENT!r}, start = false; docs/campaigns.md)")
-        if endpoint.interface is None:
-            raise TargetError(f"{self.image}: endpoint {endpoint.name!r} declares no interface file to fuzz it by")
+        endpoint = fuzzed_endpoint(system, self.image)
         self.server = endpoint.server
         self.endpoint = endpoint.name
         self.shape = Shape(endpoint.interface)
@@ -136,8 +147,12 @@ class FuzzTarget:
         if client.thread.state is not State.EXITED:
             label = messages[len(answers)].label if len(answers) < len(messages) else None
             name = self._method_name(label)
+            if server.thread.state not in (State.READY, State.RUNNING):
+                return RunOutcome("held", "", edges, answers, f"call {len(answers) + 1} ({name}) held: the "
+                                  f"server waits ({server.thread.state.value}) with it unanswered")
             return RunOutcome("hang", f"hang in {name}", edges, answers,
-                              f"call {len(answers) + 1} ({name}) not answered within {self.budget * 1e3:g} ms")
+                              f"call {len(answers) + 1} ({name}) not answered within {self.budget * 1e3:g} ms, "
+                              f"the server still running")
         return RunOutcome("ok", "", edges, answers)
 
     def _method_name(self, label: int | None) -> str:

@@ -30,13 +30,13 @@ from atoll.cli import main
 from tests.atoll.campaign.build import demo_image, ledger_image
 
 FUZZ_RUNS = 64
-FAULT_RUNS = 10
+FAULT_RUNS = 20                 #: two tasks of 10 runs
 BOARD = "hifive1"
 RAY = Path(sys.executable).with_name("ray")
 
 
 def _campaign(out: Path, kind: str, image: Path, runs: int, *extra: str) -> dict:
-    args = ["campaign", kind, str(image), "--runs", str(runs), "--seed", "3", "--out", str(out), *extra]
+    args = ["campaign", kind, str(image), "--runs", str(runs), "--seed", "1", "--out", str(out), *extra]
     if kind == "fault":
         args += ["--target", "uart"]
     assert main(args) == 0
@@ -68,6 +68,17 @@ def test_without_ray_a_campaign_runs_on_the_local_process_pool(local_results):
     assert fuzz["runs"] == FUZZ_RUNS and _findings(out, fuzz)
     out, fault = local_results["fault"]
     assert fault["runs"] == FAULT_RUNS and len(fault["results"]) == FAULT_RUNS
+
+
+def test_a_fault_finding_replays_from_its_seed_and_snapshot_with_one_command(local_results, capsys):
+    out, fault = local_results["fault"]
+    assert fault["findings"] == ["findings/fault-uart-1.json", "findings/fault-uart-14.json"]  # alive, wrong
+    capsys.readouterr()
+
+    assert main(["replay", str(out / fault["findings"][0])]) == 0
+
+    assert capsys.readouterr().out.startswith(
+        "reproduced: expected alive, serving wrongly, saw alive, serving wrongly\n  register-flip: register s4 bit 8")
 
 
 def test_a_local_ray_instance_gives_the_same_findings_as_the_process_pool(local_results, tmp_path):
