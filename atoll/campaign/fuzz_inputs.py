@@ -94,9 +94,12 @@ class Shape:
         """A message the interface allows, for `method` (else one drawn at random)."""
         m = method or rng.choice(self.methods)
         mrs = tuple(self.value(rng) if i < m.args else 0 for i in range(MESSAGE_REGISTERS))
-        leases = tuple(self.lease(rng, rights, size) for rights, size, optional in m.leases
-                       if not optional or rng.random() < 0.5)
-        return Message(m.label, mrs, leases)
+        leases = []
+        for rights, size, optional in m.leases:
+            if optional and rng.random() < 0.5:
+                break                       # an optional lease left out, and every one after it
+            leases.append(self.lease(rng, rights, size))
+        return Message(m.label, mrs, tuple(leases))
 
     def seeds(self) -> list[Input]:
         """The first corpus: one plain message per method (registers zero, leases empty)."""

@@ -149,6 +149,13 @@ def ray_cluster(tmp_path, monkeypatch):
 
 def test_a_ray_cluster_on_loopback_gives_the_same_findings_as_the_process_pool(local_results, ray_cluster, tmp_path):
     for kind, image, runs in (("fuzz", ledger_image(BOARD), FUZZ_RUNS), ("fault", demo_image(BOARD), FAULT_RUNS)):
-        results = _campaign(tmp_path / kind, kind, image, runs, "--cluster", ray_cluster)
+        # the command as a user runs it, in a process of its own (Ray keeps per-process state)
+        command = [sys.executable, "-m", "atoll.cli", "campaign", kind, str(image), "--runs", str(runs),
+                   "--seed", "1", "--out", str(tmp_path / kind), "--cluster", ray_cluster]
+        if kind == "fault":
+            command += ["--target", "uart"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results = json.loads((tmp_path / kind / "results.json").read_text())
         assert results["engine"] == "ray" and results["workers"] == 2     # the head's CPU and the worker's
         assert _findings(tmp_path / kind, results) == _findings(*local_results[kind])

@@ -86,9 +86,9 @@ def test_the_campaign_writes_a_summary_a_plot_of_findings_and_coverage_and_its_i
 def test_the_same_seed_gives_the_same_findings_and_coverage_with_one_worker_or_two():
     image = ImageRef.load(ledger_image("hifive1"))
     with LocalExecutor(1) as one:
-        a = fuzz(image, 96, 7, one, batch=32)
+        a = fuzz(image, 64, 7, one, batch=16)
     with LocalExecutor(2) as two:
-        b = fuzz(image, 96, 7, two, batch=32)
+        b = fuzz(image, 64, 7, two, batch=16)
 
     assert [(f.run, f.signature, f.minimised) for f in a.findings] == \
         [(f.run, f.signature, f.minimised) for f in b.findings]
