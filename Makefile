@@ -20,7 +20,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON_HOST) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
 # Installs what the tests need from Debian's packages, if missing (needs root or sudo).
