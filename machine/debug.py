@@ -155,6 +155,7 @@ class MachineDebug:
                 watch.hooks.append(self._uc.hook_add(hook_type, self._on_memory, watch,
                                                      begin=begin, end=paddr + n - 1))
         self._watches.append(watch)
+        self.machine.flush_code()   # pages already in the TLB would not look for the new hooks
 
     def remove_watchpoint(self, address: int, length: int, kind: str, space: AddressSpace | None = None) -> bool:
         for watch in self._watches:
@@ -163,6 +164,7 @@ class MachineDebug:
                 for handle in watch.hooks:
                     self._uc.hook_del(handle)
                 self._watches.remove(watch)
+                self.machine.flush_code()   # back to the fast path for those pages
                 return True
         return False
 

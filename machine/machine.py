@@ -229,8 +229,12 @@ class Machine:
             self.flush_code()
 
     def flush_code(self) -> None:
-        """Drop every translation of guest code (after code in memory changed)."""
+        """Drop every translation: of guest code (after code in memory changed), and of
+        addresses, since Unicorn decides when it fills a TLB entry whether the page's accesses
+        look for memory hooks (stores to pages that never held code skip them), so a memory
+        hook added or removed later needs this too."""
         self.uc.ctl_flush_tb()
+        self._spaces.tlb.flush()
 
     def read_virtual(self, space: AddressSpace, address: int, size: int) -> bytes:
         """Bytes as `space` sees them; a Fault if any byte is unmapped or unreadable."""

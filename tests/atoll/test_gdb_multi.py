@@ -175,7 +175,7 @@ def test_bare_metal_next_over_a_uart_polling_loop_returns_and_load_and_monitor_r
         err.close()
 
     assert "(GDB never returned)" not in out, out
-    assert len(re.findall(r"\n16\s+uart_putc\(\*s\+\+\);", out)) >= 8, out
+    assert len(re.findall(r"\n\d+\s+uart_putc\(\*s\+\+\);", out)) >= 8, out
     assert log.read_text().startswith("Hel"), out   # sent while stepping (a reset drops the rest)
     assert "Transfer rate" in out, out
     assert "board reset" in out, out
