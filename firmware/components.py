@@ -2,8 +2,8 @@
 
 Run as ``python firmware/components.py --out build/components [--isa armv7m|rv32imac] [NAME...]``;
 each component becomes ``<out>/<isa>/<name>.elf`` and one line per ELF is printed. A component is
-a folder's *.c files (a folder without any is skipped) linked with firmware/lib: crt0, printf,
-the string functions and ``component.ld``. The ABI header is generated from kernel/abi.py into
+a folder's *.c files (a folder without any is skipped) linked with firmware/lib (crt0, the glue
+to picolibc, ``component.ld``), picolibc and the compiler's runtime library (atoll.toolchain). The ABI header is generated from kernel/abi.py into
 ``<out>/include/atoll/abi.h``, and each server's interface file (``<name>.idl.toml``) into
 ``<out>/include/idl/<name>.h`` (never committed); that directory is put on the include path,
 next to ``firmware/lib/include`` and the component's own folder. Each component learns its name
@@ -32,7 +32,7 @@ DEFAULT_OUT = REPO / "build" / "components"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from atoll.toolchain import ToolchainError, build, compiler_command  # noqa: E402
+from atoll.toolchain import ToolchainError, build, compiler_command, picolibc  # noqa: E402
 from kernel import abi  # noqa: E402
 from sysdesc import interface  # noqa: E402
 
@@ -104,21 +104,34 @@ def build_component(name: str, folder: Path, isa: str, out_dir: Path) -> Path:
         if output.exists() and stamp.exists() and stamp.read_text() == fingerprint:
             return output
         build(
-            sources=[*sources, *library_sources()],
+            sources=sources,
             output=output,
             isa=isa,
             linker_script=LINKER_SCRIPT,
             extra_flags=[f'-DATL_COMPONENT="{name}"'],
-            # servers/ is on the include path so clients use a server's protocol
-            # header as <uart/uart.h>
-            include_dirs=[folder, LIB_INCLUDE, generated, REPO / "servers"],
+            include_dirs=[folder, *runtime_includes(generated)],
+            libc=True,
+            runtime_sources=library_sources(),
         )
         stamp.write_text(fingerprint)
     return output
 
 
+def runtime_includes(generated: Path) -> list[Path]:
+    """The include folders every component gets after its own: firmware/lib's, the generated
+    headers, and servers/ (so clients use a server's protocol header as <uart/uart.h>)."""
+    return [LIB_INCLUDE, generated, REPO / "servers"]
+
+
+def _libc_identity(isa: str) -> str:
+    """Where picolibc is and which build it is (its libc.a's size and time), for the fingerprint."""
+    _, lib = picolibc(isa)
+    stat = (lib / "libc.a").stat()
+    return f"{lib}\0{stat.st_size}\0{stat.st_mtime_ns}"
+
+
 def _fingerprint(name: str, folder: Path, isa: str, sources: list[Path], generated: Path) -> str:
-    digest = hashlib.sha256(f"{name}\0{isa}\0{compiler_command()}\0".encode())
+    digest = hashlib.sha256(f"{name}\0{isa}\0{compiler_command()}\0{_libc_identity(isa)}\0".encode())
     inputs = [*sources, *library_sources(), LINKER_SCRIPT, REPO / "atoll" / "toolchain.py",
               *sorted(folder.glob("*.h")), *sorted(LIB_INCLUDE.rglob("*.h")), *sorted(generated.rglob("*.h")),
               *sorted((REPO / "servers").rglob("*.h"))]

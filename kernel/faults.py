@@ -178,7 +178,7 @@ class Faults:
         self._regrant(process, comp.grants)
         self.s.stats.restarts += 1
         k.interrupts.reopen(process)
-        t.context = k.builder.fresh_context(comp.image.entry)
+        t.context = k.builder.fresh_context(comp.image.entry, comp.start_args)
         t.notifications = 0
         t.recv_endpoint = t.send_endpoint = None
         t.outgoing = None
