@@ -68,8 +68,7 @@ COMMON_FLAGS = (
 #: Flags for every compile against picolibc (components): hosted C, so the compiler may call and
 #: inline the library's memcpy, strlen, ...; -Werror is added for Atoll's own sources only.
 HOSTED_FLAGS = (
-    "-std=c11", "-O2", "-g", "-ffunction-sections", "-fdata-sections",
-    "-fno-unwind-tables", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra",
+    "-std=c11", "-O2", "-g", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra",
 )
 STYLE_FLAGS = {
     "zig": (),

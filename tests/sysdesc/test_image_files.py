@@ -102,8 +102,8 @@ EXPECTED = {
         'component: must be an array of tables, written [[component]], not a single [component] table',
     "component_unknown_key":
         'component_unknown_key.toml: '
-        "component 'uart'.heap: unknown key; expected one of: elf, interrupts, name, priority, restart, "
-        "restart_limit, restart_then, restart_window_ms, stack, start, supervisor, uses",
+        "component 'uart'.heap_size: unknown key; expected one of: elf, heap, interrupts, name, priority, restart, "
+        "restart_limit, restart_then, restart_window_ms, stack, start, stdout, supervisor, uses",
     "elf_empty":
         "elf_empty.toml: component 'uart'.elf: must be the path of an ELF file, not ''",
     "elf_file_missing":

@@ -5,7 +5,9 @@
  * CONSOLE_LOG request per line (a line longer than the buffer goes out in pieces; fflush sends
  * what is pending). stderr goes to the same place and is flushed at every character's line end
  * like stdout. stdin has no source: reading it gives EOF. atl_printf keeps its own replaceable
- * sink (atl_set_putc), by default the debug log, and formats with picolibc's vfprintf.
+ * sink (atl_set_putc), by default the debug log. The atl_* formatters use picolibc's integer-only
+ * vfprintf (__i_vfprintf: every conversion but the floating-point ones, which atl_printf never
+ * had), so a component that formats no floating point links no floating-point formatting code.
  */
 #include <stdio.h>
 #include <string.h>
@@ -87,9 +89,11 @@ static int put_sink(char c, FILE *f)
 
 static FILE sink_file = FDEV_SETUP_STREAM(put_sink, NULL, NULL, _FDEV_SETUP_WRITE);
 
+int __i_vfprintf(FILE *stream, const char *fmt, va_list ap);
+
 int atl_vprintf(const char *fmt, va_list ap)
 {
-    return vfprintf(&sink_file, fmt, ap);
+    return __i_vfprintf(&sink_file, fmt, ap);
 }
 
 int atl_printf(const char *fmt, ...)
@@ -101,16 +105,37 @@ int atl_printf(const char *fmt, ...)
     return n;
 }
 
+/* A string stream for atl_vsnprintf: keeps the first size - 1 characters, counts them all. */
+struct bounded {
+    FILE file; /* first, so the FILE pointer put_bounded gets is the struct's */
+    char *buf;
+    size_t size;
+    size_t len;
+};
+
+static int put_bounded(char c, FILE *f)
+{
+    struct bounded *b = (struct bounded *)f;
+    if (b->len + 1 < b->size)
+        b->buf[b->len] = c;
+    b->len++;
+    return (unsigned char)c;
+}
+
 int atl_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    return vsnprintf(buf, size, fmt, ap);
+    struct bounded b = {.file = FDEV_SETUP_STREAM(put_bounded, NULL, NULL, _FDEV_SETUP_WRITE), buf, size, 0};
+    int n = __i_vfprintf(&b.file, fmt, ap);
+    if (size > 0)
+        buf[b.len < size ? b.len : size - 1] = '\0';
+    return n;
 }
 
 int atl_snprintf(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
+    int n = atl_vsnprintf(buf, size, fmt, ap);
     va_end(ap);
     return n;
 }
