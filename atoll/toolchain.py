@@ -66,10 +66,16 @@ COMMON_FLAGS = (
     "-Wall", "-Wextra", "-Werror",
 )
 #: Flags for every compile against picolibc (components): hosted C, so the compiler may call and
-#: inline the library's memcpy, strlen, ...; -Werror is added for Atoll's own sources only.
+#: inline the library's memcpy, strlen, ...; -Werror is added for Atoll's own sources only. picolibc
+#: declares clock_gettime and CLOCK_MONOTONIC only for systems that say they have POSIX clocks;
+#: Atoll's glue provides clock_gettime (not the POSIX timers: timer_create and the rest are absent).
 HOSTED_FLAGS = (
-    "-std=c11", "-O2", "-g", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra",
+    "-std=gnu11", "-O2", "-g", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra",
+    "-D_POSIX_TIMERS=1", "-D_POSIX_MONOTONIC_CLOCK=200112L",
 )
+#: zig cc defines NDEBUG at -O2, which would silence assert; C's rule is that only the program
+#: (a define of its own) turns asserts off
+HOSTED_STYLE_FLAGS = {"zig": ("-UNDEBUG",), "gnu": ()}
 STYLE_FLAGS = {
     "zig": (),
     # GCC recognises loop idioms even with -fno-builtin; this switch stops it.
@@ -168,7 +174,7 @@ def commands(
     libs: list[str] = []
     if libc:
         libc_include, libc_lib = picolibc(isa)
-        base = [*target, *HOSTED_FLAGS, *includes, "-isystem", str(libc_include)]
+        base = [*target, *HOSTED_FLAGS, *HOSTED_STYLE_FLAGS[style], *includes, "-isystem", str(libc_include)]
         strict = [*base, "-Werror"]
         user = strict if werror else base
         link_flags = HOSTED_LINK_FLAGS
