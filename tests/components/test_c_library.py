@@ -8,6 +8,8 @@ Evidence, on both boards, from programs built as a user builds them (tests/compo
   with ENOMEM), clock_gettime/time/gettimeofday on the virtual clock, stderr with stdout, a
   failed assert naming file and line, then abort's exit through EXIT with status 134 (and not
   through the atexit handlers, as C says);
+- with `stdout = "console"` in the description the program's lines go through the console server
+  to the UART, tagged with its name, instead of the debug log.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ import sys
 
 import pytest
 
-from tests.boards import BOARDS
+from firmware import components
+from kernel.kernel import Kernel
+from machine import BufferBackend, Machine
+from sysdesc import load_system
+from tests.boards import BOARDS, ISA_OF
 from tests.components.runs import PROGRAMS, boot, build_outside, elf_of
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +86,70 @@ def test_without_a_heap_in_the_description_malloc_returns_null(board, glue):
     run = boot(board, elf_of(glue, board), heap=0)
 
     assert run.output("glue")[1] == "32 KiB: NULL, 128 KiB: NULL (ENOMEM)"
+
+
+CONSOLE_SYSTEM = """
+[system]
+name = "c99-console"
+board = "{board}"
+
+[[component]]
+name = "uart"
+elf = "{elves}/uart.elf"
+priority = 1
+stack = 2048
+uses = ["uart0"]
+interrupts = {{ {interrupts} }}
+
+[[component]]
+name = "console"
+elf = "{elves}/console.elf"
+priority = 2
+stack = 2048
+
+[[component]]
+name = "c99"
+elf = "{c99}"
+priority = 3
+stack = 8192
+heap = 65536
+stdout = "console"
+
+[[endpoint]]
+name = "uart"
+server = "uart"
+server_slot = 1
+interface = "{servers}/uart/uart.idl.toml"
+clients = {{ console = 2 }}
+
+[[endpoint]]
+name = "console"
+server = "console"
+server_slot = 1
+interface = "{servers}/console/console.idl.toml"
+clients = {{ c99 = 3 }}
+"""
+
+
+#: the uart server's interrupt bits, as the demo descriptions route them
+UART_INTERRUPTS = {"hifive1": '"uart0.irq" = 0', "armv7m": '"uart0.rx" = 0, "uart0.tx" = 1, "uart0.overflow" = 2'}
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_stdout_goes_to_the_console_server_when_the_description_says_so(board, c99, host_output, tmp_path):
+    elves = components.build_all(ROOT / "build" / "components", isas=[ISA_OF[board]], names=["uart", "console"])
+    description = tmp_path / "system.toml"
+    description.write_text(CONSOLE_SYSTEM.format(board=board, elves=elves[ISA_OF[board], "uart"].parent,
+                                                 c99=elf_of(c99, board), servers=ROOT / "servers",
+                                                 interrupts=UART_INTERRUPTS[board]))
+    kernel = Kernel(Machine(board))
+    uart = BufferBackend()
+    kernel.machine.attach_uart("uart0", uart)
+    lines = []
+    kernel.on_debug_line = lambda component, text: lines.append((component, text))
+    kernel.boot(load_system(description))
+    kernel.run_until(lambda: b"(scaled)" in uart.output, 2.0)
+
+    assert [line for line in uart.text.splitlines() if line.startswith("[c99] ")] == [
+        f"[c99] {line}" for line in host_output]
+    assert [text for component, text in lines if component == "c99"] == []
