@@ -132,7 +132,7 @@ clients = {{ c99 = 3 }}
 
 
 #: the uart server's interrupt bits, as the demo descriptions route them
-UART_INTERRUPTS = {"hifive1": '"uart0.irq" = 0', "armv7m": '"uart0.rx" = 0, "uart0.tx" = 1, "uart0.overflow" = 2'}
+UART_INTERRUPTS = {"hifive1": '"uart0.irq" = 0', "mps2-an385": '"uart0.rx" = 0, "uart0.tx" = 1, "uart0.overflow" = 2'}
 
 
 @pytest.mark.parametrize("board", BOARDS)
