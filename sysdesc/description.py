@@ -28,7 +28,7 @@ from typing import Any
 
 from machine import PAGE_SIZE, BoardError, BoardSpec, TomlChecker, load_board, read_toml
 
-from kernel.abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, HEAP_MAX, REPLY_SLOT, STACK_TOP, STDOUT_DEBUG_LOG, Right
+from kernel.abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, HEAP_BASE, HEAP_MAX, REPLY_SLOT, STACK_TOP, STDOUT_DEBUG_LOG, Right
 from kernel.rules import DEFAULT_RESTART_WINDOW_MS, LIMIT_ACTIONS, RESTART_ACTIONS, Interface, Policy, RestartAction, RestartPolicy
 
 from .interface import InterfaceError, load_interface
@@ -347,7 +347,8 @@ def _parse_uses(c: _Checker, raw: Any, where: str, board: BoardSpec) -> dict[str
                                       f"virtual address, not {raw!r}")
     mapped: dict[str, int] = {}
     spans = [(COMPONENT_BASE, COMPONENT_LIMIT - COMPONENT_BASE, "the component's code and data"),
-             (STACK_TOP - MAX_STACK, MAX_STACK, "the component's stack window")]
+             (STACK_TOP - MAX_STACK, MAX_STACK, "the component's stack window"),
+             (HEAP_BASE, HEAP_MAX, "the component's heap window")]
     mappable = [p.name for p in board.peripherals if p.name != board.interrupt_controller]
     for name, address in wanted.items():
         key = keys[name]

@@ -354,6 +354,14 @@ EXPECTED = {
     "uses_address_overlaps_stack":
         'uses_address_overlaps_stack.toml: '
         "component 'uart'.uses.uart0: uart0 at 0x6ffff000-0x70000000 overlaps the component's stack window at 0x6fff0000-0x70000000",
+    "uses_address_overlaps_heap":
+        'uses_address_overlaps_heap.toml: '
+        "component 'uart'.uses.uart0: uart0 at 0x60004000-0x60005000 overlaps the component's heap window at 0x60000000-0x61000000",
+    "heap_not_whole_pages":
+        "heap_not_whole_pages.toml: component 'uart'.heap: must be a multiple of 4096 from 0 to 16777216 bytes, not 1000",
+    "stdout_not_a_client":
+        'stdout_not_a_client.toml: '
+        "component 'uart'.stdout: must be \"log\" or a console endpoint the component is a client of, not 'faults'",
     "uses_address_past_end":
         'uses_address_past_end.toml: '
         "component 'uart'.uses.clint: 0xfffff000+0x10000 passes the end of the 32-bit address space",
