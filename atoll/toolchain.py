@@ -191,6 +191,8 @@ def commands(
         flags = strict if index < len(runtime) else user
         compiles.append([*cc, *flags, *extra_flags, "-c", str(source), "-o", str(obj)])
         objects.append(str(obj))
+    # the program's own code first, the runtime's after it (the linker script keeps _start first)
+    objects = objects[len(runtime):] + objects[:len(runtime)]
     link = [*cc, *target, "-g", *link_flags, *STYLE_LINK_FLAGS[style], *_entry_flags(Path(linker_script)),
             "-T", str(linker_script), *objects, *libs, "-o", str(output)]
     return compiles, link

@@ -97,8 +97,9 @@ class Faults:
                             policy.window_ms, policy.then)
                 action = policy.then
         if action is RestartAction.HOLD and not clean_exit:
-            if process.supervisor is None:
-                # nobody else hears of it: say what stopped it, where, in which function
+            if process.supervisor is None and report.mrs[1] not in (FaultCode.IRQ_STORM, FaultCode.HUNG):
+                # nobody else hears of it: say what stopped it, where, in which function (a storm
+                # or a missed heartbeat is said aloud where it is found)
                 log.warning("%s %s; held (stopped) for inspection", process.name, self._what_stopped(process, report))
             else:  # said aloud when the image asked for it or a limit held it
                 (log.warning if comp.restart is not None or action != policy.action else log.info)(

@@ -9,7 +9,9 @@ own tests run against Monocypher's BLAKE2b: 512 unkeyed and keyed hashes of 0..2
 
 The test writes a component folder: monocypher.c and monocypher.h as they are, a main.c of its
 own that runs every BLAKE2b vector through crypto_blake2b_keyed and prints one line per failure
-and a total, and a component.toml; builds it with `atoll build-component`; boots it on each board.
+and a total, and a component.toml, in build/third-party/monocypher (rewritten on every run, so the
+build cache decides from the contents whether to compile); builds it with `atoll build-component`;
+boots it on each board.
 """
 
 from __future__ import annotations
@@ -92,10 +94,11 @@ def vectors_header(kat: list[dict]) -> str:
 
 
 @pytest.fixture(scope="module")
-def monocypher(tmp_path_factory):
-    """The component folder, built for both ISAs."""
-    folder = tmp_path_factory.mktemp("third-party") / "monocypher"
-    folder.mkdir()
+def monocypher():
+    """The component folder (build/third-party/monocypher, kept so the build cache skips the
+    compiler on the next run), built for both ISAs."""
+    folder = CACHE / "monocypher"
+    folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fetch_sdist()) as sdist:
         top = f"{PACKAGE}-{VERSION}"
         for name in ("monocypher.c", "monocypher.h"):
