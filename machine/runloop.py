@@ -149,6 +149,8 @@ class RunLoop:
             result = self.execute(max(slice_len, 0), exact=budget_end is not None)
             if result is not None:
                 return result
+            if self.counter.limited:   # a replay's instruction limit (InstructionCounter.set_limit)
+                return Stop(StopReason.STOPPED, clock.now)
 
     def step_quietly(self, instructions: int) -> Stop:
         """Exactly `instructions` instructions with no clock event or interrupt taken."""
