@@ -36,6 +36,7 @@ from kernel import DEBUG_LOG_LINES, Kernel
 from machine import BoundedLog, BufferBackend, Machine
 from sysdesc import load_any
 
+from . import debug_reverse
 from .debug_look import Looking
 from .debug_points import Breakpoints
 from .debug_run import Running
@@ -105,6 +106,7 @@ class Debugger:
                         "n": "next", "fin": "finish", "u": "until", "d": "delete", "i": "info",
                         "registers": "regs", "disassemble": "disas", "backtrace": "bt",
                         "l": "list", "rw": "rwatch", "aw": "awatch"}
+        debug_reverse.install(self)   # reverse-stepi/step/next/finish/continue, record, snapshot
 
     # -- building one ---------------------------------------------------------------------
 
@@ -133,7 +135,7 @@ class Debugger:
         line = line.strip()
         if not line:
             return ""
-        m = re.match(r"([A-Za-z]+)(.*)$", line)
+        m = re.match(r"([A-Za-z][A-Za-z-]*)(.*)$", line)
         if m is None:
             return f"unknown command {line.split()[0]!r}; try 'help'\n"
         word, rest = m.group(1), m.group(2).strip() if not m.group(2).startswith("/") else m.group(2)

@@ -41,6 +41,7 @@ class ReverseHit:
     address: int
     space: object
     watch: str = ""      # the watchpoint's kind: "write", "read", "access"
+    access: str = ""     # what the instruction did: "write" or "read"
 
 
 class _Observer:
@@ -96,7 +97,8 @@ class _Observer:
         if self.counter.limited or not (address < paddr + n and address + size > paddr):
             return
         where = vaddr + max(0, address - paddr)
-        self.hits.append(ReverseHit(self.counter.executed - 1, "watchpoint", where, space, kind))
+        did = "write" if access == UC_MEM_WRITE else "read"
+        self.hits.append(ReverseHit(self.counter.executed - 1, "watchpoint", where, space, kind, did))
 
     def _on_block(self, uc, address: int, size: int, _) -> None:
         if not self.counter.limited:
