@@ -22,6 +22,8 @@ history after it is dropped).
 
 from __future__ import annotations
 
+import bisect
+
 from machine import DebugHit, HitKind
 
 from .recording import Recording
@@ -120,13 +122,14 @@ class DebugReverse:
     def _line_back(self, over: bool) -> str:
         process = self._process()
         syms = self._syms(process)
+        line_of = _line_entries(syms)
         pc0 = self.session.pc(process)
         fn0 = syms.function_at(pc0)
-        here = (syms.line_at(pc0), fn0.start if fn0 else None)
+        here = (line_of(pc0), fn0.start if fn0 else None)
         target = previous = None
         for position, pc in self.reverse.instructions_back(process.space, self.recording.executed):
             fn = syms.function_at(pc)
-            place = (syms.line_at(pc), fn.start if fn else None)
+            place = (line_of(pc), fn.start if fn else None)
             if over and fn0 is not None and place[1] != fn0.start:
                 continue                        # a callee's instruction
             if previous is None:
@@ -136,13 +139,25 @@ class DebugReverse:
                     continue
                 previous = place
             elif place != previous:
-                break
+                previous = place    # entered the middle of a row by a jump: on back to some row's start
             target = position
+            if pc == place[0]:
+                break               # a row's start: where a forward step stops too
         if target is None:
             self.recording.goto(self.recording.start)
             return self._landed(process.index, AT_START)
         self.recording.goto(target)
         return self._landed(process.index)
+
+
+def _line_entries(syms):
+    """pc -> the start of the line-table row that holds it (forward steps stop at row starts)."""
+    starts = sorted(syms.line_starts)
+
+    def line_of(pc: int) -> int | None:
+        i = bisect.bisect_right(starts, pc) - 1
+        return starts[i] if i >= 0 else None
+    return line_of
 
 
 def install(debugger) -> DebugReverse:

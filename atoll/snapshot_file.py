@@ -194,9 +194,12 @@ def fast_forward(path: str, machine, kernel, data: dict, end) -> None:
             backend.poll, backend.transmit = poll, transmit
         for name, value in callbacks.items():
             setattr(kernel, name, value)
-    if machine.clock.now != data["cycle"] or state_digest(machine) != data["state"]:
-        raise SnapshotFileError(f"{path}: replaying it did not reach the saved state (cycle {machine.clock.now}, "
-                                f"not {data['cycle']}): the file was changed or this atoll runs differently")
+    if machine.clock.now != data["cycle"]:
+        raise SnapshotFileError(f"{path}: replaying it ended at cycle {machine.clock.now}, not at the saved "
+                                f"cycle {data['cycle']}: the file was changed, or the image's programs were")
+    if state_digest(machine) != data["state"]:
+        raise SnapshotFileError(f"{path}: replaying it did not reach the saved state at cycle {data['cycle']}: "
+                                "the file was changed, or the image's programs were")
 
 
 def _run_to(machine, kernel, cycle: int, end):
