@@ -5,7 +5,10 @@
 the stub makes is recorded from then on) and the `b` packets into the packet table:
 
 - `bs` goes back one instruction of the selected thread (`Reverse.step_back`);
-- `bc` goes back to the latest breakpoint or watchpoint hit (`Reverse.continue_back`).
+- `bc` goes back to the latest breakpoint or watchpoint hit (`Reverse.continue_back`); a
+  watchpoint is reported just after the accessing instruction, as going forward, and GDB
+  itself steps back over that instruction (its watchpoints on these targets are
+  "non-steppable"), so it shows the state before the access.
 
 Both answer with a stop reply, `T05...thread:N;` (with `watch:ADDR;`/`rwatch:`/`awatch:`
 for a watchpoint), or `T05replaylog:begin;thread:N;` when the start of the recording was
@@ -53,7 +56,12 @@ class GdbReverse:
             if hit is None:
                 self._stopped(None, begin=True)
             else:
-                extra = f"{_WATCH_WORD[hit.watch]}:{hit.address:x};" if hit.kind == "watchpoint" else ""
+                extra = ""
+                if hit.kind == "watchpoint":
+                    # reported just after the access, as going forward: GDB steps back over
+                    # the accessing instruction itself (its watchpoints are not steppable)
+                    self.recording.goto(hit.position + 1)
+                    extra = f"{_WATCH_WORD[hit.watch]}:{hit.address:x};"
                 self._stopped(self.stub.tid_of_space(hit.space), extra=extra)
             return None
         return ""
