@@ -146,9 +146,10 @@ def load(path: str, image: pathlib.Path) -> dict:
 def _check_fields(data: dict, bad) -> None:
     kinds = {"board": str, "image": dict, "at_cycle": int, "cycle": int, "executed": int,
              "inputs": list, "state": str}
+    nouns = {str: "a string", dict: "an object", int: "a whole number", list: "a list"}
     for key, kind in kinds.items():
         if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
-            raise bad(f"field {key!r} missing or not a {kind.__name__}")
+            raise bad(f"field {key!r} missing or not {nouns[kind]}")
     if not isinstance(data["image"].get("sha256"), str) or not isinstance(data["image"].get("name"), str):
         raise bad("field 'image' needs 'name' and 'sha256' strings")
     for i, entry in enumerate(data["inputs"]):
