@@ -43,10 +43,11 @@ from machine import StopReason
 from .control import READY_LIMIT_SECONDS, Control
 
 #: default: a snapshot every this many instructions
-DEFAULT_INTERVAL = 1_000_000
+DEFAULT_INTERVAL = 5_000_000
 #: default: at most this many snapshots kept
 DEFAULT_KEEP = 64
 PAGE = 4096
+CHUNK = 16
 #: run ends after which the run loop had done its between-slice work (events, interrupts)
 _SETTLED = (StopReason.TIME, StopReason.STOPPED, StopReason.CONDITION, StopReason.TIMEOUT)
 
@@ -138,6 +139,8 @@ class Recording:
         self._dirty = False
         self._in_op = False
         self._replay_inputs: list[_Input] = []
+        #: (the newest mark taken, its RAM whole per region): what the next mark is compared with
+        self._raw: tuple = (None, {})
         self._originals = {"run": control.run, "step": control.step, "wait": control.wait_until_ready}
         control.run = self._run
         control.step = self._step
@@ -266,11 +269,16 @@ class Recording:
     def _take(self, op: int, pinned: bool) -> Mark:
         snap = self.kernel.snapshot() if self.kernel is not None else self.machine.snapshot()
         machine_snap = snap.machine if self.kernel is not None else snap
-        previous = self.marks[-1].pages if self.marks else ()
-        pages = tuple(_pages(base, buf, dict(previous).get(base)) for base, buf in machine_snap.memory)
+        last = self.marks[-1] if self.marks else None
+        previous = dict(last.pages) if last is not None else {}
+        raw = self._raw[1] if self._raw[0] is last else {}
+        split = [_pages(base, buf, previous.get(base), raw.get(base)) for base, buf in machine_snap.memory]
+        pages = tuple((base, p) for base, p, _ in split)
         light = dataclasses.replace(machine_snap, memory=())
         snap = type(snap)(light) if self.kernel is not None else light
-        return Mark(op, self.executed, self.machine.clock.now, snap, pages, pinned)
+        mark = Mark(op, self.executed, self.machine.clock.now, snap, pages, pinned)
+        self._raw = (mark, {base: data for base, _, data in split})
+        return mark
 
     def _restore(self, mark: Mark) -> None:
         memory = tuple((base, _buffer(pages)) for base, pages in mark.pages)
@@ -438,17 +446,25 @@ class Recording:
             setattr(owner, name, changing)
 
 
-def _pages(base: int, buf, previous: tuple | None) -> tuple[int, tuple]:
-    """`buf` (a region's bytes) as pages, each the previous mark's own object where unchanged."""
-    data = memoryview(buf).cast("B")
-    pages = []
-    for i, offset in enumerate(range(0, len(data), PAGE)):
-        page = data[offset:offset + PAGE]
-        if previous is not None and i < len(previous) and previous[i] == page:
-            pages.append(previous[i])
-        else:
-            pages.append(bytes(page))
-    return base, tuple(pages)
+def _pages(base: int, buf, previous: tuple | None, raw: bytes | None = None) -> tuple[int, tuple, bytes]:
+    """`buf` (a region's bytes) as pages, each the previous mark's own object where unchanged
+    (compared a chunk of `CHUNK` pages at a time first: most of RAM does not change; `raw`:
+    the previous pages joined, if the caller has them)."""
+    data = bytes(buf)
+    if previous is not None and raw is None:
+        raw = b"".join(previous)
+    old = raw if previous is not None and len(raw) == len(data) else None
+    pages: list = []
+    step = PAGE * CHUNK
+    for offset in range(0, len(data), step):
+        first = offset // PAGE
+        if old is not None and data[offset:offset + step] == old[offset:offset + step]:
+            pages.extend(previous[first:first + CHUNK])
+            continue
+        for i, at in enumerate(range(offset, min(offset + step, len(data)), PAGE), first):
+            page = data[at:at + PAGE]
+            pages.append(previous[i] if old is not None and page == old[at:at + PAGE] else page)
+    return base, tuple(pages), data
 
 
 def _buffer(pages: tuple) -> ctypes.Array:

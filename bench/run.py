@@ -2,7 +2,7 @@
 
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
 into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
-benchmarks, bench/tools.py, and the fault-injection campaign, bench/campaign.py (``--no-kernel``
+benchmarks, bench/tools.py, the cost of reverse execution, bench/reverse.py, and the fault-injection campaign, bench/campaign.py (``--no-kernel``
 skips the three). For each board the bare-metal program ``compute`` (a CPU-bound loop
 with no I/O until it prints its checksum and parks) runs
 
@@ -521,8 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    from bench import campaign, tools
+    from bench import campaign, reverse, tools
     return (kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
+            or reverse.main(boards)   # recording and reverse-continue (bench/reverse.py)
             or campaign.main(boards))
 
 
