@@ -137,16 +137,19 @@ class Recording:
         self.cursor: Cursor | None = None
         self.replaying = False
         self._dirty = False
-        self._in_op = False
-        self._replay_inputs: list[_Input] = []
+        self.in_op = False
+        #: while replaying: the input still to hand in, and the operation being replayed
+        self.replay_inputs: list[_Input] = []
+        self.current_op = 0
         #: (the newest mark taken, its RAM whole per region): what the next mark is compared with
         self._raw: tuple = (None, {})
         self._originals = {"run": control.run, "step": control.step, "wait": control.wait_until_ready}
         control.run = self._run
         control.step = self._step
         control.wait_until_ready = self._wait
-        self._wrap_writes()
-        self._wrap_backends()
+        self._world = _OutsideWorld(self)
+        self._world.wrap_writes()
+        self._world.wrap_backends()
 
     # -- what the tools see --------------------------------------------------------------
 
@@ -196,7 +199,7 @@ class Recording:
     def changed(self) -> None:
         """The debugger changed the system's state outside a run (a register, memory, a restart):
         the next operation starts from a snapshot that is never thinned away."""
-        if not self._in_op and not self.replaying:
+        if not self.in_op and not self.replaying:
             self._dirty = True
 
     # -- recording forward operations ------------------------------------------------------
@@ -227,11 +230,11 @@ class Recording:
         self._branch_here()
         self._maybe_mark()
         start = self.executed
-        self._in_op = True
+        self.in_op = True
         try:
             result = run()
         finally:
-            self._in_op = False
+            self.in_op = False
             self.ops.append(Op(kind, cycles, start, self.executed, self.machine.clock.now, False))
         stop = stop_of(result)
         self.ops[-1].settled = kind != "step" and stop is not None and stop.reason in _SETTLED
@@ -334,10 +337,10 @@ class Recording:
         (`observe`: an object whose `install`/`remove` put hooks on for the replay)."""
         self._restore(mark)
         self.replaying = True
-        muted = self._mute()
+        muted = self._world.mute()
         debug = self.control.debug
         suspended, debug.suspended = debug.suspended, True
-        self._replay_inputs = [i for i in self.inputs if i.op >= mark.op]
+        self.replay_inputs = [i for i in self.inputs if i.op >= mark.op]
         if observe is not None:
             observe.install()
         try:
@@ -353,12 +356,12 @@ class Recording:
             self.machine.counter.set_limit(None)
             debug.suspended = suspended
             debug.take_hit()
-            self._unmute(muted)
+            self._world.unmute(muted)
             self.replaying = False
 
     def _replay_op(self, index: int, op: Op, target: int | None) -> None:
         counter = self.machine.counter
-        self._current_op = index
+        self.current_op = index
         counter.set_limit(op.end if target is None else target)
         self._perform(op)
         limited = counter.limited
@@ -381,67 +384,81 @@ class Recording:
         else:
             self.machine.step(1, events=False)
 
-    # -- the outside world while replaying ------------------------------------------------
+class _OutsideWorld:
+    """What a recording does about the world outside the snapshot: UART backends (input logged
+    and handed in again, output muted while replaying), the kernel's callbacks and GPIO
+    listeners (muted while replaying), and the debugger's writes (they mark the state changed)."""
 
-    def _mute(self) -> dict:
+    def __init__(self, recording: "Recording") -> None:
+        self.rec = recording
+        self.wrapped: set[int] = set()
+
+    def mute(self) -> dict:
         muted = {}
-        if self.kernel is not None:
-            for name, value in list(vars(self.kernel).items()):
+        if self.rec.kernel is not None:
+            for name, value in list(vars(self.rec.kernel).items()):
                 if name.startswith("on_") and callable(value):
                     muted[name] = value
-                    setattr(self.kernel, name, None)
-        for name, block in self.machine.gpio_blocks.items():
+                    setattr(self.rec.kernel, name, None)
+        for name, block in self.rec.machine.gpio_blocks.items():
             muted[("gpio", name)] = list(block.edge_listeners)
             block.edge_listeners.clear()
         return muted
 
-    def _unmute(self, muted: dict) -> None:
+    def unmute(self, muted: dict) -> None:
         for key, value in muted.items():
             if isinstance(key, tuple):
-                self.machine.gpio_blocks[key[1]].edge_listeners[:] = value
+                self.rec.machine.gpio_blocks[key[1]].edge_listeners[:] = value
             else:
-                setattr(self.kernel, key, value)
+                setattr(self.rec.kernel, key, value)
 
-    def _wrap_backends(self) -> None:
-        for uart in self.machine.uarts.values():
+    def wrap_backends(self) -> None:
+        for uart in self.rec.machine.uarts.values():
             backend = getattr(uart, "backend", None)
-            if backend is None or getattr(backend, "_recording", None) is self:
+            if backend is None or id(backend) in self.wrapped:
                 continue
-            backend._recording = self
+            self.wrapped.add(id(backend))
             backend.poll = self._poll_of(id(backend), backend.poll)
             backend.transmit = self._transmit_of(backend.transmit)
 
     def _poll_of(self, key: int, poll):
         def recorded_poll() -> bytes:
-            if self.replaying:
-                inputs = self._replay_inputs
-                if inputs and inputs[0].backend == key and inputs[0].op == self._current_op and \
-                        inputs[0].cycle == self.machine.clock.now:
+            if self.rec.replaying:
+                inputs = self.rec.replay_inputs
+                if inputs and inputs[0].backend == key and inputs[0].op == self.rec.current_op and \
+                        inputs[0].cycle == self.rec.machine.clock.now:
                     return inputs.pop(0).data
                 return b""
             data = poll()
-            if data and self.enabled and self._in_op:
-                self.inputs.append(_Input(len(self.ops), self.machine.clock.now, key, bytes(data)))
+            if data and self.rec.enabled and self.rec.in_op:
+                self.rec.inputs.append(_Input(len(self.rec.ops), self.rec.machine.clock.now, key, bytes(data)))
             return data
         return recorded_poll
 
     def _transmit_of(self, transmit):
         def recorded_transmit(byte: int, cycle: int) -> None:
-            if not self.replaying:
+            if not self.rec.replaying:
                 transmit(byte, cycle)
         return recorded_transmit
 
-    def _wrap_writes(self) -> None:
-        """A register or memory write, a fault handed over or a restart marks the state changed."""
-        targets = [(self.control, "write"), (self.machine, "write_virtual"), (self.machine, "write_physical"),
-                   (self.machine, "reset")]
-        if self.kernel is not None:
-            targets += [(self.kernel, "fault"), (self.kernel, "restart")]
+    def wrap_writes(self) -> None:
+        """A register or memory write, a fault handed over or a restart marks the state changed;
+        a board reset (time back to zero) starts the history afresh."""
+        machine = self.rec.machine
+        reset = machine.reset
+
+        def resetting() -> None:
+            reset()
+            self.rec.clear()
+        machine.reset = resetting
+        targets = [(self.rec.control, "write"), (machine, "write_virtual"), (machine, "write_physical")]
+        if self.rec.kernel is not None:
+            targets += [(self.rec.kernel, "fault"), (self.rec.kernel, "restart")]
         for owner, name in targets:
             original = getattr(owner, name)
 
             def changing(*args, _original=original, **kwargs):
-                self.changed()
+                self.rec.changed()
                 return _original(*args, **kwargs)
             setattr(owner, name, changing)
 

@@ -22,7 +22,6 @@ import json
 import pathlib
 
 from machine import StopReason
-from machine.counter import read_memory
 
 from .boot_host import run as run_boot
 
@@ -79,7 +78,7 @@ def state_digest(machine) -> str:
     """A digest of what a snapshot must reproduce: RAM, CPU registers, cycle and instruction count."""
     h = hashlib.sha256()
     for region in machine.board.regions:
-        h.update(bytes(read_memory(machine.uc, region.base, region.size)))
+        h.update(machine.read_physical(region.base, region.size))
     for name in machine.cpu.GDB_REGISTERS:
         h.update(machine.uc.reg_read(machine.cpu.register_id(name)).to_bytes(8, "little", signed=False))
     h.update(f"{machine.clock.now}:{machine.counter.executed}".encode())
