@@ -183,3 +183,25 @@ def test_record_and_snapshot_commands_and_their_mistakes(board, built):
     assert d.execute("snapshot") == "usage: snapshot save NAME | restore NAME | list | delete NAME\n"
     assert d.execute("snapshot delete first") == "snapshot 'first' deleted\n"
     assert d.execute("snapshot list") == "no snapshots saved\n"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_stepping_back_one_component_goes_through_the_others_to_its_own_last_instruction(board, built):
+    d = demo(board)
+    machine, kernel, control = d.machine, d.kernel, d.session.control
+    control.run(machine.clock.cycles(0.01))
+    trail = []                      # (instruction count, component, pc) before each step
+    switch = None
+    while switch is None or len(trail) < switch + 4:
+        control.wait_until_ready()
+        thread = kernel.current
+        trail.append((machine.counter.executed, thread.process.index, control.pc(thread)))
+        control.step(thread, thread.process.space)
+        if switch is None and len(trail) > 1 and trail[-1][1] != trail[-2][1]:
+            switch = len(trail) - 1
+    last_of_first = trail[switch - 1]           # the first component's last instruction (a syscall)
+    assert trail[switch][1] != last_of_first[1]
+
+    assert d.reverse.reverse.step_back(kernel.process_by_index(last_of_first[1]).space)
+
+    assert (machine.counter.executed, kernel.current.process.index, control.pc(kernel.current)) == last_of_first
