@@ -340,6 +340,8 @@ class Recording:
         muted = self._world.mute()
         debug = self.control.debug
         suspended, debug.suspended = debug.suspended, True
+        # idle time is stepped as it was, not waited out again
+        realtime_sleep, self.machine.realtime_sleep = self.machine.realtime_sleep, False
         self.replay_inputs = [i for i in self.inputs if i.op >= mark.op]
         if observe is not None:
             observe.install()
@@ -355,6 +357,7 @@ class Recording:
                 observe.remove()
             self.machine.counter.set_limit(None)
             debug.suspended = suspended
+            self.machine.realtime_sleep = realtime_sleep
             debug.take_hit()
             self._world.unmute(muted)
             self.replaying = False

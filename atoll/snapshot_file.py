@@ -109,7 +109,8 @@ def save(path: str, machine, image: pathlib.Path, inputs: InputLog, at_cycle: in
     data = {"format": FORMAT, "version": VERSION, "board": machine.board.name,
             "image": {"name": pathlib.Path(image).name, "sha256": image_digest(image)},
             "at_cycle": at_cycle, "cycle": machine.clock.now, "executed": machine.counter.executed,
-            "seconds": machine.clock.seconds, "inputs": inputs.entries, "state": state_digest(machine)}
+            "seconds": machine.clock.seconds, "realtime": machine.realtime, "inputs": inputs.entries,
+            "state": state_digest(machine)}
     try:
         pathlib.Path(path).write_text(json.dumps(data, indent=1) + "\n")
     except OSError as e:
@@ -144,10 +145,10 @@ def load(path: str, image: pathlib.Path) -> dict:
 
 def _check_fields(data: dict, bad) -> None:
     kinds = {"board": str, "image": dict, "at_cycle": int, "cycle": int, "executed": int,
-             "inputs": list, "state": str}
-    nouns = {str: "a string", dict: "an object", int: "a whole number", list: "a list"}
+             "realtime": bool, "inputs": list, "state": str}
+    nouns = {str: "a string", dict: "an object", int: "a whole number", list: "a list", bool: "true or false"}
     for key, kind in kinds.items():
-        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+        if not isinstance(data.get(key), kind) or (kind is not bool and isinstance(data.get(key), bool)):
             raise bad(f"field {key!r} missing or not {nouns[kind]}")
     if not isinstance(data["image"].get("sha256"), str) or not isinstance(data["image"].get("name"), str):
         raise bad("field 'image' needs 'name' and 'sha256' strings")
@@ -184,12 +185,15 @@ def fast_forward(path: str, machine, kernel, data: dict, end) -> None:
     callbacks = {n: v for n, v in vars(kernel).items() if n.startswith("on_") and callable(v)} if kernel else {}
     for name in callbacks:
         setattr(kernel, name, None)
+    # idle time stepped as the saving run stepped it (its input came at those steps), not slept
+    realtime, machine.realtime, machine.realtime_sleep = machine.realtime, data["realtime"], False
     try:
         stops = sorted({c for items in pending.values() for c, _ in items} | {data["at_cycle"]})
         for cycle in stops:
             if cycle > machine.clock.now:
                 _run_to(machine, kernel, cycle, end)
     finally:
+        machine.realtime, machine.realtime_sleep = realtime, True
         for backend, poll, transmit in saved:
             backend.poll, backend.transmit = poll, transmit
         for name, value in callbacks.items():

@@ -138,7 +138,8 @@ class RunLoop:
                     return Stop(StopReason.TIME, now)
                 if m.realtime:
                     step = min(target - now, clock.cycles(REALTIME_STEP_SECONDS))
-                    time.sleep(step / clock.frequency_hz)
+                    if m.realtime_sleep:   # a replay takes the same steps without sleeping
+                        time.sleep(step / clock.frequency_hz)
                     target = now + step
                 clock.skip_to(target)
                 continue
