@@ -238,6 +238,11 @@ def test_ctrl_c_interrupts_a_running_system_and_vkill_ends_the_run(built, stub_f
 from tests.kernel.system_harness import System, guests  # noqa: E402,F401  (fixture)
 
 
+#: stubs serving from threads of this process, stopped after each test (tests/atoll/conftest.py):
+#: one GDB left running would go on running its system, and recording it, for the rest of the run
+SERVING: list = []
+
+
 def stub_on(system):
     """A `GdbStub` serving `system` from a thread of this process, waiting for GDB."""
     import threading
@@ -245,8 +250,18 @@ def stub_on(system):
     from atoll.gdbstub import GdbStub
     system.kernel.start()
     stub = GdbStub(system.machine, system.kernel, port=0)
-    threading.Thread(target=stub.serve, kwargs={"wait": True}, daemon=True).start()
+    thread = threading.Thread(target=stub.serve, kwargs={"wait": True}, daemon=True)
+    thread.start()
+    SERVING.append((stub, thread))
     return stub
+
+
+def stop_serving() -> None:
+    """Stop every stub `stub_on` started (the serving loop ends after its slice)."""
+    while SERVING:
+        stub, thread = SERVING.pop()
+        stub.killed = True
+        thread.join(timeout=10)
 
 
 def gdb_on(stub, system, elf, *commands: str) -> str:
