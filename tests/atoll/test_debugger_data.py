@@ -40,12 +40,8 @@ def inventory_elves():
 def unoptimized_elves(tmp_path_factory):
     """The inventory guest built at -O0, where clang keeps variables on the frame (DW_OP_fbreg)."""
     out = tmp_path_factory.mktemp("o0")
-    include = components.generate_header(out)
     folder = GUEST / "inventory"
-    return {isa: build(sources=[*sorted(folder.glob("*.c")), *components.library_sources()],
-                       output=out / isa / "inventory.elf", isa=isa, linker_script=components.LINKER_SCRIPT,
-                       extra_flags=["-O0", "-fno-sanitize=undefined", '-DATL_COMPONENT="inventory"'],
-                       include_dirs=[folder, components.LIB_INCLUDE, include, ROOT / "servers"])
+    return {isa: components.build_component("inventory", folder, isa, out, flags=["-O0", "-fno-sanitize=undefined"])
             for isa in set(ISA_OF.values())}
 
 
