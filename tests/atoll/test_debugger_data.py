@@ -17,7 +17,6 @@ import sys
 import pytest
 
 from atoll.debugger import Debugger
-from atoll.toolchain import build
 from firmware import components
 from tests.boards import BOARDS, ISA_OF
 from tests.conftest import ROOT
