@@ -24,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 from unicorn import Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_EPSR
@@ -89,6 +90,11 @@ class _CounterStruct(ctypes.Structure):
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
         ("asked_at", ctypes.c_uint64),
+        ("breaks", ctypes.POINTER(ctypes.c_uint32)),
+        ("break_count", ctypes.c_uint32),
+        ("break_filter", ctypes.c_uint32 * 128),
+        ("break_hit", ctypes.c_uint64),
+        ("break_pass", ctypes.c_uint64),
     ]
 
 
@@ -217,6 +223,9 @@ class InstructionCounter:
         lib = load()
         self._uc = uc
         self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0)
+        self._breaks = (ctypes.c_uint32 * 0)()
+        #: decides whether a breakpoint the native hook stopped at counts (`set_breakpoints`)
+        self.breakpoint_reached: Callable[[int], bool] | None = None
         self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
                          for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
                                             ("atoll_block_start", UC_HOOK_BLOCK))]
@@ -261,6 +270,46 @@ class InstructionCounter:
     @property
     def reached_deadline(self) -> bool:
         return bool(self._s.stopped)
+
+    # -- breakpoints (checked by the code hook itself: see native/counter.c) -----------
+
+    def set_breakpoints(self, addresses, reached: Callable[[int], bool] | None) -> None:
+        """Stop before any instruction at one of `addresses` (uncounted); `reached(address)`
+        then says whether the stop counts, and if it does not, the run goes on through it."""
+        ordered = sorted({a & 0xFFFFFFFF for a in addresses})
+        self._breaks = (ctypes.c_uint32 * max(len(ordered), 1))(*ordered)
+        s = self._s
+        s.break_count = 0          # never a count over a table being swapped
+        for i in range(128):
+            s.break_filter[i] = 0
+        for a in ordered:
+            bit = (a >> 1) & 4095
+            s.break_filter[bit >> 5] |= 1 << (bit & 31)
+        s.breaks = ctypes.cast(self._breaks, ctypes.POINTER(ctypes.c_uint32))
+        s.break_count = len(ordered)
+        s.break_pass = 0
+        self.breakpoint_reached = reached if ordered else None
+
+    def settle_breakpoint(self) -> bool | None:
+        """After a run: None if no breakpoint stopped it, else whether the one that did counts.
+        One that does not count (another address space, a breakpoint being resumed from) runs
+        when the run resumes."""
+        s = self._s
+        if not s.break_hit:
+            return None
+        address, s.break_hit = s.break_hit - 1, 0
+        reached = self.breakpoint_reached
+        if reached is not None and reached(address):
+            return True
+        s.break_pass = address + 1
+        return False
+
+    def keep_pass_only_at(self, pc: Callable[[], int]) -> None:
+        """A breakpoint passed through holds only for a run that resumes at it: drop it if
+        the run resumes elsewhere (`pc()`: an exception was taken in between)."""
+        s = self._s
+        if s.break_pass and s.break_pass - 1 != pc():
+            s.break_pass = 0
 
     def rewind(self, executed: int) -> None:
         """Set the count (used when restoring a snapshot)."""

@@ -187,21 +187,16 @@ class RunLoop:
         spaces.tlb.clear_refusal()
         if instructions <= 0:
             return None
-        m = self.machine
-        self.counter.arm(instructions, exact)
-        before = self.counter.executed
-        m.executing = True
-        counters = self.counters
-        if counters is not None:
-            counters.enter()
+        counter = self.counter
+        counter.keep_pass_only_at(lambda: self.cpu.code_address(self.cpu.pc))
+        counter.arm(instructions, exact)
+        before = counter.executed
         try:
-            try:
-                self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
-            finally:   # however it ended (a hook's exception too), Python has the machine back
-                if counters is not None:
-                    counters.leave()
-                m.executing = False
-                spaces.regain()
+            self._emulate()
+            # a breakpoint that does not count (another space) is run through at once
+            while counter.settle_breakpoint() is False and counter.executed - before < instructions:
+                counter.arm(instructions - (counter.executed - before), exact)
+                self._emulate()
         except UcError as e:
             if self._pending_error is None and self._fault is None:
                 event = self._guest_takes(self._event_from(e))
@@ -223,6 +218,21 @@ class RunLoop:
             # Unicorn returns early, with no hook, when the CPU halts in WFI.
             return self._wait_for_interrupt()
         return None
+
+    def _emulate(self) -> None:
+        """One `emu_start` from the CPU's pc, as armed."""
+        m = self.machine
+        m.executing = True
+        counters = self.counters
+        if counters is not None:
+            counters.enter()
+        try:
+            self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+        finally:   # however it ended (a hook's exception too), Python has the machine back
+            if counters is not None:
+                counters.leave()
+            m.executing = False
+            self.spaces.regain()
 
     # -- what ended a slice ----------------------------------------------------------------
 

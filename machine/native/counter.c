@@ -34,7 +34,48 @@ struct atoll_counter {
     uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
     uint32_t exact;                    /* 1: stop before the instruction past the deadline */
     uint64_t asked_at;                 /* where an exact stop was last asked for */
+    const uint32_t *breaks;            /* breakpoint addresses, ascending */
+    uint32_t break_count;              /* how many */
+    uint32_t break_filter[128];        /* bit (address >> 1) & 4095 set for each breakpoint */
+    uint64_t break_hit;                /* address + 1 of the breakpoint that stopped the slice */
+    uint64_t break_pass;               /* address + 1 to run once without stopping when resumed */
 };
+
+static int is_breakpoint(const struct atoll_counter *c, uint64_t address)
+{
+    uint32_t lo = 0, hi = c->break_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->breaks[mid] < address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->break_count && c->breaks[lo] == address;
+}
+
+/* 1 if the instruction at `address` is a breakpoint to stop at (the slice is then stopped).
+ * Called only for an address the filter lets through (a pass is always such an address). */
+__attribute__((noinline)) static int stop_at_breakpoint(void *uc, struct atoll_counter *c, uint64_t address)
+{
+    if (c->break_pass) {
+        uint64_t pass = c->break_pass - 1;
+        c->break_pass = 0;
+        if (pass == address)
+            return 0;
+    }
+    if (c->break_hit || !is_breakpoint(c, address))
+        return 0;
+    c->break_hit = address + 1;
+    /* stop as an exact deadline does, so that a stop Unicorn drops (inside an IT
+     * block) is asked again and what runs after all is counted */
+    c->deadline = c->executed;
+    c->exact = 1;
+    c->stopped = 1;
+    c->asked_at = address;
+    c->stop(uc);
+    return 1;
+}
 
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
@@ -52,6 +93,9 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
         c->stop(uc);
         return;
     }
+    uint32_t bit = (uint32_t)(address >> 1) & 4095u;
+    if ((c->break_filter[bit >> 5] & (1u << (bit & 31u))) && stop_at_breakpoint(uc, c, address))
+        return;
     c->executed++;
 }
 
