@@ -37,6 +37,18 @@ extern char trap_entry[], vector_table[];
 /* Called by rvtrap.S; returns the frame to resume (the same one, or another task's). */
 frame_t *trap_handler(frame_t *frame, int vector);
 
+/* A second task's first frame, at the top of its stack of `words` words: the trap return starts
+ * it at `task` with a0 = `id`, every other register 0. */
+static inline frame_t *first_frame(uint32_t *stack, uint32_t words, void (*task)(uint32_t), uint32_t id)
+{
+    frame_t *f = (frame_t *)&stack[words - 32];
+    for (int i = 0; i < 32; i++)
+        f->x[i] = 0;
+    f->x[0] = (uint32_t)(uintptr_t)task; /* mepc */
+    f->x[10] = id;                       /* a0 */
+    return f;
+}
+
 /* Waits until UART0 has sent everything (txwm with txcnt 1: the transmit FIFO is empty). */
 static inline void uart_flush(void)
 {

@@ -67,12 +67,7 @@ frame_t *trap_handler(frame_t *frame, int vector)
 int main(void)
 {
     uart_init();
-    frame_t *f = (frame_t *)&stack1[256 - 32];
-    for (int i = 0; i < 32; i++)
-        f->x[i] = 0;
-    f->x[0] = (uint32_t)(uintptr_t)task; /* mepc */
-    f->x[10] = 1;                        /* a0: the task's id */
-    saved[1] = f;
+    saved[1] = first_frame(stack1, 256, task, 1);
     CSR_WRITE(mtvec, trap_entry);
     set_mtimecmp(mtime64() + PERIOD);
     CSR_SET(mie, MIP_MTIP);
