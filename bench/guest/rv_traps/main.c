@@ -1,4 +1,4 @@
-/* rv_traps: the bare-metal hifive1 program bench/rv_exceptions.py times (M-mode, no kernel).
+/* rv_traps: the bare-metal hifive1 program bench/guest_exceptions.py times (M-mode, no kernel).
  *
  * Built once per MODE:
  *   0 (loop)    ROUNDS rounds of an empty counted loop: the floor;
