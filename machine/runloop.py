@@ -227,7 +227,11 @@ class RunLoop:
         if counters is not None:
             counters.enter()
         try:
-            self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+            host = m.host_time
+            if host is None:
+                self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+            else:   # host timing: a timed slice, no counter (machine/hosttime.py)
+                host.emulate(self.cpu.start_address(), NO_EXIT)
         finally:   # however it ended (a hook's exception too), Python has the machine back
             if counters is not None:
                 counters.leave()
