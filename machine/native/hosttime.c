@@ -11,11 +11,12 @@
  * not stop the CPU either, for the same reason: they set `stop_flag`.
  *
  * The clock is read only every `every` blocks (a clock read costs about as much as a
- * short block: reading it at every block halved the speed). `executed`, `deadline`,
- * `stopped` and `exact` are where other hooks find what they find in the instruction
- * counter (native/counter.c): the ARMv7-M interrupt gate ends a slice by setting
- * `stopped` and stopping; the IPC fast path reads `executed`. The stop and clock
- * functions are handed in by Python, so this file links against nothing.
+ * short block: reading it at every block cost up to 2.1x on bare Unicorn, every 256th
+ * block 1-14%). `executed`, `deadline`, `stopped` and `exact` are where other hooks
+ * find what they find in the instruction counter (native/counter.c): the ARMv7-M
+ * interrupt gate ends a slice by setting `stopped` and stopping; the IPC fast path
+ * reads `executed`. The stop and clock functions are handed in by Python, so this
+ * file links against nothing.
  */
 #include <stdint.h>
 
