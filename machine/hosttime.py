@@ -5,23 +5,25 @@ native counter's code hook is the main remaining cost of exact timing, docs/perf
 Virtual time then follows the host's monotonic clock, scaled to the board's CPU frequency,
 as QEMU's virtual clock does without `-icount`: `HostCounter` stands where the machine's
 `InstructionCounter` stands (`machine.counter`, the `Clock`'s source), and its `executed`
-is the host time spent inside `emu_start`, in cycles of the board's clock. It is not a count
-of instructions: the guest runs as fast as the emulator does, so a second of virtual time
-holds however many instructions the host managed in it.
+is the host time spent inside `emu_start`, in cycles of the board's clock, less the time
+Python's callbacks took (MMIO accesses and traps taken in Python: `outside`), which take no
+cycles in exact timing either. It is not a count of instructions: the guest runs as fast as
+the emulator does, so a second of virtual time holds however many instructions the host
+managed in it.
 
 - A slice is one `emu_start` that a native block hook (native/hosttime.c) ends at the
   first block start past the slice's deadline on the host's monotonic clock (read every
   `CLOCK_EVERY_BLOCKS` blocks), or after a stop was asked for. Clock events (timers,
   SysTick, mtime, UART pacing) fire between slices, by host time, exactly as the run loop
   fires them in exact timing. An event scheduled during a slice moves its deadline
-  earlier, and an MMIO access made after the deadline asks for the stop (`watched`), so a
+  earlier, and an MMIO access made after the deadline asks for the stop (`outside`), so a
   guest polling a peripheral sees the event soon after it is due. Unicorn's own
   `emu_start(timeout=...)` is not used: its timer thread stops the CPU at any moment, and
   a stop that lands while an MMIO callback runs makes Unicorn run the accessing
   instruction again (a UART byte sent twice; native/hosttime.c). Waiting (WFI, an idle
   kernel) skips time, or sleeps with `realtime`, as in exact timing.
 - Faults, traps, MMIO, syscalls, the IPC fast path and the guest exception models work as
-  before; an `emu_start` that returns with neither its timeout, a stop nor a fault to explain
+  before; an `emu_start` that returns with neither its deadline, a stop nor a fault to explain
   it is the CPU halting in WFI (every `emu_start` adds at least one cycle, so the "no progress"
   check of exact timing never fires here).
 - What needs the count does not work: single steps and the debugger (breakpoints are checked
@@ -29,7 +31,10 @@ holds however many instructions the host managed in it.
   at its first instruction) does not fire, so such a loop runs until the run ends; the times
   the IPC fast path gives its calls are those of the slice they happened in. Runs, snapshots
   and replays are not deterministic: the same program may take its interrupts at other
-  instructions, and prints its output at other times, on every run.
+  instructions, and prints its output at other times, on every run. Emulation costs
+  (translating code, TLB refills) are guest time here, so UART input arriving at line rate
+  can overrun a guest that answers more slowly than one character time (typed input does
+  not; pasted input can).
 
 Invariants: time never goes backwards; `executed` grows by at least one cycle per
 `emu_start`; the CPU is stopped only before an instruction (from a block hook), never
@@ -171,7 +176,8 @@ class HostCounter:
         before its end."""
         if self._entered is None:
             return
-        deadline = time.monotonic_ns() + max(instructions, 0) * 1_000_000_000 // self._hz
+        now = self._paused_at if self._paused_at is not None else time.monotonic_ns()   # guest time's now
+        deadline = now + max(instructions, 0) * 1_000_000_000 // self._hz
         if deadline < self._s.deadline_ns:
             self._s.deadline_ns = deadline
 
