@@ -24,6 +24,9 @@ GDB stub tests check them through real use):
   virtual terms; a memory access is stopped after the instruction completes,
   before the next one (the counter's exact stop), not at the end of its block.
 
+A machine in host timing (machine/hosttime.py) has no instruction counter to check
+breakpoints or stop after a watched access: `MachineDebug` refuses it (`TimingError`).
+
 One `MachineDebug` per machine owns its breakpoint table. A hit is recorded
 (`hit`) and ends the run the way `Machine.request_stop` does; the run returns
 `Stop("stopped")` and the debugger reads `take_hit()`. Resuming from a breakpoint:
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from unicorn.unicorn_const import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 
+from .hosttime import needs_exact
 from .memory import AddressSpace
 
 if TYPE_CHECKING:
@@ -89,6 +93,8 @@ class MachineDebug:
     """The breakpoints and watchpoints of one machine."""
 
     def __init__(self, machine: "Machine") -> None:
+        if machine.host_time is not None:   # breakpoints live in the counter's hook
+            raise needs_exact("breakpoints, watchpoints and single steps")
         self.machine = machine
         self._uc = machine.uc
         self._code_address = machine.cpu.code_address

@@ -12,7 +12,8 @@ requested stop, the end of the run) in one `emu_start`, counted exactly by the
 native instruction counter, then fires due events and polls host backends. A
 slice ends at the first translated-block boundary at or after its deadline
 (native/counter.c says why); `step` stops exactly. With
-the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
+the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline. `Machine(board,
+timing="host")` counts nothing: time follows the host's clock (machine/hosttime.py).
 
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
 ends the run. Faults always end the run with a structured `Fault`, except in a
@@ -56,6 +57,7 @@ from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
 from .exceptions.riscv import RiscvMachineMode
+from .hosttime import HostCounter, check_timing, needs_exact
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm, Region
 from .peripheral import Peripheral
@@ -105,13 +107,15 @@ class _OrGate:
 class Machine:
     """One emulated board."""
 
-    def __init__(self, board: BoardSpec | str | pathlib.Path) -> None:
+    def __init__(self, board: BoardSpec | str | pathlib.Path, timing: str = "exact") -> None:
+        self.timing = check_timing(timing)   # "exact", or "host": machine/hosttime.py
         self.board = board if isinstance(board, BoardSpec) else load_board(board)
         spec = self.board
         self.isa: str = spec.cpu.isa
         self.cpu: Cpu = CPU_TYPES[spec.cpu.isa].create(spec.cpu.model)
         self.uc = self.cpu.uc
-        self.counter = InstructionCounter(self.uc)
+        self.host_time = HostCounter(self.uc, spec.cpu.frequency_hz) if timing == "host" else None
+        self.counter = self.host_time or InstructionCounter(self.uc)
         self.clock = Clock(spec.cpu.frequency_hz, self.counter)
         self.max_slice = self.clock.cycles(DEFAULT_MAX_SLICE_SECONDS)
         #: called with each Trap; return True to go on running, False to end the run
@@ -139,7 +143,8 @@ class Machine:
             self.peripherals[p.name] = dev
             dev.pc_source = lambda: cpu.pc   # Unicorn has the pc exact in an MMIO callback
             dev.board_reset = _reset_requester(self)
-            self.uc.mmio_map(p.base, p.size, _mmio_reader(dev), None, _mmio_writer(dev), None)
+            self.uc.mmio_map(p.base, p.size, _mmio_reader(dev, self.host_time), None,
+                             _mmio_writer(dev, self.host_time), None)
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
 
@@ -157,8 +162,9 @@ class Machine:
         # exits on and none set: nothing but the counter's deadline ends an emu_start
         self.uc.ctl_exits_enabled(True)
         tlb = NativeTlb(self.uc, SENTINEL_PAGE)
+        trap = self._loop.interrupt if self.host_time is None else self.host_time.outside(self._loop.interrupt)
         self._spaces = self._loop.spaces = ActiveSpace(
-            tlb, TrapFront(self.uc, tlb, self._loop.interrupt, self._loop.carry), self.bare_space)
+            tlb, TrapFront(self.uc, tlb, trap, self._loop.carry), self.bare_space)
         #: `activate(space)`: run from now on in `space` (flushes the TLB when the space changes)
         self.activate = self._spaces.activate
 
@@ -308,7 +314,10 @@ class Machine:
             tlb = self._spaces.tlb
             try:
                 with tlb.machine_use():
-                    self.counter.arm(1, exact=True)
+                    if self.host_time is None:
+                        self.counter.arm(1, exact=True)
+                    else:   # no counter: the mret ends its block, so stop at the next block
+                        self.host_time.one_block()
                     self.uc.emu_start(SENTINEL_PAGE, NO_EXIT)
             except UcError:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
@@ -391,8 +400,11 @@ class Machine:
         """Execute exactly `instructions` instructions (fewer if a fault or trap ends it).
 
         With `events=False` (a debugger's single step) no due clock event or pending
-        interrupt is taken before or between them: they wait for the next run.
+        interrupt is taken before or between them: they wait for the next run. Exact
+        timing only (a `TimingError` in host timing).
         """
+        if self.host_time is not None:
+            raise needs_exact("single steps")
         if events:
             return self._loop.run(None, None, instructions=instructions)
         return self._loop.step_quietly(instructions)
@@ -416,14 +428,16 @@ def _reset_requester(machine: Machine) -> Callable[[str], None]:
     return requested
 
 
-def _mmio_reader(dev: Peripheral):
+def _mmio_reader(dev: Peripheral, host: HostCounter | None):
     read = dev.read
-    return lambda uc, offset, size, _: read(offset, size)
+    reader = lambda uc, offset, size, _: read(offset, size)   # noqa: E731
+    return reader if host is None else host.outside(reader)   # host timing: takes no guest time
 
 
-def _mmio_writer(dev: Peripheral):
+def _mmio_writer(dev: Peripheral, host: HostCounter | None):
     write = dev.write
-    return lambda uc, offset, size, value, _: write(offset, size, value)
+    writer = lambda uc, offset, size, value, _: write(offset, size, value)   # noqa: E731
+    return writer if host is None else host.outside(writer)
 
 
 def _virtual_counters(machine: Machine, carry) -> VirtualCounters | None:
