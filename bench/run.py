@@ -3,7 +3,7 @@
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
 into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
 benchmarks, bench/tools.py, the guest exception benchmarks (atoll/bench_exceptions.py for the
-ARMv7-M model, bench/rv_exceptions.py for RISC-V machine mode), the fault-injection campaign,
+ARMv7-M model, bench/rv_exceptions.py for RISC-V machine mode), reverse execution, bench/reverse.py, the fault-injection campaign,
 bench/campaign.py, and campaign throughput, bench/campaigns.py (``--no-kernel`` skips them). For
 each board, each bare-metal benchmark program -- ``compute`` (a register-bound arithmetic loop)
 and ``memsort`` (fill, Shell-sort and checksum a buffer: loads and stores), both with no I/O until
@@ -556,9 +556,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    from bench import campaign, campaigns, rv_exceptions, tools
+    from bench import campaign, campaigns, reverse, rv_exceptions, tools
     return (kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
-            or rv_exceptions.main(boards) or campaign.main(boards) or campaigns.main(boards))
+            or rv_exceptions.main(boards) or reverse.main(boards) or campaign.main(boards)
+            or campaigns.main(boards))
 
 
 def guest_exceptions(boards, out: Path) -> None:

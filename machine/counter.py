@@ -89,6 +89,9 @@ class _CounterStruct(ctypes.Structure):
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
         ("asked_at", ctypes.c_uint64),
+        ("limit", ctypes.c_uint64),
+        ("limited", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
     ]
 
 
@@ -210,13 +213,18 @@ class ItStateGuard:
         self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
 
 
+#: the count `set_limit(None)` stands for: no run reaches it
+NO_LIMIT = 2**64 - 1
+
+
 class InstructionCounter:
     """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
         lib = load()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0)
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0,
+                                 NO_LIMIT, 0, 0)
         self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
                          for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
                                             ("atoll_block_start", UC_HOOK_BLOCK))]
@@ -261,6 +269,17 @@ class InstructionCounter:
     @property
     def reached_deadline(self) -> bool:
         return bool(self._s.stopped)
+
+    def set_limit(self, executed: int | None) -> None:
+        """Stop every run before the instruction that would make the count exceed `executed`
+        (None: no limit), as an exact step stops; `limited` says a run stopped there."""
+        self._s.limit = NO_LIMIT if executed is None else executed
+        self._s.limited = 0
+
+    @property
+    def limited(self) -> bool:
+        """Whether a run stopped at the limit (`set_limit`) since it was set."""
+        return bool(self._s.limited)
 
     def rewind(self, executed: int) -> None:
         """Set the count (used when restoring a snapshot)."""

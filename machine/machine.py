@@ -123,6 +123,8 @@ class Machine:
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
+        #: with `realtime`, whether the idle steps are slept (False: the same steps, at once)
+        self.realtime_sleep = True
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.image: ElfImage | None = None

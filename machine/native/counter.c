@@ -17,6 +17,11 @@
  * An instruction an IT block skips (its condition false) is never hooked, so it
  * is not counted, in any mode and however the run is cut.
  *
+ * A `limit` (replay to an exact instruction count: atoll/recording.py) stops the
+ * same way as an exact step, whatever the slice's own kind, and says so in
+ * `limited`; the slice's own deadline still ends it at a block boundary first, so
+ * a run with a limit is the run without one, cut short at the limit.
+ *
  * Block boundaries were once chosen because stops in the middle of a block
  * seemed to lose the Thumb IT state. They do not: Unicorn restores the state of
  * the instruction it stops before (restore_state_to_opc). The IT state was lost
@@ -34,13 +39,16 @@ struct atoll_counter {
     uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
     uint32_t exact;                    /* 1: stop before the instruction past the deadline */
     uint64_t asked_at;                 /* where an exact stop was last asked for */
+    uint64_t limit;                    /* never run an instruction once executed reaches this */
+    uint32_t limited;                  /* 1 once a slice was stopped at `limit` */
+    uint32_t reserved;
 };
 
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
     (void)size;
-    if (c->exact && c->executed >= c->deadline) {
+    if ((c->exact && c->executed >= c->deadline) || c->executed >= c->limit) {
         /* Ask again on every instruction past the deadline: Unicorn can drop a
          * stop request (inside an IT block it always does, and runs the block to
          * its end). Being called again at another address means the instruction
@@ -48,6 +56,8 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
         if (c->stopped && address != c->asked_at)
             c->executed++;
         c->stopped = 1;
+        if (c->executed >= c->limit)
+            c->limited = 1;
         c->asked_at = address;
         c->stop(uc);
         return;
