@@ -72,7 +72,7 @@ def stop_at_tx_pump(d: Debugger, times: int) -> list[tuple[int, int]]:
     d.execute("break tx_pump uart")
     stops = []
     for _ in range(times):
-        out = d.execute("continue")
+        out = d.execute("continue 1s")        # bounded: a stop that never comes fails, not hangs
         assert "Breakpoint 1, uart:" in out, out
         stops.append((d.machine.counter.executed, tx_bytes(d)))
     return stops
@@ -98,7 +98,7 @@ def test_reverse_continue_goes_back_to_each_earlier_breakpoint_hit_then_says_the
     assert d.machine.counter.executed == 0
 
     # forward again runs on from there, to the same first stop
-    assert "Breakpoint 1, uart:" in d.execute("continue")
+    assert "Breakpoint 1, uart:" in d.execute("continue 1s")
     assert (d.machine.counter.executed, tx_bytes(d)) == stops[0]
 
 
@@ -107,9 +107,10 @@ def test_reverse_continue_stops_before_the_write_a_watchpoint_saw(board, built):
     d = demo(board)
     stop_at_tx_pump(d, 1)
     d.execute("delete")
-    d.execute("watch stats+12 4 uart")
+    assert d.execute("watch stats.tx_bytes uart").startswith("Watchpoint 2: stats.tx_bytes (")
     for _ in range(2):
-        assert "Watchpoint 2: write at" in d.execute("continue")
+        out = d.execute("continue 1s")
+        assert "Watchpoint 2: write at" in out, out
     after = tx_bytes(d)
 
     out = d.execute("rc")
@@ -130,7 +131,7 @@ def test_reverse_stepi_undoes_stepi_and_reverse_finish_goes_back_to_the_call(boa
     assert (d.machine.counter.executed, d.session.pc(d.selected)) == before, out
 
     d.execute("break hw_tx_room uart")
-    assert "Breakpoint 2, uart:" in d.execute("continue")
+    assert "Breakpoint 2, uart:" in d.execute("continue 1s")
     entry = d.session.address("hw_tx_room")
     d.execute("stepi 2")
     out = d.execute("reverse-finish")
@@ -172,7 +173,7 @@ def test_record_and_snapshot_commands_and_their_mistakes(board, built):
         "usage: record [on | off | interval INSTRUCTIONS | keep SNAPSHOTS]\n"
     stops = stop_at_tx_pump(d, 1)
     assert d.execute("snapshot save first").startswith("snapshot 'first' saved at ")
-    d.execute("continue")
+    assert "Breakpoint 1, uart:" in d.execute("continue 1s")
     assert "first " in d.execute("snapshot list")
     out = d.execute("snapshot restore first")
     assert out.startswith("snapshot 'first' restored: "), out
