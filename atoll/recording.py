@@ -2,8 +2,10 @@
 
 A `Recording` sits on a debugger's `Control` (the GDB stub's or `atoll debug`'s) and
 sees every forward operation the tool makes: a run of N cycles (`Control.run`), a wait
-for a component to become ready (`Control.wait_until_ready`) and a quiet one-instruction
-step (`Control.step`). Each becomes an `Op` in the log, with the instruction count and
+for a component to become ready (`Control.wait_until_ready`), a quiet one-instruction
+step (`Control.step`) and letting what fell due during a step happen (`Control.advance`,
+which the GDB stub does after each step: clock events fire, an interrupt is taken; it is
+logged as a run of 0 cycles, since it is one). Each becomes an `Op` in the log, with the instruction count and
 cycle it ended at. Every `interval` instructions (and before the first operation after the
 debugger wrote a register or memory, or restarted something) it takes a snapshot of the
 whole system (`Kernel.snapshot`, or the machine's on bare metal) as a `Mark`.
@@ -19,8 +21,8 @@ operation that ends anywhere else than where the original ended is a `ReplayErro
 What is not in a snapshot is the outside world. UART bytes a host backend delivered are
 logged (per operation and cycle) and handed in again on replay instead of reading the
 host; UART output, the kernel's callbacks (debug lines, traces) and GPIO edge listeners
-are muted while replaying, so nothing is said twice. Breakpoints and watchpoints do not
-fire while replaying (`MachineDebug.suspended`).
+are muted while replaying, so nothing is said twice (atoll/recording_world.py). Breakpoints
+and watchpoints do not fire while replaying (`MachineDebug.suspended`).
 
 Going forward again from a point in the past runs the system on from there: the history
 after that point is dropped (a new branch), and the UART input the host sends from then on
@@ -41,6 +43,7 @@ from dataclasses import dataclass, field
 from machine import StopReason
 
 from .control import READY_LIMIT_SECONDS, Control
+from .recording_world import Input, OutsideWorld
 
 #: default: a snapshot every this many instructions
 DEFAULT_INTERVAL = 5_000_000
@@ -85,14 +88,6 @@ class Mark:
 
 
 @dataclass
-class _Input:
-    op: int
-    cycle: int
-    backend: int
-    data: bytes
-
-
-@dataclass
 class Cursor:
     """Where a going-back left the system: just before instruction `target`, inside op `op`."""
 
@@ -133,21 +128,23 @@ class Recording:
         self.enabled = True
         self.ops: list[Op] = []
         self.marks: list[Mark] = []
-        self.inputs: list[_Input] = []
+        self.inputs: list[Input] = []
         self.cursor: Cursor | None = None
         self.replaying = False
         self._dirty = False
         self.in_op = False
         #: while replaying: the input still to hand in, and the operation being replayed
-        self.replay_inputs: list[_Input] = []
+        self.replay_inputs: list[Input] = []
         self.current_op = 0
         #: (the newest mark taken, its RAM whole per region): what the next mark is compared with
         self._raw: tuple = (None, {})
-        self._originals = {"run": control.run, "step": control.step, "wait": control.wait_until_ready}
+        self._originals = {"run": control.run, "step": control.step, "wait": control.wait_until_ready,
+                           "advance": control.advance}
         control.run = self._run
         control.step = self._step
         control.wait_until_ready = self._wait
-        self._world = _OutsideWorld(self)
+        control.advance = self._advance
+        self._world = OutsideWorld(self)
         self._world.wrap_writes()
         self._world.wrap_backends()
 
@@ -225,6 +222,16 @@ class Recording:
             return stop
         self._live("wait", 0, wait, lambda stop: stop)
         return kernel.current is not None
+
+    def _advance(self) -> None:
+        if not self.enabled:
+            return self._originals["advance"]()
+
+        def advance():
+            stop = (self.kernel if self.kernel is not None else self.machine).run(0)
+            self.control.debug.take_hit()
+            return stop
+        self._live("run", 0, advance, lambda stop: stop)
 
     def _live(self, kind: str, cycles: int, run, stop_of):
         self._branch_here()
@@ -386,84 +393,6 @@ class Recording:
             kernel.run_until(lambda: kernel.current is not None, READY_LIMIT_SECONDS)
         else:
             self.machine.step(1, events=False)
-
-class _OutsideWorld:
-    """What a recording does about the world outside the snapshot: UART backends (input logged
-    and handed in again, output muted while replaying), the kernel's callbacks and GPIO
-    listeners (muted while replaying), and the debugger's writes (they mark the state changed)."""
-
-    def __init__(self, recording: "Recording") -> None:
-        self.rec = recording
-        self.wrapped: set[int] = set()
-
-    def mute(self) -> dict:
-        muted = {}
-        if self.rec.kernel is not None:
-            for name, value in list(vars(self.rec.kernel).items()):
-                if name.startswith("on_") and callable(value):
-                    muted[name] = value
-                    setattr(self.rec.kernel, name, None)
-        for name, block in self.rec.machine.gpio_blocks.items():
-            muted[("gpio", name)] = list(block.edge_listeners)
-            block.edge_listeners.clear()
-        return muted
-
-    def unmute(self, muted: dict) -> None:
-        for key, value in muted.items():
-            if isinstance(key, tuple):
-                self.rec.machine.gpio_blocks[key[1]].edge_listeners[:] = value
-            else:
-                setattr(self.rec.kernel, key, value)
-
-    def wrap_backends(self) -> None:
-        for uart in self.rec.machine.uarts.values():
-            backend = getattr(uart, "backend", None)
-            if backend is None or id(backend) in self.wrapped:
-                continue
-            self.wrapped.add(id(backend))
-            backend.poll = self._poll_of(id(backend), backend.poll)
-            backend.transmit = self._transmit_of(backend.transmit)
-
-    def _poll_of(self, key: int, poll):
-        def recorded_poll() -> bytes:
-            if self.rec.replaying:
-                inputs = self.rec.replay_inputs
-                if inputs and inputs[0].backend == key and inputs[0].op == self.rec.current_op and \
-                        inputs[0].cycle == self.rec.machine.clock.now:
-                    return inputs.pop(0).data
-                return b""
-            data = poll()
-            if data and self.rec.enabled and self.rec.in_op:
-                self.rec.inputs.append(_Input(len(self.rec.ops), self.rec.machine.clock.now, key, bytes(data)))
-            return data
-        return recorded_poll
-
-    def _transmit_of(self, transmit):
-        def recorded_transmit(byte: int, cycle: int) -> None:
-            if not self.rec.replaying:
-                transmit(byte, cycle)
-        return recorded_transmit
-
-    def wrap_writes(self) -> None:
-        """A register or memory write, a fault handed over or a restart marks the state changed;
-        a board reset (time back to zero) starts the history afresh."""
-        machine = self.rec.machine
-        reset = machine.reset
-
-        def resetting() -> None:
-            reset()
-            self.rec.clear()
-        machine.reset = resetting
-        targets = [(self.rec.control, "write"), (machine, "write_virtual"), (machine, "write_physical")]
-        if self.rec.kernel is not None:
-            targets += [(self.rec.kernel, "fault"), (self.rec.kernel, "restart")]
-        for owner, name in targets:
-            original = getattr(owner, name)
-
-            def changing(*args, _original=original, **kwargs):
-                self.rec.changed()
-                return _original(*args, **kwargs)
-            setattr(owner, name, changing)
 
 
 def _pages(base: int, buf, previous: tuple | None, raw: bytes | None = None) -> tuple[int, tuple, bytes]:

@@ -67,6 +67,29 @@ def test_going_back_across_syscalls_interrupts_and_context_switches_gives_the_st
         assert whole_state(d) == seen[position]
 
 
+@pytest.mark.parametrize("board", BOARDS)
+def test_steps_followed_by_what_fell_due_during_them_are_gone_back_through_as_they_ran(board, built):
+    """The GDB stub lets time pass after each instruction it steps (`Control.advance`: clock
+    events fire, an interrupt is taken); going back must replay that too."""
+    d = demo(board)          # one snapshot, at the start: every going back replays from there
+    control, kernel, stats = d.session.control, d.kernel, d.kernel.state.stats
+    seen = {}
+    for i in range(6400):
+        assert control.wait_until_ready()
+        thread = kernel.current
+        control.step(thread, thread.process.space)
+        control.advance()
+        if i % 1600 == 1599 and kernel.current is not None and not d.machine.waiting:
+            state = whole_state(d)
+            seen[state[0]] = state
+    assert stats.interrupts > 0 and stats.switches > 10, "the steps went through interrupts and switches"
+    assert len(d.reverse.recording.marks) == 1
+
+    for position in sorted(seen, reverse=True):
+        d.reverse.recording.goto(position)
+        assert whole_state(d) == seen[position]
+
+
 def stop_at_tx_pump(d: Debugger, times: int) -> list[tuple[int, int]]:
     """(instruction count, stats.tx_bytes) at each of `times` stops at tx_pump in the uart server."""
     d.execute("break tx_pump uart")
