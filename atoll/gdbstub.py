@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from kernel.abi import FaultCode
 from machine import DebugHit, Fault, FaultKind, HitKind, Machine, Stop, StopReason, TrapKind
 
-from .control import Control
+from .control import Control, write_register
 from .gdb_packets import GdbPackets
 from .rsp import MAX_PACKET, Disconnected, RspConnection
 
@@ -211,7 +211,7 @@ class GdbStub:
         after = self.control.pc(t.thread)
         if hit.pc is None or hit.pc == after:
             return
-        self.control.write(t.thread, "pc", hit.pc)
+        self._show_pc(t.thread, hit.pc)
         self._watch_access = (t.tid, hit.pc, after)
 
     def _complete_watch_access(self) -> int | None:
@@ -223,8 +223,13 @@ class GdbStub:
         t = self.thread(tid)
         if t.tid != tid or self.control.pc(t.thread) != at:
             return None
-        self.control.write(t.thread, "pc", after)
+        self._show_pc(t.thread, after)
         return tid
+
+    def _show_pc(self, thread, pc: int) -> None:
+        """Move the pc GDB is shown at a watch stop, and back before anything runs: not a change
+        of the system (so not `Control.write`, which a recording counts as the debugger's own)."""
+        write_register(self.machine, self.kernel, thread, "pc", pc)
 
     def _report_own_stop(self, fault: Fault) -> None:
         """The running component (or bare-metal program) faulted or ran a breakpoint instruction:

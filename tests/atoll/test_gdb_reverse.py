@@ -74,10 +74,13 @@ def test_gdb_reverse_continue_stops_at_the_write_a_watchpoint_watches(board, bui
     s = stub(board)
     out = gdb(s.port, board,
               "thread 2.1", "break tx_pump", "continue", "delete", "watch stats.tx_bytes",
-              "continue", "continue", "print stats.tx_bytes", "reverse-continue", "print stats.tx_bytes",
-              "stepi", "print stats.tx_bytes", "kill")
+              "continue", "continue", "print stats.tx_bytes", "monitor record", "reverse-continue",
+              "print stats.tx_bytes", "stepi", "print stats.tx_bytes", "kill")
 
     v = values(out)
+    # showing GDB the accessing instruction at a watch stop is no change of the system: the
+    # history takes no snapshot for it that could never be thinned away
+    assert re.search(r"history: instructions 0 to \d+ \(1 snapshots, 0 pinned, ", out), out
     assert int(v[2]) == int(v[1]) - 1, out
     assert re.search(rf"Old value = {v[1]}\nNew value = {v[2]}\n", out), out
     assert v[3] == v[1], out      # stopped just before the store: one instruction on, it is written
