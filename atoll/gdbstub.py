@@ -211,7 +211,9 @@ class GdbStub:
         after = self.control.pc(t.thread)
         if hit.pc is None or hit.pc == after:
             return
-        self._show_pc(t.thread, hit.pc)
+        # shown, and put back before anything runs: not a change of the system, so not
+        # `Control.write` (which a recording counts as the debugger's own change)
+        write_register(self.machine, self.kernel, t.thread, "pc", hit.pc)
         self._watch_access = (t.tid, hit.pc, after)
 
     def _complete_watch_access(self) -> int | None:
@@ -223,13 +225,8 @@ class GdbStub:
         t = self.thread(tid)
         if t.tid != tid or self.control.pc(t.thread) != at:
             return None
-        self._show_pc(t.thread, after)
+        write_register(self.machine, self.kernel, t.thread, "pc", after)   # (as in _show_before_access)
         return tid
-
-    def _show_pc(self, thread, pc: int) -> None:
-        """Move the pc GDB is shown at a watch stop, and back before anything runs: not a change
-        of the system (so not `Control.write`, which a recording counts as the debugger's own)."""
-        write_register(self.machine, self.kernel, thread, "pc", pc)
 
     def _report_own_stop(self, fault: Fault) -> None:
         """The running component (or bare-metal program) faulted or ran a breakpoint instruction:
