@@ -90,11 +90,17 @@ class _CounterStruct(ctypes.Structure):
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
         ("asked_at", ctypes.c_uint64),
+        ("limit", ctypes.c_uint64),
+        ("limited", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
         ("breaks", ctypes.POINTER(ctypes.c_uint32)),
         ("break_count", ctypes.c_uint32),
         ("break_filter", ctypes.c_uint32 * 128),
         ("break_hit", ctypes.c_uint64),
         ("break_pass", ctypes.c_uint64),
+        ("break_deadline", ctypes.c_uint64),
+        ("break_exact", ctypes.c_uint32),
+        ("break_stopped", ctypes.c_uint32),
     ]
 
 
@@ -216,13 +222,18 @@ class ItStateGuard:
         self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
 
 
+#: the count `set_limit(None)` stands for: no run reaches it
+NO_LIMIT = 2**64 - 1
+
+
 class InstructionCounter:
     """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
         lib = load()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0)
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0,
+                                 NO_LIMIT, 0, 0)
         self._breaks = (ctypes.c_uint32 * 0)()
         #: decides whether a breakpoint the native hook stopped at counts (`set_breakpoints`)
         self.breakpoint_reached: Callable[[int], bool] | None = None
@@ -271,6 +282,17 @@ class InstructionCounter:
     def reached_deadline(self) -> bool:
         return bool(self._s.stopped)
 
+    def set_limit(self, executed: int | None) -> None:
+        """Stop every run before the instruction that would make the count exceed `executed`
+        (None: no limit), as an exact step stops; `limited` says a run stopped there."""
+        self._s.limit = NO_LIMIT if executed is None else executed
+        self._s.limited = 0
+
+    @property
+    def limited(self) -> bool:
+        """Whether a run stopped at the limit (`set_limit`) since it was set."""
+        return bool(self._s.limited)
+
     # -- breakpoints (checked by the code hook itself: see native/counter.c) -----------
 
     def set_breakpoints(self, addresses, reached: Callable[[int], bool] | None) -> None:
@@ -302,7 +324,16 @@ class InstructionCounter:
         if reached is not None and reached(address):
             return True
         s.break_pass = address + 1
+        # the slice as it was: a deadline or stop set before the hit still holds
+        s.deadline, s.exact, s.stopped = s.break_deadline, s.break_exact, s.break_stopped
         return False
+
+    @property
+    def runs_on(self) -> bool:
+        """Whether the slice, as armed, has instructions left to run (after a breakpoint it
+        passed through: one past its deadline runs on to the end of its block)."""
+        s = self._s
+        return not s.stopped and (not s.exact or s.executed < s.deadline)
 
     def keep_pass_only_at(self, pc: Callable[[], int]) -> None:
         """A breakpoint passed through holds only for a run that resumes at it: drop it if

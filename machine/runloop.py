@@ -149,7 +149,8 @@ class RunLoop:
                     return Stop(StopReason.TIME, now)
                 if m.realtime:
                     step = min(target - now, clock.cycles(REALTIME_STEP_SECONDS))
-                    time.sleep(step / clock.frequency_hz)
+                    if m.realtime_sleep:   # a replay takes the same steps without sleeping
+                        time.sleep(step / clock.frequency_hz)
                     target = now + step
                 clock.skip_to(target)
                 continue
@@ -160,6 +161,8 @@ class RunLoop:
             result = self.execute(max(slice_len, 0), exact=budget_end is not None)
             if result is not None:
                 return result
+            if self.counter.limited:   # a replay's instruction limit (InstructionCounter.set_limit)
+                return Stop(StopReason.STOPPED, clock.now)
 
     def step_quietly(self, instructions: int) -> Stop:
         """Exactly `instructions` instructions with no clock event or interrupt taken."""
@@ -194,9 +197,10 @@ class RunLoop:
         before = counter.executed
         try:
             self._emulate()
-            # a breakpoint that does not count (another space) is run through at once
-            while counter.settle_breakpoint() is False and counter.executed - before < instructions:
-                counter.arm(instructions - (counter.executed - before), exact)
+            # A breakpoint that does not count (another space) is run through at once, and
+            # a slice past its deadline goes on to the end of the block it stopped in, as
+            # it would have without the breakpoint (native/counter.c).
+            while counter.settle_breakpoint() is False and counter.runs_on:
                 self._emulate()
         except UcError as e:
             if self._pending_error is None and self._fault is None:

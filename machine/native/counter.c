@@ -17,6 +17,11 @@
  * An instruction an IT block skips (its condition false) is never hooked, so it
  * is not counted, in any mode and however the run is cut.
  *
+ * A `limit` (replay to an exact instruction count: atoll/recording.py) stops the
+ * same way as an exact step, whatever the slice's own kind, and says so in
+ * `limited`; the slice's own deadline still ends it at a block boundary first, so
+ * a run with a limit is the run without one, cut short at the limit.
+ *
  * Block boundaries were once chosen because stops in the middle of a block
  * seemed to lose the Thumb IT state. They do not: Unicorn restores the state of
  * the instruction it stops before (restore_state_to_opc). The IT state was lost
@@ -24,6 +29,16 @@
  * itstate.c, which closes that. The stop function is handed in by Python
  * (uc_emu_stop from the library the binding loaded), so this file links against
  * nothing.
+ *
+ * Breakpoints are checked here too, against a sorted table of addresses that
+ * Python hands in (machine/debug.py), so that a debugger adds no second code hook:
+ * with one native code hook Unicorn calls it on a cheap path, and a second one,
+ * even limited to an address that never runs, halves the speed of all code. A
+ * hit stops before the instruction, uncounted, and leaves its address in
+ * `break_hit`; Python decides whether it counts (the address space, a resumed
+ * breakpoint) and, if not, sets `break_pass` so that the instruction runs once
+ * when the run resumes there. One bit of a 4096-bit filter is tested per
+ * instruction; the table is searched only where the bit is set.
  */
 #include <stdint.h>
 
@@ -34,11 +49,17 @@ struct atoll_counter {
     uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
     uint32_t exact;                    /* 1: stop before the instruction past the deadline */
     uint64_t asked_at;                 /* where an exact stop was last asked for */
+    uint64_t limit;                    /* never run an instruction once executed reaches this */
+    uint32_t limited;                  /* 1 once a slice was stopped at `limit` */
+    uint32_t reserved;
     const uint32_t *breaks;            /* breakpoint addresses, ascending */
     uint32_t break_count;              /* how many */
     uint32_t break_filter[128];        /* bit (address >> 1) & 4095 set for each breakpoint */
     uint64_t break_hit;                /* address + 1 of the breakpoint that stopped the slice */
     uint64_t break_pass;               /* address + 1 to run once without stopping when resumed */
+    uint64_t break_deadline;           /* the slice's deadline, exact and stopped when a */
+    uint32_t break_exact;              /*   breakpoint stopped it, for a run that passes */
+    uint32_t break_stopped;            /*   through it to go on as it would have */
 };
 
 static int is_breakpoint(const struct atoll_counter *c, uint64_t address)
@@ -67,6 +88,9 @@ __attribute__((noinline)) static int stop_at_breakpoint(void *uc, struct atoll_c
     if (c->break_hit || !is_breakpoint(c, address))
         return 0;
     c->break_hit = address + 1;
+    c->break_deadline = c->deadline;
+    c->break_exact = c->exact;
+    c->break_stopped = c->stopped;
     /* stop as an exact deadline does, so that a stop Unicorn drops (inside an IT
      * block) is asked again and what runs after all is counted */
     c->deadline = c->executed;
@@ -81,7 +105,7 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
     (void)size;
-    if (c->exact && c->executed >= c->deadline) {
+    if ((c->exact && c->executed >= c->deadline) || c->executed >= c->limit) {
         /* Ask again on every instruction past the deadline: Unicorn can drop a
          * stop request (inside an IT block it always does, and runs the block to
          * its end). Being called again at another address means the instruction
@@ -89,6 +113,8 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
         if (c->stopped && address != c->asked_at)
             c->executed++;
         c->stopped = 1;
+        if (c->executed >= c->limit)
+            c->limited = 1;
         c->asked_at = address;
         c->stop(uc);
         return;
@@ -102,9 +128,11 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
 void atoll_block_start(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
-    (void)address;
     (void)size;
-    if (!c->exact && c->executed >= c->deadline) {
+    /* A run resumed through a breakpoint that did not count starts a block at the
+     * breakpoint's instruction, where the run without the breakpoint had none: it
+     * must not end the slice there, or interrupts would be taken earlier. */
+    if (!c->exact && c->executed >= c->deadline && c->break_pass != address + 1) {
         c->stopped = 1;
         c->stop(uc);
     }
