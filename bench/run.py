@@ -38,6 +38,7 @@ instruction short of it must not; Unicorn, Atoll and QEMU must print the same li
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -65,11 +66,12 @@ from unicorn.unicorn_const import (  # noqa: E402
     UC_MODE_MCLASS,
     UC_MODE_RISCV32,
     UC_MODE_THUMB,
+    UC_HOOK_CODE,
     UC_PROT_ALL,
 )
 
 from machine.board import load_board  # noqa: E402
-from machine.counter import InstructionCounter  # noqa: E402
+from machine.counter import add_native_hook, load  # noqa: E402
 from machine.host.uart import BufferBackend  # noqa: E402
 from machine.machine import Machine  # noqa: E402
 
@@ -249,15 +251,17 @@ def _ignore(uc, offset, size, value, _) -> None:
 
 
 def count_bare(board: str, program: Program, iterations: int) -> int:
-    """Instructions the program executes on bare Unicorn up to its park address (untimed: counted
-    by Atoll's native counter hook, the only hook on this Uc)."""
+    """Instructions the program executes on bare Unicorn up to its park address, as `count=`
+    counts them (untimed: a native per-instruction tally, the only hook on this Uc; Atoll's
+    own counter also counts the Thumb instructions an IT block skips)."""
     bare = Bare(board, program, iterations)
-    counter = InstructionCounter(bare.uc)
-    counter.arm(1 << 62)
+    tally = ctypes.c_uint64(0)
+    handle = add_native_hook(bare.uc, UC_HOOK_CODE, load().atoll_tally_instruction, tally)
     bare.emu(bare.start)
     if bare.pc != bare.park:
         raise SystemExit(f"bare unicorn on {board}: stopped at {bare.pc:#x}, not at the park address")
-    return counter.executed
+    del handle
+    return tally.value
 
 
 def run_count_slices(board: str, program: Program, iterations: int, instructions: int) -> tuple[Took, bytes]:

@@ -1,9 +1,10 @@
 """The native hooks (machine/native/*.c) and the exact instruction counter.
 
 `emu_start(count=N)` keeps its counter to itself, so a trap in the middle of a
-slice could not be timestamped. Instead a C code hook (`native/counter.c`) counts
-every instruction into shared memory and stops the emulator at a deadline; it runs
-at the speed of `count=` and Python can read it at any moment.
+slice could not be timestamped, and it costs a hook call per instruction. Instead a
+C block hook (`native/counter.c`) counts each translated block's instructions into
+shared memory and stops the emulator at a deadline; the machine settles the count
+where a run leaves a block in the middle, so Python reads it exact.
 
 The same shared object holds the TLB fill (machine/tlb.py), the interrupt hook
 (machine/trapfront.py) and the Thumb IT-state guard (`ItStateGuard`, native/itstate.c). It is compiled on first use with `zig cc` (the `ziglang`
@@ -27,7 +28,7 @@ import tempfile
 
 from unicorn import Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_EPSR
-from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
+from unicorn.unicorn_const import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
 
 _NATIVE = NATIVE_DIR = pathlib.Path(__file__).with_name("native")
 _SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c")
@@ -80,6 +81,11 @@ def layout_mismatches(source: pathlib.Path, struct: str, mirror: type[ctypes.Str
     return problems
 
 
+@mirrors(_NATIVE / "counter.c", "atoll_host_region")
+class _HostRegion(ctypes.Structure):
+    _fields_ = [("pbase", ctypes.c_uint32), ("size", ctypes.c_uint32), ("host", ctypes.c_void_p)]
+
+
 @mirrors(_NATIVE / "counter.c", "atoll_counter")
 class _CounterStruct(ctypes.Structure):
     _fields_ = [
@@ -88,8 +94,30 @@ class _CounterStruct(ctypes.Structure):
         ("stop", ctypes.c_void_p),
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
-        ("asked_at", ctypes.c_uint64),
+        ("block_start", ctypes.c_uint64),
+        ("block_address", ctypes.c_uint64),
+        ("block_bytes", ctypes.c_uint32),
+        ("block_count", ctypes.c_uint32),
+        ("thumb", ctypes.c_uint32),
+        ("region_count", ctypes.c_uint32),
+        ("regions", ctypes.POINTER(_HostRegion)),
+        ("maps", ctypes.c_void_p),
+        ("map_count", ctypes.c_void_p),
+        ("machine_use", ctypes.c_void_p),
+        ("sentinel_page", ctypes.c_uint32),
+        ("mem_read", ctypes.c_void_p),
+        ("memo", ctypes.c_void_p),
     ]
+
+
+@mirrors(_NATIVE / "counter.c", "atoll_block_memo")
+class _BlockMemo(ctypes.Structure):
+    _fields_ = [("paddr", ctypes.c_uint32), ("bytes", ctypes.c_uint16), ("count", ctypes.c_uint16),
+                ("code", ctypes.c_uint8 * 512)]
+
+
+#: the counter's memo of block counts (native/counter.c's MEMO_SLOTS)
+_MEMO_SLOTS = 512
 
 
 def _cache_dir() -> pathlib.Path:
@@ -211,15 +239,34 @@ class ItStateGuard:
 
 
 class InstructionCounter:
-    """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
+    """Counts the instructions one Unicorn engine executes, per translated block (see
+    native/counter.c); stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
-        lib = load()
+        lib = self._lib = load()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0)
-        self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
-                         for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
-                                            ("atoll_block_start", UC_HOOK_BLOCK))]
+        thumb = 1 if uc._arch == UC_ARCH_ARM else 0
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0, 0, 0, 0, thumb, 0, None,
+                                 None, None, None, 0, function_address(uclib().uc_mem_read))
+        self._regions = (_HostRegion * 0)()
+        self._memo = (_BlockMemo * _MEMO_SLOTS)()
+        self._s.memo = ctypes.addressof(self._memo)
+        self._handles = [add_native_hook(uc, UC_HOOK_BLOCK, lib.atoll_block_start, self._s)]
+        self._code_hook: ctypes.c_size_t | None = None
+        self._settle = lib.atoll_settle
+        self._settle.restype = ctypes.c_uint64
+        self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32]
+
+    def read_code_through(self, tlb_fields: tuple[int, int, int], sentinel_page: int,
+                          regions: list[tuple[int, int, int]]) -> None:
+        """Decode blocks through the active space's mappings (the addresses of the TLB
+        table's pointer, its length and its `machine_use` flag, machine/tlb.py) and read
+        them from host memory where a region is (physical base, size, host address)."""
+        self._s.maps, self._s.map_count, self._s.machine_use = tlb_fields
+        self._s.sentinel_page = sentinel_page
+        self._regions = (_HostRegion * max(len(regions), 1))(*[_HostRegion(*r) for r in regions])
+        self._s.regions = ctypes.cast(self._regions, ctypes.POINTER(_HostRegion))
+        self._s.region_count = len(regions)
 
     @property
     def executed(self) -> int:
@@ -236,6 +283,28 @@ class InstructionCounter:
         self._s.deadline = self._s.executed + max(instructions, 0)
         self._s.stopped = 0
         self._s.exact = 1 if exact else 0
+        self._s.block_count = 0
+        if exact != (self._code_hook is not None):
+            # the code hook exists only for exact runs; translations carry it or not
+            if exact:
+                self._code_hook = add_native_hook(self._uc, UC_HOOK_CODE, self._lib.atoll_count_instruction, self._s)
+            else:
+                uclib().uc_hook_del(self._uc._uch, self._code_hook)
+                self._code_hook = None
+            self._uc.ctl_flush_tb()
+
+    def settle(self, pc: int, started: bool = False) -> int:
+        """Make the count exact where a run left the running block in the middle: its
+        instructions before `pc`, and the one at `pc` if it `started` (a fault, an MMIO
+        access). Nothing changes for a pc outside the running block."""
+        return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0)
+
+    def resume_block(self) -> None:
+        """Back to counting the running block whole, after a `settle` in its middle that the
+        block goes on from (an MMIO callback)."""
+        s = self._s
+        if s.block_count:
+            s.executed = s.block_start + s.block_count
 
     def limit(self, instructions: int) -> None:
         """End the running slice after at most `instructions` more (never lengthens it)."""
@@ -244,7 +313,7 @@ class InstructionCounter:
             self._s.deadline = deadline
 
     def stop_now(self) -> None:
-        """End the running slice before the next instruction (callable from any hook)."""
+        """End the running slice at the next block boundary (callable from any hook)."""
         self._s.deadline = self._s.executed
 
     @property
@@ -255,3 +324,4 @@ class InstructionCounter:
         """Set the count (used when restoring a snapshot)."""
         self._s.executed = executed
         self._s.deadline = executed
+        self._s.block_count = 0

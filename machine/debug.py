@@ -209,8 +209,8 @@ class MachineDebug:
             self.hit = DebugHit(HitKind.BREAKPOINT, address, space)
             machine = self.machine
             machine.request_stop()
-            # the counter hook ran first and counted an instruction that now will not run
-            machine.counter.rewind(machine.counter.executed - 1)
+            # the block was counted whole; the instruction here and those after it will not run
+            machine.counter.settle(address)
             uc.emu_stop()
         except BaseException as e:  # carried out of emu_start by the machine, never swallowed
             self.machine.carry(e)

@@ -39,6 +39,8 @@ machine/roles.py). The machine saves and restores its own state with `state()` a
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import pathlib
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -119,8 +121,10 @@ class Machine:
         self.executing = False
         self.image: ElfImage | None = None
 
+        # RAM and flash in host memory the machine owns, so the counter reads code directly
+        self._memory = {r.base: mmap.mmap(-1, r.size) for r in spec.regions}
         for r in spec.regions:
-            self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
+            self.uc.mem_map_ptr(r.base, r.size, UC_PROT_ALL, _address_of(self._memory[r.base]))
         _map_sentinel(self.cpu)
 
         cpu = self.cpu
@@ -128,8 +132,8 @@ class Machine:
         for p in spec.peripherals:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
-            dev.pc_source = lambda: cpu.pc   # Unicorn has the pc exact in an MMIO callback
-            self.uc.mmio_map(p.base, p.size, _mmio_reader(dev), None, _mmio_writer(dev), None)
+            dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (see `_mmio`)
+            self.uc.mmio_map(p.base, p.size, _mmio_reader(self, dev), None, _mmio_writer(self, dev), None)
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
 
@@ -153,6 +157,8 @@ class Machine:
         # exits on and none set: nothing but the counter's deadline ends an emu_start
         self.uc.ctl_exits_enabled(True)
         tlb = NativeTlb(self.uc, SENTINEL_PAGE)
+        self.counter.read_code_through(tlb.code_fields, SENTINEL_PAGE, [
+            (r.base, r.size, _address_of(self._memory[r.base])) for r in spec.regions])
         self._spaces = self._loop.spaces = ActiveSpace(
             tlb, TrapFront(self.uc, tlb, self._loop.interrupt, self._loop.carry), self.bare_space)
         #: `activate(space)`: run from now on in `space` (flushes the TLB when the space changes)
@@ -291,7 +297,7 @@ class Machine:
             tlb = self._spaces.tlb
             try:
                 with tlb.machine_use():
-                    self.counter.arm(1, exact=True)
+                    self.counter.arm(1)   # the trampoline's one block, `mret`
                     self.uc.emu_start(SENTINEL_PAGE, NO_EXIT)
             except UcError:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
@@ -341,6 +347,19 @@ class Machine:
 
     # -- running ---------------------------------------------------------------
 
+    def _mmio(self, access, *args):
+        """A peripheral access from guest code. The instruction counter counts whole blocks;
+        here the count is settled at the accessing instruction, so the peripheral sees its
+        exact time. Unicorn syncs the pc only on a TLB miss, so the TLB is flushed after each
+        MMIO access: the next one misses again (docs/performance.md)."""
+        counter = self.counter
+        counter.settle(self.cpu.pc, started=True)
+        try:
+            return access(*args)
+        finally:
+            counter.resume_block()
+            self._spaces.tlb.flush()
+
     def request_stop(self) -> None:
         """End the current run at the next instruction boundary (callable from callbacks)."""
         self._loop.stop_requested = True
@@ -386,14 +405,18 @@ class FaultError(Exception):
         self.fault = fault
 
 
-def _mmio_reader(dev: Peripheral):
-    read = dev.read
-    return lambda uc, offset, size, _: read(offset, size)
+def _mmio_reader(machine: Machine, dev: Peripheral):
+    read, mmio = dev.read, machine._mmio
+    return lambda uc, offset, size, _: mmio(read, offset, size)
 
 
-def _mmio_writer(dev: Peripheral):
-    write = dev.write
-    return lambda uc, offset, size, value, _: write(offset, size, value)
+def _mmio_writer(machine: Machine, dev: Peripheral):
+    write, mmio = dev.write, machine._mmio
+    return lambda uc, offset, size, value, _: mmio(write, offset, size, value)
+
+
+def _address_of(memory: mmap.mmap) -> int:
+    return ctypes.addressof(ctypes.c_char.from_buffer(memory))
 
 
 def _wire_interrupts(machine: Machine) -> list[_OrGate]:

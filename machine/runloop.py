@@ -204,10 +204,13 @@ class RunLoop:
         if self._pending_error is not None:
             err, self._pending_error = self._pending_error, None
             raise err
-        if self._fault is not None:
-            return Stop(StopReason.FAULT, self.clock.now, fault=self._fault)
+        # A trap ends its block; anything else may have left the block in the middle: the
+        # count becomes exact there (a faulting instruction counts as started).
         if self._trap is not None:
             return Stop(StopReason.TRAP, self.clock.now, trap=self._trap)
+        self.counter.settle(self.cpu.pc, started=self._fault is not None)
+        if self._fault is not None:
+            return Stop(StopReason.FAULT, self.clock.now, fault=self._fault)
         if not self.counter.reached_deadline and not self.stop_requested:
             if self.counter.executed == before:
                 return Stop(StopReason.FAULT, self.clock.now, fault=self._no_progress())
