@@ -7,8 +7,9 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 FIRMWARE    := build/firmware
 # Debian packages the tests drive: QEMU for the differential tests, gdb-multiarch
-# for the GDB stub tests.
-APT_PACKAGES := qemu-system-arm qemu-system-misc gdb-multiarch
+# for the GDB stub tests, picolibc (with the GNU cross compilers' libgcc it depends on)
+# for the components' C library (docs/components.md).
+APT_PACKAGES := qemu-system-arm qemu-system-misc gdb-multiarch picolibc-arm-none-eabi picolibc-riscv64-unknown-elf
 
 BOARD       ?= hifive1
 COMPONENTS  := build/components
@@ -20,7 +21,7 @@ all: test
 $(STAMP): pyproject.toml
 	$(PYTHON_HOST) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
 # Installs what the tests need from Debian's packages, if missing (needs root or sudo).
@@ -29,6 +30,8 @@ system-packages:
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v qemu-system-riscv32 >/dev/null || missing="$$missing qemu-system-misc"; \
 	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
+	[ -f /usr/lib/picolibc/arm-none-eabi/include/stdio.h ] || missing="$$missing picolibc-arm-none-eabi"; \
+	[ -f /usr/lib/picolibc/riscv64-unknown-elf/include/stdio.h ] || missing="$$missing picolibc-riscv64-unknown-elf"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -38,7 +41,7 @@ system-packages:
 firmware: $(STAMP)
 	$(PY) firmware/build.py --out $(FIRMWARE)
 
-components: $(STAMP)
+components: $(STAMP) system-packages
 	$(PY) firmware/components.py --out $(COMPONENTS)
 
 # The demo system with the shell on this terminal (Ctrl-C ends it); BOARD=mps2-an385

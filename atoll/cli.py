@@ -13,7 +13,10 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll build SYSTEM.toml -o IMAGE [--sign NAME.key]
     atoll keygen NAME                      (writes NAME.key, private, and NAME.pub)
     atoll debug SYSTEM.toml|IMAGE          (interactive stepping; `help` at its prompt)
+    atoll build-component DIR [--isa ISA] [--out OUT] [--print-commands]   (a component.toml folder)
     atoll boards
+    atoll campaign fault|fuzz IMAGE --runs N [--workers N] [--cluster ADDRESS] [--seed S] [--out DIR]
+    atoll replay FINDING.json              (atoll.campaign.commands; docs/campaigns.md)
 
 A run ends cleanly, files and summary line written, exit status 0, on SIGINT (Ctrl-C) or
 SIGTERM (atoll.boot_host). What `atoll policy check` prints and its Graphviz graph are `atoll.policy_report`'s.
@@ -31,7 +34,8 @@ from kernel import JsonLinesSink, Kernel, LoadError
 from machine import BoardError, ElfError, Machine, StdioBackend, StopReason, known_boards, load_board
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
-from . import boot_host, policy_report
+from . import boot_host, component_build, policy_report
+from .campaign import commands as campaign_commands
 from .debug_shell import run_terminal
 from .durations import parse_duration
 from .gdbstub import GdbStub
@@ -105,6 +109,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     debug = sub.add_parser("debug", help="step through a system interactively (break, step, disas, ps, ...)")
     debug.add_argument("image", help="a system description (.toml) or a packed image")
+    campaign_commands.add_parsers(sub)
+    component_build.add_parser(sub)
     return parser
 
 
@@ -427,6 +433,13 @@ def _cmd_debug(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: {e}") from None
 
 
+def _cmd_build_component(args: argparse.Namespace) -> int:
+    try:
+        return component_build.run(args)
+    except component_build.ManifestError as e:
+        raise UsageError(str(e)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
@@ -440,8 +453,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_keygen(args)
         if args.command == "policy":
             return _cmd_policy(args)
+        if args.command in ("campaign", "replay"):
+            return campaign_commands.run(args)
+        if args.command == "build-component":
+            return _cmd_build_component(args)
         return _cmd_boards(args)
-    except (UsageError, BoardError, ElfError, ImageError) as e:
+    except (UsageError, BoardError, ElfError, ImageError, campaign_commands.CampaignError) as e:
         print(str(e) if isinstance(e, _ArgumentError) else f"atoll: {e}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -4,7 +4,8 @@ A `Control` holds one machine, its kernel (None on bare metal) and the machine's
 debug hooks (`MachineDebug`). It reads and writes a thread's registers -- from the
 CPU when that thread is the one running (or on bare metal), from its saved context
 otherwise -- resumes past breakpoints, runs the system one slice at a time, steps
-one instruction and waits for a component to become ready.
+one instruction, lets what fell due happen without running (`advance`) and waits for a
+component to become ready.
 
 Invariants: nothing here asks which ISA it is (the `Cpu` knows: a pc read here is a
 code address, a pc written is a code pointer); waiting for a component is bounded
@@ -130,6 +131,14 @@ class Control:
             kernel.run_until(lambda: kernel.current is not None, READY_LIMIT_SECONDS)
             self.debug.take_hit()
         return kernel.current is not None
+
+    def advance(self) -> None:
+        """Let what fell due by now happen without running an instruction: clock events fire
+        (a UART drains, a timer expires) and a pending interrupt is taken, as after an
+        instruction of a free run. Hits meanwhile are dropped."""
+        runner = self.kernel if self.kernel is not None else self.machine
+        runner.run(0)
+        self.debug.take_hit()
 
     def step(self, thread, space) -> StepResult:
         """One instruction of the running `thread` (in `space`), past a breakpoint where it stands;

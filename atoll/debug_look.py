@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from . import views
+from .debug_frames import FrameView, arguments_text, evaluate, selected_view
 from .debug_session import DebugSession
 from .symbols import DebuggerError
 
@@ -25,29 +26,38 @@ class Looking:
         self.session = session
 
     def cmd_regs(self, arg: str) -> str:
+        """All registers, or the ones named (`regs pc sp`, `$pc` too), in the selected frame."""
         s = self.session
         process = s.selected
+        view = selected_view(s)
+        names = [w.lstrip("$") for w in arg.split()]
+        for name in names:
+            if name not in s.cpu.GDB_REGISTERS:
+                raise DebuggerError(f"no register {name!r} (registers: {' '.join(s.cpu.GDB_REGISTERS)})")
         lines = []
-        for name in s.cpu.GDB_REGISTERS:
-            value = s.reg(process, name)
+        for name in names or s.cpu.GDB_REGISTERS:
+            value = view.register_value(name)
             extra = ""
             if name in ("pc", s.cpu.LINK_REGISTER):
                 syms = s.syms(process)
                 described = syms.describe(s.cpu.code_address(value)) if syms else ""
                 extra = f" <{described}>" if described else ""
             lines.append(f"{name:<6} {value:#010x} {value:>11}{extra}")
-        return f"registers of {process.name} ({process.thread.state.value}):\n" + "\n".join(lines) + "\n"
+        if names:
+            return "\n".join(lines) + "\n"
+        frame = f", frame #{view.number}" if view.number else ""
+        return f"registers of {process.name} ({process.thread.state.value}{frame}):\n" + "\n".join(lines) + "\n"
 
     def cmd_x(self, arg: str) -> str:
         s = self.session
-        m = re.match(r"^(?:/(\d*)([xducsi]?)([bhwg]?)([xducsi]?))?\s*(.+)$", arg.strip())
-        if m is None:
+        m = re.match(r"^(?:/(\d*)([xducsi]?)([bhwg]?)([xducsi]?)(?=\s|$))?\s*(.+)$", arg.strip())
+        if m is None or m.group(5).startswith("/"):
             raise DebuggerError("usage: x/NFU ADDRESS (F: x d u c s i; U: b h w)")
         count = int(m.group(1) or 1)
         fmt = m.group(2) or m.group(4) or "x"
         size = _SIZES[m.group(3) or ("b" if fmt in "cs" else "w")]
         process = s.selected
-        address = s.address(m.group(5), process)
+        address = self.address(m.group(5))
         if fmt == "i":
             return "\n".join(s.disas_lines(process, address, count)) + "\n"
         if fmt == "s":
@@ -80,11 +90,29 @@ class Looking:
             lines.append(f"{address + i * size:#010x}:  " + "  ".join(items))
         return "\n".join(lines) + "\n"
 
+    def address(self, text: str) -> int:
+        """The address an expression names, as `x` takes it: a number or pointer's value, the address
+        of an object or function (`x/4xw stats`, `x/2i main+4`, `x/s cfg->name`)."""
+        s = self.session
+        try:
+            value = evaluate(selected_view(s), text.strip().lstrip("*") if text.strip().startswith("*0x") else text)
+        except DebuggerError as error:
+            try:
+                return s.address(text, s.selected)
+            except DebuggerError:
+                raise error from None
+        t = value.type.strip()
+        if t.kind in ("function", "array", "struct", "union") and value.address is not None:
+            return value.address
+        if value.type.is_integer or value.type.is_pointer:
+            return value.as_int() & 0xFFFFFFFF
+        raise DebuggerError(f"cannot use a value of type {t.kind} as an address")
+
     def cmd_disas(self, arg: str) -> str:
         s = self.session
         words = arg.split()
         process = s.selected
-        address = s.address(words[0], process) if words else s.pc(process)
+        address = self.address(words[0]) if words else s.pc(process)
         count = 10
         if len(words) > 1:
             count = s.count(words[1])
@@ -99,7 +127,11 @@ class Looking:
             lookup = frame.pc if i == 0 else frame.pc - 1
             fn = syms.function_at(frame.pc) if syms else None
             line = syms.line_at(lookup) if syms else None
-            text = f"#{i:<2} {frame.pc:#010x} in {fn.name if fn else '??'} ()"
+            try:
+                args = arguments_text(FrameView(s, process, i, frame)) if syms else ""
+            except DebuggerError:          # no readable debug information: the frame without them
+                args = ""
+            text = f"#{i:<2} {frame.pc:#010x} in {fn.name if fn else '??'} ({args})"
             if line is not None:
                 text += f" at {line[0]}:{line[1]}"
             lines.append(text)

@@ -6,7 +6,11 @@ the user looks at (`selected`). It turns the user's words into things: component
 names into processes, address expressions (`0x10084`, `$pc`, `main+4`) and
 locations (`main.c:42`, `tx_pump`, `*0x10084`) into addresses, and addresses back
 into text (`where`, disassembly). The command groups (breakpoints, running,
-looking) each get the same session, so they agree on what is selected.
+looking, data) each get the same session, so they agree on what is selected:
+the component, and the frame in it (`frame_number`: the one `frame`/`up`/`down`
+chose, until the system runs again or another component is selected). It also
+keeps each component's DWARF variables and types (`atoll.dwarf_info`, read on
+first use) and the value history of `print` (`$1`, `$2`, ...).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from kernel import Kernel
 from machine import Machine
 
 from .control import Control
+from .dwarf_info import DebugInfo
 from .symbols import ComponentSymbols, DebuggerError
 from .unwind import Frame, unwind
 
@@ -34,6 +39,39 @@ class DebugSession:
         self.symbols = {name: ComponentSymbols(path) for name, path in elves.items()}
         self.selected = kernel.current.process if kernel.current is not None else kernel.processes[0]
         self.disassembler = machine.cpu.disassembler()
+        #: the values `print` showed, $1 first
+        self.history: list = []
+        self._debug_info: dict[str, DebugInfo | None] = {}
+        self._frame: tuple[object, int, int] | None = None    # (process, instructions run, number)
+
+    # -- the selected frame ----------------------------------------------------------------------
+
+    def frame_number(self) -> int:
+        """The selected frame of the selected component: 0 unless chosen since the system last ran."""
+        if self._frame is None:
+            return 0
+        process, executed, number = self._frame
+        if process is not self.selected or executed != self.machine.counter.executed:
+            self._frame = None
+            return 0
+        return number
+
+    def select_frame(self, number: int) -> None:
+        self._frame = (self.selected, self.machine.counter.executed, number)
+
+    def debug_info(self, process) -> DebugInfo | None:
+        """The DWARF variables and types of `process`'s ELF (None: it has no symbols)."""
+        if process.name not in self._debug_info:
+            syms = self.syms(process)
+            info = None
+            if syms is not None and syms.problem is None:
+                try:
+                    info = DebugInfo(syms.path)
+                except Exception as e:  # noqa: BLE001 -- pyelftools raises many kinds on damaged DWARF
+                    raise DebuggerError(f"{process.name}: cannot read its debug information "
+                                        f"({type(e).__name__}: {e})") from None
+            self._debug_info[process.name] = info
+        return self._debug_info[process.name]
 
     # -- components, registers, memory -----------------------------------------------------------
 
@@ -179,10 +217,29 @@ class DebugSession:
         for p in procs:
             syms = self.syms(p)
             if syms is not None and spec in syms.symbols and syms.symbols[spec][2] == "STT_FUNC":
-                found.append((p.name, syms.symbols[spec][0], spec))
+                found.append((p.name, self.after_prologue(p, syms.symbols[spec][0]), spec))
         if not found:
             raise DebuggerError(f"no function {spec!r}" + (f" in {component}" if component else " in any component"))
         return found
+
+    def after_prologue(self, process, start: int) -> int:
+        """Where a breakpoint on a function goes, as in GDB: past the code that sets up its frame
+        (the line table's first prologue_end in the function), so its arguments can be read there;
+        the function's first instruction when that place is already inside a function inlined into
+        it (whose line would hide the function's own), or when the compiler marks none."""
+        syms = self.syms(process)
+        fn = syms.function_at(start)
+        ends = [a for a in syms.prologue_ends if fn is not None and fn.start <= a < fn.end]
+        if not ends:
+            return start
+        try:
+            info = self.debug_info(process)
+        except DebuggerError:
+            return start
+        scopes = info.scopes_at(min(ends)) if info is not None else []
+        if any(scope.kind == "inlined" for scope in scopes):
+            return start
+        return min(ends)
 
     def _line_locations(self, spec: str, file: str, line: int, procs, component: str | None):
         found = []

@@ -17,14 +17,21 @@ What it is made of, one noun per module:
   syscall, its result and which component runs next;
 - `atoll.debug_look`: registers, memory, disassembly, call stacks
   (`atoll.unwind`, from .debug_frame), source, and the kernel's views
-  (`atoll.views`): ps, caps, ipc, irq, time.
+  (`atoll.views`): ps, caps, ipc, irq, time;
+- `atoll.debug_data`: print/display/set var over C expressions and the DWARF
+  types of the selected component, in its selected frame (frame/up/down), and
+  info locals/args.
 
 This module holds the command table and `execute`, which also hands back what the
-UART and the components' debug lines printed meanwhile.
+UART and the components' debug lines printed meanwhile, and the displays after a
+command that ran the system. A command word is an alias (`p` is print, as in
+GDB), a command's full name, or a prefix of exactly one command name; another
+command group adds its commands with `register`.
 
-Commands (`help` lists them): break/tbreak, watch/rwatch/awatch, delete, info,
-continue, stepi, step, next, finish, until, regs, x, disas, bt, list, ps, caps,
-ipc, irq, time, select, uart, where. Ctrl-C stops a running system.
+Commands (`help` lists them): break/tbreak, condition, watch/rwatch/awatch,
+delete, info, continue, stepi, step, next, finish, until, print, display,
+undisplay, set, whatis, ptype, frame, up, down, regs, x, disas, bt, list, ps,
+caps, ipc, irq, time, select, uart, where. Ctrl-C stops a running system.
 """
 
 from __future__ import annotations
@@ -36,11 +43,21 @@ from kernel import DEBUG_LOG_LINES, Kernel
 from machine import BoundedLog, BufferBackend, Machine
 from sysdesc import load_any
 
+from .debug_data import Data
 from .debug_look import Looking
 from .debug_points import Breakpoints
 from .debug_run import Running
 from .debug_session import DebugSession
 from .symbols import ComponentSymbols, DebuggerError
+
+
+#: GDB's short names (an alias wins over a prefix: `p` is print, not ps)
+ALIASES = {"b": "break", "c": "continue", "cont": "continue", "si": "stepi", "s": "step",
+           "n": "next", "fin": "finish", "u": "until", "d": "delete", "i": "info",
+           "registers": "regs", "disassemble": "disas", "backtrace": "bt",
+           "l": "list", "rw": "rwatch", "aw": "awatch", "p": "print", "inspect": "print",
+           "f": "frame", "cond": "condition", "disp": "display",
+           "tb": "tbreak"}
 
 
 class Debugger:
@@ -62,6 +79,7 @@ class Debugger:
         self.breakpoints = pts = Breakpoints(session)
         self.running = run = Running(session, pts)
         self.looking = look = Looking(session)
+        self.data = data = Data(session)
         previous_debug_line = kernel.on_debug_line
 
         def debug_line(component: str, line: str) -> None:
@@ -69,15 +87,23 @@ class Debugger:
             if previous_debug_line is not None:
                 previous_debug_line(component, line)
         kernel.on_debug_line = debug_line
-        self.commands = {
-            "break": (pts.cmd_break, "break LOCATION [COMPONENT]: stop at a symbol, file:line, *ADDRESS or "
-                                      "ADDRESS (only in COMPONENT if named)"),
-            "tbreak": (pts.cmd_tbreak, "tbreak LOCATION [COMPONENT]: a breakpoint that is deleted when hit"),
-            "watch": (pts.cmd_watch, "watch ADDRESS|SYMBOL [LENGTH] [COMPONENT]: stop after a write to it"),
-            "rwatch": (pts.cmd_watch, "rwatch ADDRESS|SYMBOL [LENGTH] [COMPONENT]: stop after a read of it"),
-            "awatch": (pts.cmd_watch, "awatch ADDRESS|SYMBOL [LENGTH] [COMPONENT]: stop after any access"),
+        self.commands = {**self._stopping_commands(pts, run), **self._looking_commands(look, data)}
+        self.aliases = dict(ALIASES)
+
+    def _stopping_commands(self, pts: Breakpoints, run: Running) -> dict:
+        return {
+            "break": (pts.cmd_break, "break LOCATION [COMPONENT] [if EXPR]: stop at a symbol, file:line, "
+                                      "*ADDRESS (only in COMPONENT if named; only when EXPR is true)"),
+            "tbreak": (pts.cmd_tbreak, "tbreak LOCATION [COMPONENT] [if EXPR]: a breakpoint deleted when hit"),
+            "condition": (pts.cmd_condition, "condition N [EXPR]: stop at breakpoint N only when EXPR is true "
+                                              "(without EXPR: always)"),
+            "watch": (pts.cmd_watch, "watch EXPR|ADDRESS [LENGTH] [COMPONENT]: stop after a write to it "
+                                      "(stats.tx_bytes, ring.data[3], *ptr, 0x20000000)"),
+            "rwatch": (pts.cmd_watch, "rwatch EXPR|ADDRESS [LENGTH] [COMPONENT]: stop after a read of it"),
+            "awatch": (pts.cmd_watch, "awatch EXPR|ADDRESS [LENGTH] [COMPONENT]: stop after any access"),
             "delete": (pts.cmd_delete, "delete [N...]: delete breakpoints/watchpoints (all without N)"),
-            "info": (self.cmd_info, "info breakpoints|registers|components|symbol ADDRESS|line LOCATION"),
+            "info": (self.cmd_info, "info breakpoints|registers [REG...]|locals|args|display|frame|components|"
+                                    "symbol ADDRESS|line LOCATION"),
             "continue": (run.cmd_continue, "continue [DURATION]: run until a breakpoint, Ctrl-C, or DURATION "
                                             "of virtual time (e.g. 2s, 500ms)"),
             "stepi": (run.cmd_stepi, "stepi [N]: execute N instructions of the running component"),
@@ -85,7 +111,22 @@ class Debugger:
             "next": (run.cmd_next, "next [N]: run to the next source line, over calls"),
             "finish": (run.cmd_finish, "finish: run until the current function returns"),
             "until": (run.cmd_until, "until [LOCATION]: run to LOCATION (without one: as next)"),
-            "regs": (look.cmd_regs, "regs: the selected component's registers"),
+        }
+
+    def _looking_commands(self, look: Looking, data: Data) -> dict:
+        return {
+            "print": (data.cmd_print, "print[/F] EXPR: a C expression over the selected component's variables "
+                                      "(F: x d u o t c a z)"),
+            "display": (data.cmd_display, "display[/F] EXPR: print EXPR after every command that runs the system"),
+            "undisplay": (data.cmd_undisplay, "undisplay [N...]: stop displaying (all without N)"),
+            "set": (data.cmd_set, "set var NAME = EXPR: change a variable (memory or register) or $REGISTER"),
+            "whatis": (data.cmd_whatis, "whatis EXPR|TYPE: the type of EXPR"),
+            "ptype": (data.cmd_ptype, "ptype EXPR|TYPE: the type of EXPR, a struct with its members"),
+            "frame": (data.cmd_frame, "frame [N]: select frame N of the selected component (print and info "
+                                      "locals look there)"),
+            "up": (data.cmd_up, "up [N]: select the frame N (default 1) calls out"),
+            "down": (data.cmd_down, "down [N]: select the frame N (default 1) calls in"),
+            "regs": (look.cmd_regs, "regs [REG...]: the selected component's registers (in its selected frame)"),
             "x": (look.cmd_x, "x/NFU ADDRESS: examine memory (F: x d u c s i, U: b h w) in the selected "
                               "component's address space"),
             "disas": (look.cmd_disas, "disas [ADDRESS] [N]: N instructions (default 10) from ADDRESS (default pc)"),
@@ -101,10 +142,12 @@ class Debugger:
             "uart": (self.cmd_uart, "uart TEXT: type TEXT (and a newline) into UART0"),
             "help": (self.cmd_help, "help [COMMAND]: this list"),
         }
-        self.aliases = {"b": "break", "c": "continue", "cont": "continue", "si": "stepi", "s": "step",
-                        "n": "next", "fin": "finish", "u": "until", "d": "delete", "i": "info",
-                        "registers": "regs", "disassemble": "disas", "backtrace": "bt",
-                        "l": "list", "rw": "rwatch", "aw": "awatch"}
+
+    def register(self, name: str, handler, help_text: str, aliases: tuple[str, ...] = ()) -> None:
+        """Add a command (and its short names) to the table: `handler(arg) -> text`."""
+        self.commands[name] = (handler, help_text)
+        for alias in aliases:
+            self.aliases[alias] = name
 
     # -- building one ---------------------------------------------------------------------
 
@@ -133,22 +176,36 @@ class Debugger:
         line = line.strip()
         if not line:
             return ""
-        m = re.match(r"([A-Za-z]+)(.*)$", line)
+        m = re.match(r"([A-Za-z][\w-]*)(.*)$", line)
+        if m is not None and self._command_name(m.group(1)) is None:
+            m = re.match(r"([A-Za-z]+)(.*)$", line)      # `p-1`: the command word is `p`
         if m is None:
             return f"unknown command {line.split()[0]!r}; try 'help'\n"
         word, rest = m.group(1), m.group(2).strip() if not m.group(2).startswith("/") else m.group(2)
-        name = self.aliases.get(word, word)
-        if name not in self.commands:
-            matches = [c for c in self.commands if c.startswith(word)]
-            if len(matches) != 1:
-                return f"unknown command {word!r}; try 'help'\n"
-            name = matches[0]
+        name = self._command_name(word)
+        if name is None:
+            matches = sorted(c for c in self.commands if c.startswith(word))
+            if len(matches) > 1:
+                return f"ambiguous command {word!r}: {', '.join(matches)}\n"
+            return f"unknown command {word!r}; try 'help'\n"
         handler = self.commands[name][0]
+        executed = self.machine.counter.executed
         try:
             out = handler(rest, name) if name in ("watch", "rwatch", "awatch") else handler(rest)
         except DebuggerError as e:
             out = f"{e}\n"
+        if self.machine.counter.executed != executed:
+            out += self.data.show_displays()
         return out + self._take_output()
+
+    def _command_name(self, word: str) -> str | None:
+        """The command `word` names: an alias, a full name, or the only command it begins."""
+        if word in self.aliases:
+            return self.aliases[word]
+        if word in self.commands:
+            return word
+        matches = [c for c in self.commands if c.startswith(word)]
+        return matches[0] if len(matches) == 1 else None
 
     def _take_output(self) -> str:
         text = ""
@@ -179,7 +236,15 @@ class Debugger:
         if "breakpoints".startswith(what) and what or "watchpoints".startswith(what) and what:
             return self.breakpoints.table()
         if what and "registers".startswith(what):
-            return self.looking.cmd_regs("")
+            return self.looking.cmd_regs(" ".join(words[1:]))
+        if what and len(what) >= 2 and "locals".startswith(what):
+            return self.data.info_locals(params=False)
+        if what and "args".startswith(what):
+            return self.data.info_locals(params=True)
+        if what and len(what) >= 2 and "display".startswith(what):
+            return self.data.info_display()
+        if what and "frame".startswith(what):
+            return self.data.cmd_frame("")
         if what and ("components".startswith(what) or "threads".startswith(what)):
             return self.looking.cmd_ps("")
         if what == "symbol" and len(words) == 2:
@@ -190,7 +255,8 @@ class Debugger:
         if what == "line" and len(words) == 2:
             return "".join(f"{where} is at {address:#010x} in {comp or 'every component'}\n"
                            for comp, address, where in self.session.locations(words[1], None))
-        raise DebuggerError("usage: info breakpoints|registers|components|symbol ADDRESS|line LOCATION")
+        raise DebuggerError("usage: info breakpoints|registers [REG...]|locals|args|display|frame|components|"
+                            "symbol ADDRESS|line LOCATION")
 
     def cmd_uart(self, arg: str) -> str:
         if self.uart is None:
@@ -201,8 +267,8 @@ class Debugger:
     def cmd_help(self, arg: str) -> str:
         word = arg.strip()
         if word:
-            name = self.aliases.get(word, word)
-            if name not in self.commands:
+            name = self._command_name(word)
+            if name is None:
                 raise DebuggerError(f"unknown command {word!r}")
             return self.commands[name][1] + "\n"
         return "".join(f"  {text}\n" for _, text in self.commands.values()) + \

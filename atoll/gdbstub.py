@@ -11,17 +11,28 @@ breakpoints and watchpoints are `machine.MachineDebug` hooks on their own
 addresses, so a debugged system runs close to full speed.
 
 Threads are components: thread id N is the kernel's process index N, named by
-`qThreadExtraInfo`; a bare-metal machine is one thread. Registers of the thread
-GDB selected (`Hg`) come from the CPU if it is the one running, otherwise from its
-saved context; memory is read and written through its own address space.
-Breakpoints are set in the address space of the selected thread (every component
-is linked at the same addresses). A single step runs one instruction of the
-running component and takes no pending clock event or interrupt first.
+`qThreadExtraInfo`; a bare-metal machine is one thread. A client that offers the
+multiprocess extensions (GDB does) and a system with a kernel get one process per
+component (thread id `pN.1`), each with its ELF (`qXfer:exec-file`), so GDB makes every
+component an inferior with its own symbols and inserts each breakpoint in the process of
+its program space. Registers of the thread GDB selected (`Hg`) come from the CPU if it is
+the one running, otherwise from its saved context; memory is read and written, and
+break/watchpoints set, through its own address space. The whole system runs whenever GDB
+resumes anything; hits in components GDB did not resume (`vCont;c:pP.-1`) are passed over,
+as GDB cannot take a stop there.
+
+Steps: a step of a thread that is not running runs the system (breakpoints and Ctrl-C as
+in a continue) until that thread is about to run, then it executes one instruction; after
+the instruction, what fell due (clock events, a pending interrupt) happens, so time passes.
+A watchpoint stops right after the access; GDB is shown the pc of the accessing
+instruction (it expects to step over the access itself) until it resumes.
 
 The guest's own stops: while a client is attached the kernel hands a component's CPU
 fault or breakpoint instruction to the stub (`Kernel.debugger_takes_stops`) instead of
 stopping the component; GDB hears SIGTRAP, SIGSEGV, SIGBUS or SIGILL with that thread
-selected and the pc at the instruction. Resuming moves past a breakpoint instruction, or
+selected and the pc at the instruction. A fault the kernel decides (an unknown syscall, a
+missed heartbeat, an interrupt storm) stops GDB too (SIGSYS, SIGXCPU, SIGABRT), after the
+kernel has handled it. Resuming moves past a breakpoint instruction, or
 hands a fault to the kernel, when the pc still stands there (`take_pending`).
 
 The stub is three modules: `atoll.rsp` (packet framing), this one (the loop,
@@ -42,6 +53,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
+from kernel.abi import FaultCode
 from machine import DebugHit, Fault, FaultKind, HitKind, Machine, Stop, StopReason, TrapKind
 
 from .control import Control
@@ -52,13 +64,19 @@ from .rsp import MAX_PACKET, Disconnected, RspConnection
 #: milliseconds of wall time at most; shorter costs speed: see bench/tools.py)
 SLICE_SECONDS = 0.02
 
-SIGINT, SIGTRAP, SIGILL, SIGBUS, SIGSEGV = 2, 5, 4, 7, 11
+# GDB's own signal numbers (gdb/signals.def), which the remote protocol carries
+SIGINT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGSYS, SIGXCPU = 2, 4, 5, 6, 10, 11, 12, 24
 
 #: the signal GDB hears for a component's own stop (a fault kind not named here: SIGSEGV)
 SIGNAL_OF_FAULT = {
     FaultKind.BREAKPOINT: SIGTRAP, FaultKind.UNDEFINED_INSTRUCTION: SIGILL, FaultKind.ILLEGAL_STATE: SIGILL,
     FaultKind.BUS_ERROR: SIGBUS, FaultKind.MISALIGNED: SIGBUS,
 }
+
+#: the signal GDB hears for a fault the kernel decided (by its fault code; else by its kind): an
+#: unknown syscall is a bad system call, a missed heartbeat a time limit exceeded, an interrupt
+#: storm an abort (each one GDB stops at by default: not SIGALRM or SIGIO, which it passes on)
+SIGNAL_OF_KERNEL_FAULT = {FaultCode.BAD_SYSCALL: SIGSYS, FaultCode.HUNG: SIGXCPU, FaultCode.IRQ_STORM: SIGABRT}
 
 
 @dataclass
@@ -85,11 +103,22 @@ class GdbStub:
         self.conn: RspConnection | None = None
         self.running = True
         self.selected = 0
-        self.last_stop = "S05"
+        self._stop = (SIGTRAP, 1, "")
         self.killed = False
         self.last_machine_stop: Stop | None = None
         #: the guest's own stop GDB was told of and has not resumed from: (thread id, fault)
         self.pending: tuple[int, Fault] | None = None
+        #: a step waiting for its thread to run: (thread id, its pc, its space, whether the
+        #: breakpoint there is the step's own)
+        self._stepping: tuple[int, int, object, bool] | None = None
+        #: the components GDB resumed last (vCont with thread ids); None: all of them
+        self.resumed: set[int] | None = None
+        #: after a watchpoint stop, until GDB resumes: (thread id, pc of the access, pc after it)
+        self._watch_access: tuple[int, int, int] | None = None
+        #: a fault the kernel decided during the last slice, for GDB: (thread id, fault, code)
+        self.kernel_fault: tuple[int, Fault, object] | None = None
+        #: the kernel's fault GDB last stopped at: (thread id, fault, how it was stopped)
+        self.last_fault: tuple[int, Fault, str] | None = None
         self.packets = GdbPackets(self)
 
     # -- the loop ----------------------------------------------------------------
@@ -141,6 +170,7 @@ class GdbStub:
         self.conn = RspConnection(sock)
         if self.kernel is not None:
             self.kernel.debugger_takes_stops = True
+            self.kernel.on_fault = self._kernel_fault
 
     def _run_slice(self, until: int | None) -> None:
         clock = self.machine.clock
@@ -149,12 +179,52 @@ class GdbStub:
             cycles = max(0, min(cycles, until - clock.now))
         result = self.control.run(cycles)
         stop = self.last_machine_stop = result.stop
-        if result.hit is not None:
-            self._report_hit(result.hit)
+        if self.kernel_fault is not None:
+            self._report_kernel_fault()
+        elif result.hit is not None:
+            if not self._step_reached(result.hit) and not self._passed_over(result.hit):
+                self._report_hit(result.hit)
         elif stop.reason is StopReason.FAULT and stop.fault is not None:
             self._report_own_stop(stop.fault)
         elif stop.reason is StopReason.TRAP and stop.trap is not None and stop.trap.kind is TrapKind.BREAKPOINT:
             self._report_own_stop(Fault(FaultKind.BREAKPOINT, stop.trap.pc, self.thread(self.current_tid()).name))
+
+    def _passed_over(self, hit: DebugHit) -> bool:
+        """Whether `hit` is in a component GDB did not resume, and so runs on past it. The whole
+        system always runs, but with GDB's `schedule-multiple` off, `continue` resumes only the
+        selected inferior in GDB's eyes, and GDB 13 cannot take a stop of a thread it did not
+        resume (it fails an internal assertion): such hits are passed over."""
+        if self.resumed is None or self.tid_of_space(hit.space) in self.resumed:
+            return False
+        if hit.kind is HitKind.BREAKPOINT:
+            self.debug.skip_once(hit.space, hit.address)
+        return True
+
+    def _show_before_access(self, hit: DebugHit) -> None:
+        """GDB has non-steppable watchpoints on ARM and RISC-V: it expects the stop *before* the
+        access, and steps over the accessing instruction itself (a single step, or on RISC-V a
+        breakpoint after it). The machine stops after the access, so GDB is shown the pc of the
+        accessing instruction until it resumes; the first resume then puts the thread back
+        after the access without running it again (`_complete_watch_access`), and GDB's step
+        over it stops there: the watchpoint reports at the instruction after the access."""
+        t = self.thread(self.tid_of_space(hit.space))
+        after = self.control.pc(t.thread)
+        if hit.pc is None or hit.pc == after:
+            return
+        self.control.write(t.thread, "pc", hit.pc)
+        self._watch_access = (t.tid, hit.pc, after)
+
+    def _complete_watch_access(self) -> int | None:
+        """Resuming after a watchpoint stop: the thread goes back after the access it made (if GDB
+        left its pc at the access); that thread's id, else None."""
+        if self._watch_access is None:
+            return None
+        (tid, at, after), self._watch_access = self._watch_access, None
+        t = self.thread(tid)
+        if t.tid != tid or self.control.pc(t.thread) != at:
+            return None
+        self.control.write(t.thread, "pc", after)
+        return tid
 
     def _report_own_stop(self, fault: Fault) -> None:
         """The running component (or bare-metal program) faulted or ran a breakpoint instruction:
@@ -178,14 +248,29 @@ class GdbStub:
             self.control.skip_instruction(t.thread, t.space)
             return True
         if self.kernel is not None:
+            self.kernel.on_fault = None            # handed back: not news to GDB
             self.kernel.fault(self.kernel.process_by_index(tid), fault)
+            self.kernel.on_fault = self._kernel_fault if self.conn is not None else None
         return False
+
+    def _kernel_fault(self, process, fault: Fault, code) -> None:
+        """The kernel stopped a component by a fault of its own deciding: the run ends (the
+        kernel asked the machine to stop) and GDB hears of it once the slice is over."""
+        self.kernel_fault = (process.index, fault, code)
+
+    def _report_kernel_fault(self) -> None:
+        tid, fault, code = self.kernel_fault
+        self.kernel_fault = None
+        self.last_fault = (tid, fault, "stopped by the kernel")
+        self.stopped_at(SIGNAL_OF_KERNEL_FAULT.get(code, SIGNAL_OF_FAULT.get(fault.kind, SIGSEGV)), tid)
 
     def fault_report(self) -> str:
         """`monitor fault`: the fault GDB stopped at, else the selected component's last fault."""
         t = self.thread()
         if self.pending is not None and self.pending[0] == t.tid:
             fault, when = self.pending[1], "stopped at (continuing hands it to the kernel)"
+        elif self.last_fault is not None and self.last_fault[0] == t.tid:
+            fault, when = self.last_fault[1], self.last_fault[2]
         else:
             process = self.kernel.process_by_index(t.tid) if self.kernel is not None else None
             fault, when = getattr(process, "last_fault", None), "last fault"
@@ -202,17 +287,27 @@ class GdbStub:
         if hit.kind is HitKind.WATCHPOINT:
             word = {"write": "watch", "read": "rwatch", "access": "awatch"}[hit.watch]
             extra = f"{word}:{hit.address:x};"
+            self._show_before_access(hit)
+        elif self.packets.swbreak:
+            extra = "swbreak:;"
         self.stopped_at(SIGTRAP, self.tid_of_space(hit.space), extra)
 
     def stopped_at(self, signal: int, tid: int | None, extra: str = "") -> None:
         """Record a stop (and tell the client, if one is connected and waiting)."""
         self.running = False
+        self._cancel_step()
         if tid is None:
             tid = self.current_tid()
         self.selected = tid
-        self.last_stop = f"T{signal:02x}{extra}thread:{tid:x};"
+        self._stop = (signal, tid, extra)
         if self.conn is not None:
             self.send(self.last_stop)
+
+    @property
+    def last_stop(self) -> str:
+        """The stop reply of the last stop, thread ids written as the client reads them."""
+        signal, tid, extra = self._stop
+        return f"T{signal:02x}{extra}thread:{self.packets.thread_text(tid)};"
 
     def _poll(self, timeout: float) -> None:
         conn = self.conn
@@ -241,10 +336,13 @@ class GdbStub:
         if self.conn is not None:
             self.conn.sock.close()
             self.conn = None
+        self._cancel_step()
+        self._complete_watch_access()    # the access was made: the thread goes on after it
         self.packets.clear_points()
         self.take_pending()
         if self.kernel is not None:
             self.kernel.debugger_takes_stops = False
+            self.kernel.on_fault = None
         self.running = True
 
     def _dispatch(self, packet: bytes) -> None:
@@ -289,24 +387,74 @@ class GdbStub:
 
     def resume(self) -> None:
         """Let every thread that sits on a breakpoint run past it once, and run."""
+        watched = self._complete_watch_access()
         self.take_pending()
-        self.control.resume_past_breakpoints((t.space, t.thread) for t in self.threads())
+        # GDB steps over a watched access with a breakpoint at the next instruction where it has
+        # no hardware step (RISC-V): that one must stop at once
+        self.control.resume_past_breakpoints((t.space, t.thread) for t in self.threads() if t.tid != watched)
         self.running = True
 
     def step(self) -> None:
-        """One instruction of the running component; no clock event or interrupt first.
-        From a breakpoint instruction GDB stopped at, the step moves past it."""
-        if self.take_pending():
-            self.stopped_at(SIGTRAP, self.selected)
+        """One instruction of the selected thread, as GDB defines a step: while that thread is
+        not the one running, the system runs (its breakpoints and Ctrl-C stop it as in a
+        continue) until the thread runs again, then the thread executes one instruction, and
+        virtual time advances with it (due clock events and interrupts are taken after the
+        instruction). From a breakpoint instruction GDB stopped at, the step moves past it."""
+        tid = self.thread().tid
+        if self._complete_watch_access() == tid:
+            self.stopped_at(SIGTRAP, tid)          # GDB's step over the access: done already
             return
-        self.control.wait_until_ready()   # nothing runs: let time pass until a component does
-        t = self.thread(self.current_tid())
+        if self.take_pending():
+            self.stopped_at(SIGTRAP, tid)
+            return
+        t = self.thread(tid)
+        if self.kernel is None or (self.kernel.current is t.thread and not self.machine.waiting):
+            self._step_now(t)
+            return
+        # run the others until this thread is about to execute its next instruction
+        pc = self.control.pc(t.thread)
+        temporary = not self.debug.breakpoint_at(pc, t.space)
+        if temporary:
+            self.debug.add_breakpoint(pc, t.space)
+        self._stepping = (tid, pc, t.space, temporary)
+        self.control.resume_past_breakpoints((u.space, u.thread) for u in self.threads() if u.tid != tid)
+        self.running = True
+
+    def _step_now(self, t: GdbThread) -> None:
         result = self.control.step(t.thread, t.space)
         self.last_machine_stop = result.stop
         if result.watchpoint is not None:
             self._report_hit(result.watchpoint)
             return
+        if result.stop.reason is StopReason.FAULT and result.stop.fault is not None and self.kernel is not None \
+                and not result.faulted:
+            self._report_own_stop(result.stop.fault)
+            return
+        self.control.advance()          # what fell due during the instruction happens now
+        if self.kernel_fault is not None:
+            self._report_kernel_fault()
+            return
         self.stopped_at(SIGSEGV if result.stop.reason is StopReason.FAULT else SIGTRAP, t.tid)
+
+    def _step_reached(self, hit: DebugHit) -> bool:
+        """Whether `hit` is the thread being stepped arriving at its next instruction (then it
+        steps, and the stop is reported)."""
+        if self._stepping is None or hit.kind is not HitKind.BREAKPOINT:
+            return False
+        tid, pc, space, _ = self._stepping
+        if hit.space is not space or self.machine.cpu.code_address(hit.address) != self.machine.cpu.code_address(pc):
+            return False
+        self._cancel_step()
+        self.running = False
+        self._step_now(self.thread(tid))
+        return True
+
+    def _cancel_step(self) -> None:
+        if self._stepping is not None:
+            _, pc, space, temporary = self._stepping
+            self._stepping = None
+            if temporary:
+                self.debug.remove_breakpoint(pc, space)
 
 
 __all__ = ["MAX_PACKET", "GdbStub", "GdbThread", "SLICE_SECONDS"]

@@ -44,6 +44,7 @@ class ComponentSymbols:
         self.line_starts: dict[int, tuple[str, int]] = {}     # is_stmt row address -> (file, line)
         self.lines: dict[str, dict[int, list[int]]] = {}      # file -> line -> addresses
         self.comp_dirs: list[str] = []
+        self.prologue_ends: set[int] = set()                 # rows the compiler marks prologue_end
         self._fdes: list = []
         self._function_starts: list[int] = []
         #: why this file has no symbols, when its sections could not be read (else None)
@@ -65,7 +66,7 @@ class ComponentSymbols:
     def _forget_symbols(self) -> None:
         self.symbols, self.functions, self._function_starts = {}, [], []
         self._starts, self._ranges, self.line_starts, self.lines = [], [], {}, {}
-        self.comp_dirs, self._fdes = [], []
+        self.comp_dirs, self._fdes, self.prologue_ends = [], [], set()
 
     def _read_symbols(self, elf: ELFFile) -> None:
         table = elf.get_section_by_name(".symtab")
@@ -117,6 +118,8 @@ class ComponentSymbols:
                 index = state.file - base
                 file = names[index] if 0 <= index < len(names) else "??"
                 sequence.append((state.address, file, state.line, state.is_stmt, state.end_sequence))
+                if state.prologue_end and not state.end_sequence:
+                    self.prologue_ends.add(state.address)
                 if state.end_sequence:
                     rows.append(sequence)
                     sequence = []

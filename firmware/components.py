@@ -2,8 +2,8 @@
 
 Run as ``python firmware/components.py --out build/components [--isa armv7m|rv32imac] [NAME...]``;
 each component becomes ``<out>/<isa>/<name>.elf`` and one line per ELF is printed. A component is
-a folder's *.c files (a folder without any is skipped) linked with firmware/lib: crt0, printf,
-the string functions and ``component.ld``. The ABI header is generated from kernel/abi.py into
+a folder's *.c files (a folder without any is skipped) linked with firmware/lib (crt0, the glue
+to picolibc, ``component.ld``), picolibc and the compiler's runtime library (atoll.toolchain). The ABI header is generated from kernel/abi.py into
 ``<out>/include/atoll/abi.h``, and each server's interface file (``<name>.idl.toml``) into
 ``<out>/include/idl/<name>.h`` (never committed); that directory is put on the include path,
 next to ``firmware/lib/include`` and the component's own folder. Each component learns its name
@@ -32,7 +32,7 @@ DEFAULT_OUT = REPO / "build" / "components"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from atoll.toolchain import ToolchainError, build, compiler_command  # noqa: E402
+from atoll.toolchain import ToolchainError, build, commands, compiler_command, picolibc  # noqa: E402
 from kernel import abi  # noqa: E402
 from sysdesc import interface  # noqa: E402
 
@@ -80,52 +80,82 @@ def components() -> dict[str, Path]:
     return found
 
 
-def build_component(name: str, folder: Path, isa: str, out_dir: Path) -> Path:
-    """Build the component in ``folder`` for ``isa`` into ``out_dir/<isa>/<name>.elf``.
+def build_component(name: str, folder: Path, isa: str, out_dir: Path, sources: list[Path] | None = None,
+                    include_dirs: Iterable[Path] = (), flags: Iterable[str] = (), werror: bool = True,
+                    output: Path | None = None) -> Path:
+    """Build the component in ``folder`` for ``isa`` into ``out_dir/<isa>/<name>.elf`` (or ``output``).
 
-    The build is skipped when the ELF exists and every input (its sources, the library,
-    every header it could include, the linker script, the ABI and the compiler command)
-    hashes as it did when it was built. Builds into one ``out_dir`` take a file lock, so
-    parallel test workers can share it.
+    ``sources`` default to the folder's *.c files; ``include_dirs`` come after the folder on the
+    include path and ``flags`` after Atoll's own; ``werror`` (Atoll's components) makes warnings
+    in the sources errors. The build is skipped when the ELF exists and every input (its sources,
+    the library, every header it could include, the linker script, the ABI, the flags, picolibc
+    and the compiler command) hashes as it did when it was built. Builds into one ``out_dir``
+    take a file lock, so parallel test workers can share it.
     """
     if isa not in ISAS:
         raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
     folder = Path(folder)
-    sources = sorted(folder.glob("*.c"))
+    sources = sorted(folder.glob("*.c")) if sources is None else list(sources)
     if not sources:
         raise ToolchainError(f"{folder}: component {name!r} has no .c files")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    output = out_dir / isa / f"{name}.elf"
+    output = Path(output) if output is not None else out_dir / isa / f"{name}.elf"
     stamp = output.with_suffix(".inputs")
+    include_dirs, flags = [folder, *include_dirs], [f'-DATL_COMPONENT="{name}"', *flags]
     with _locked(out_dir / ".lock"):
         generated = generate_header(out_dir)
-        fingerprint = _fingerprint(name, folder, isa, sources, generated)
+        headers = [h for d in include_dirs for h in sorted(Path(d).rglob("*.h"))]
+        fingerprint = _fingerprint(f"{name}\0{flags}\0{werror}", isa, sources, headers, generated)
         if output.exists() and stamp.exists() and stamp.read_text() == fingerprint:
             return output
-        build(
-            sources=[*sources, *library_sources()],
-            output=output,
-            isa=isa,
-            linker_script=LINKER_SCRIPT,
-            extra_flags=[f'-DATL_COMPONENT="{name}"'],
-            # servers/ is on the include path so clients use a server's protocol
-            # header as <uart/uart.h>
-            include_dirs=[folder, LIB_INCLUDE, generated, REPO / "servers"],
-        )
+        build(sources=sources, output=output, isa=isa, linker_script=LINKER_SCRIPT, extra_flags=flags,
+              include_dirs=[*include_dirs, *runtime_includes(generated)], libc=True, werror=werror,
+              runtime_sources=library_sources())
         stamp.write_text(fingerprint)
     return output
 
 
-def _fingerprint(name: str, folder: Path, isa: str, sources: list[Path], generated: Path) -> str:
-    digest = hashlib.sha256(f"{name}\0{isa}\0{compiler_command()}\0".encode())
-    inputs = [*sources, *library_sources(), LINKER_SCRIPT, REPO / "atoll" / "toolchain.py",
-              *sorted(folder.glob("*.h")), *sorted(LIB_INCLUDE.rglob("*.h")), *sorted(generated.rglob("*.h")),
+def commands_for(name: str, folder: Path, isa: str, out_dir: Path, sources: list[Path],
+                 include_dirs: Iterable[Path] = (), flags: Iterable[str] = ()) -> tuple[list[list[str]], list[str]]:
+    """The compile and link commands ``build_component`` would run for a user's component (objects
+    in ``out_dir/<isa>/<name>.obj/``); the generated headers are written so the commands work."""
+    out_dir = Path(out_dir)
+    with _locked_dir(out_dir):
+        generated = generate_header(out_dir)
+    include_dirs = [folder, *include_dirs, *runtime_includes(generated)]
+    return commands(sources, out_dir / isa / f"{name}.elf", isa, LINKER_SCRIPT,
+                    [f'-DATL_COMPONENT="{name}"', *flags], include_dirs, libc=True, werror=False,
+                    runtime_sources=library_sources(), object_dir=out_dir / isa / f"{name}.obj")
+
+
+def runtime_includes(generated: Path) -> list[Path]:
+    """The include folders every component gets after its own: firmware/lib's, the generated
+    headers, and servers/ (so clients use a server's protocol header as <uart/uart.h>)."""
+    return [LIB_INCLUDE, generated, REPO / "servers"]
+
+
+def _libc_identity(isa: str) -> str:
+    """Where picolibc is and which build it is (its libc.a's size and time), for the fingerprint."""
+    _, lib = picolibc(isa)
+    stat = (lib / "libc.a").stat()
+    return f"{lib}\0{stat.st_size}\0{stat.st_mtime_ns}"
+
+
+def _fingerprint(key: str, isa: str, sources: list[Path], headers: list[Path], generated: Path) -> str:
+    digest = hashlib.sha256(f"{key}\0{isa}\0{compiler_command()}\0{_libc_identity(isa)}\0".encode())
+    inputs = [*sources, *library_sources(), LINKER_SCRIPT, REPO / "atoll" / "toolchain.py", *headers,
+              *sorted(LIB_INCLUDE.rglob("*.h")), *sorted(generated.rglob("*.h")),
               *sorted((REPO / "servers").rglob("*.h"))]
     for path in inputs:
         digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _locked_dir(out_dir: Path):
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return _locked(out_dir / ".lock")
 
 
 @contextlib.contextmanager

@@ -182,6 +182,15 @@ LEASE_WRITABLE = 2
 COMPONENT_BASE = 0x0001_0000
 COMPONENT_LIMIT = 0x0100_0000
 STACK_TOP = 0x7000_0000
+#: a component's heap (the image description's `heap` bytes, for its C library's malloc) is
+#: mapped from HEAP_BASE; at most HEAP_MAX bytes
+HEAP_BASE = 0x6000_0000
+HEAP_MAX = 0x0100_0000
+
+#: A component's thread starts with two words in its first two argument registers (r0/r1,
+#: a0/a1), read by firmware/lib's crt0: the heap's size in bytes, and where its stdout goes
+#: (STDOUT_DEBUG_LOG, or the console server's slot + 1)
+STDOUT_DEBUG_LOG = 0
 
 #: the syscall number and argument registers are the CPU's (machine.Cpu.SYSCALL_NUMBER_REGISTER
 #: and ARG_REGISTERS): one list per ISA, in machine/cpu/
@@ -224,6 +233,8 @@ def c_header() -> str:
         f"#define ATL_COMPONENT_BASE 0x{COMPONENT_BASE:08X}u",
         f"#define ATL_COMPONENT_LIMIT 0x{COMPONENT_LIMIT:08X}u",
         f"#define ATL_STACK_TOP 0x{STACK_TOP:08X}u",
+        f"#define ATL_HEAP_BASE 0x{HEAP_BASE:08X}u",
+        f"#define ATL_HEAP_MAX 0x{HEAP_MAX:08X}u",
         "",
         "struct atl_lease {",
         "    uint32_t address;",

@@ -10,7 +10,8 @@ tests and tools that build a system by hand.
 Invariants: what a component was granted at boot is remembered with its image
 (`state.Component`), so a restart gives it back exactly that and nothing else; a
 process's thread starts from a copy of one template context, with only its entry
-point and stack pointer set. This is the kernel's one user of the system
+point, stack pointer and first two argument registers (heap size, stdout: see
+`abi.STDOUT_DEBUG_LOG`) set. This is the kernel's one user of the system
 description's types.
 """
 
@@ -22,7 +23,7 @@ import pickle
 
 from machine import ElfError, Perm
 
-from .abi import STACK_TOP, Right
+from .abi import STACK_TOP, STDOUT_DEBUG_LOG, Right
 from .caps import Capability, CapKind
 from .rules import RestartAction, RestartPolicy
 from .loader import LoadError, build_space, check_component
@@ -55,20 +56,23 @@ class Boot:
 
     def create_process(self, name: str, elf, priority: int = 4, stack: int = 4096,
                        uses: dict[str, int] | None = None, start: bool = True,
-                       restart: RestartPolicy | None = None) -> Process:
-        """Load one component; it runs once `start()` is called (if `start`)."""
+                       restart: RestartPolicy | None = None, heap: int = 0,
+                       stdout: int = STDOUT_DEBUG_LOG) -> Process:
+        """Load one component; it runs once `start()` is called (if `start`). It gets a heap of
+        `heap` bytes and starts with (heap, stdout) in its first two argument registers."""
         s = self.s
         image, pages = check_component(elf, self.isa)
-        space, frames = build_space(self.machine, name, image, pages, stack, s.frames)
+        space, frames = build_space(self.machine, name, image, pages, stack, s.frames, heap)
         for periph, vaddr in (uses or {}).items():
             spec = self.machine.board.peripheral(periph)
             space.map(vaddr, spec.base, spec.size, Perm.R | Perm.W, periph)
         process = Process(name, len(s.processes) + 1, space)
-        thread = Thread(process, priority, self.fresh_context(image.entry))
+        thread = Thread(process, priority, self.fresh_context(image.entry, (heap, stdout)))
         thread.state = State.STOPPED
         process.threads.append(thread)
         s.processes.append(process)
-        s.components[name] = Component(image, frames, stack, priority, start=start, restart=restart)
+        s.components[name] = Component(image, frames, stack, priority, start=start, restart=restart,
+                                       start_args=(heap, stdout))
         return process
 
     def create_endpoint(self, name: str, server: Process) -> Endpoint:
@@ -125,16 +129,20 @@ class Boot:
     def _load(self, system, c) -> Process:
         """One component of `system`; a load error names the file as the description does."""
         try:
-            return self.create_process(c.name, c.elf, c.priority, c.stack, dict(c.uses), c.start, c.restart)
+            return self.create_process(c.name, c.elf, c.priority, c.stack, dict(c.uses), c.start, c.restart,
+                                       c.heap, system.stdout_of(c.name))
         except (LoadError, ElfError) as e:
             # the file as the description names it (in a packed image: its entry), never
             # as a path of this machine (a packed image is unpacked into a private folder)
             shown = pathlib.Path(os.path.relpath(c.elf, system.path.parent)).as_posix()
             raise LoadError(f"component {c.name!r}: {str(e).replace(str(c.elf), shown)}") from None
 
-    def fresh_context(self, entry: int):
-        """A thread's first context: the template's, at `entry` with the stack at STACK_TOP."""
+    def fresh_context(self, entry: int, args: tuple[int, ...] = ()):
+        """A thread's first context: the template's, at `entry` with the stack at STACK_TOP and
+        `args` in the first argument registers."""
         ctx = pickle.loads(pickle.dumps(self._template))
         ctx.reg_write(self.cpu.PC, self.cpu.code_pointer(entry))
         ctx.reg_write(self.cpu.SP, STACK_TOP)
+        for name, value in zip(self.cpu.ARG_REGISTERS, args):
+            ctx.reg_write(self.cpu.register_id(name), value)
         return ctx

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 
-from machine import Fault, FaultKind
+from machine import ElfError, Fault, FaultKind, symbols
 
 from .abi import FAULT_RESTART_AT_ONCE, Error, FaultCode, Label
 from .boot import restart_policy
@@ -59,6 +59,11 @@ class Faults:
         log.info("%s stopped: %s", process.name, fault)
         mr2 = address if address is not None else fault.address or 0
         self._stop(process, Message(Label.FAULT, (process.index, code, mr2, fault.pc)))
+        k = self.kernel
+        if k.on_fault is not None:
+            k.on_fault(process, fault, code)
+        if k.debugger_takes_stops:
+            self.machine.request_stop()
 
     def stop(self, process: Process) -> None:
         """Stop `process` and tell nobody (as if it died silently): no FAULT message goes out,
@@ -97,9 +102,13 @@ class Faults:
                             policy.window_ms, policy.then)
                 action = policy.then
         if action is RestartAction.HOLD and not clean_exit:
-            # said aloud when the image asked for it or a limit held it; unsupervised components stop quietly
-            (log.warning if comp.restart is not None or action != policy.action else log.info)(
-                "%s held (stopped) for inspection", process.name)
+            if process.supervisor is None and report.mrs[1] not in (FaultCode.IRQ_STORM, FaultCode.HUNG):
+                # nobody else hears of it: say what stopped it, where, in which function (a storm
+                # or a missed heartbeat is said aloud where it is found)
+                log.warning("%s %s; held (stopped) for inspection", process.name, self._what_stopped(process, report))
+            else:  # said aloud when the image asked for it or a limit held it
+                (log.warning if comp.restart is not None or action != policy.action else log.info)(
+                    "%s held (stopped) for inspection", process.name)
             return
         if action is RestartAction.REBOOT and not clean_exit:
             # a clock event, not now: the stopping thread may be the one running in this trap
@@ -115,6 +124,25 @@ class Faults:
         ep = process.fault_endpoint or next((e for e in self.s.endpoints.values() if e.server is sup), None)
         if ep is not None:
             self.kernel.ipc.deliver_kernel_message(ep, report)
+
+    def _what_stopped(self, process: Process, report: Message) -> str:
+        """'exited with status N', or the fault with its kind, address and pc, and the function the
+        pc is in (from the ELF's symbol table, when it has one)."""
+        if report.mrs[1] == FaultCode.EXITED:
+            return f"exited with status {report.mrs[2] - (1 << 32) if report.mrs[2] >> 31 else report.mrs[2]}"
+        fault = process.last_fault
+        if fault is None:
+            return f"stopped by fault kind {report.mrs[1] & 0xFFFF} at pc {report.mrs[3]:#010x}"
+        text = f"stopped: {fault}"
+        try:
+            table = symbols(self.s.components[process.name].image)
+        except ElfError:
+            return text
+        below = [(addr, name) for name, addr in table.items() if addr <= fault.pc and not name.startswith(("$", "."))]
+        if below:
+            addr, name = max(below)
+            text += f", pc in {name}+{fault.pc - addr:#x}"
+        return text
 
     def _restart_stopped(self, process: Process) -> None:
         if process.thread.state in (State.STOPPED, State.EXITED):
@@ -178,7 +206,7 @@ class Faults:
         self._regrant(process, comp.grants)
         self.s.stats.restarts += 1
         k.interrupts.reopen(process)
-        t.context = k.builder.fresh_context(comp.image.entry)
+        t.context = k.builder.fresh_context(comp.image.entry, comp.start_args)
         t.notifications = 0
         t.recv_endpoint = t.send_endpoint = None
         t.outgoing = None

@@ -20,7 +20,7 @@ from typing import Callable
 
 from machine import Fault, FaultKind, Machine, Stop, StopReason
 
-from .abi import Right
+from .abi import FaultCode, Right
 from .boot import Boot, RestartPolicy
 from .caps import Capability, CapKind
 from .debuglog import DebugOutput
@@ -102,6 +102,10 @@ class Kernel:
         #: (the component still running, its registers in the CPU) for the debugger to report,
         #: instead of stopping the component; the debugger hands a fault back with `fault`
         self.debugger_takes_stops = False
+        #: on_fault(process, fault, code): a fault the kernel decided (an unknown syscall, a missed
+        #: heartbeat, an interrupt storm, a fault handed back by the debugger), after the component
+        #: stopped; while `debugger_takes_stops`, the run also ends for the debugger to report it
+        self.on_fault: Callable[[Process, Fault, FaultCode], None] | None = None
         # the modules, in the order they need each other at construction
         self.traps = Traps(self)
         self.dispatcher = Dispatcher(self, max(1, self.clock.cycles(slice_us / 1e6)))

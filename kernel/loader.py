@@ -16,7 +16,7 @@ import pathlib
 
 from machine import PAGE_SIZE, AddressSpace, BoardSpec, ElfError, ElfImage, Machine, Perm, read_elf
 
-from .abi import COMPONENT_BASE, COMPONENT_LIMIT, STACK_TOP
+from .abi import COMPONENT_BASE, COMPONENT_LIMIT, HEAP_BASE, STACK_TOP
 
 
 class LoadError(ValueError):
@@ -86,22 +86,31 @@ def check_component(path: pathlib.Path, isa: str) -> tuple[ElfImage, dict[int, P
 
 
 def build_space(machine: Machine, name: str, image: ElfImage, pages: dict[int, Perm], stack: int,
-                frames: FrameAllocator) -> tuple[AddressSpace, dict[int, int]]:
-    """Map the image's pages and a stack onto fresh frames; returns the space and vpage->frame."""
+                frames: FrameAllocator, heap: int = 0) -> tuple[AddressSpace, dict[int, int]]:
+    """Map the image's pages, a stack and a heap of `heap` bytes (at HEAP_BASE, rw-) onto fresh
+    frames; returns the space and vpage->frame (the heap's pages are zeroed on every (re)load)."""
     space = AddressSpace(name)
     stack_pages = -(-stack // PAGE_SIZE)
     layout = dict(pages)
     for i in range(stack_pages):
         layout[STACK_TOP - (i + 1) * PAGE_SIZE] = Perm.R | Perm.W
+    for i in range(-(-heap // PAGE_SIZE)):
+        layout[HEAP_BASE + i * PAGE_SIZE] = Perm.R | Perm.W
     try:
         physical = frames.take(len(layout))
     except MemoryError:
         raise LoadError(f"{image.path}: the board's RAM is full ({len(layout)} pages needed for {name})") from None
     frame_of = dict(zip(sorted(layout), physical))
     for vpage in sorted(layout):
-        space.map(vpage, frame_of[vpage], PAGE_SIZE, layout[vpage], "stack" if vpage >= STACK_TOP - stack_pages * PAGE_SIZE else "image")
+        space.map(vpage, frame_of[vpage], PAGE_SIZE, layout[vpage], _region_of(vpage, stack_pages))
     load_image(machine, image, frame_of)
     return space, frame_of
+
+
+def _region_of(vpage: int, stack_pages: int) -> str:
+    if vpage >= STACK_TOP - stack_pages * PAGE_SIZE:
+        return "stack"
+    return "heap" if vpage >= HEAP_BASE else "image"
 
 
 def load_image(machine: Machine, image: ElfImage, frame_of: dict[int, int]) -> None:

@@ -60,6 +60,8 @@ class Component:
     #: the image description's restart policy; None: backoff when supervised, else hold
     restart: object | None = None
     failures: list[int] = field(default_factory=list)   # cycles of recent faults, for the limit
+    #: the first argument registers of every start: (heap size, stdout) as abi.py describes
+    start_args: tuple[int, ...] = ()
 
 
 @dataclass(slots=True, eq=False)

@@ -26,7 +26,7 @@ from .cpu import CPU_MODELS, CPU_TYPES
 from .irq import InterruptController
 from .memory import PAGE_SIZE, Perm, Region
 from .peripheral import Peripheral
-from .peripherals import PERIPHERAL_TYPES
+from .peripherals import PERIPHERAL_TYPES, RegisterBlock, RegisterDecl
 from .tomlcheck import TomlChecker, kind_name, read_toml
 
 BOARDS_DIR = pathlib.Path(__file__).with_name("boards")
@@ -257,7 +257,7 @@ def _parse_peripherals(c: _Checker, data: dict) -> list[PeripheralSpec]:
         if not name.isidentifier():
             raise c.fail(f"{where}.name", f"must be an identifier (letters, digits, _), not {name!r}")
         where = f"peripheral {name!r}"
-        c.only(t, where, {"name", "type", "base", "size", "irq", "params"})
+        c.only(t, where, {"name", "type", "base", "size", "irq", "params", "register"})
         if any(p.name == name for p in result):
             raise c.fail(f"{where}.name", "is used twice")
         type_name = c.get(t, "type", where, str)
@@ -284,7 +284,13 @@ def _parse_peripherals(c: _Checker, data: dict) -> list[PeripheralSpec]:
             want = accepted[k]
             if not isinstance(v, want) or (want is int and isinstance(v, bool)):
                 raise c.fail(f"{where}.params.{k}", f"must be {kind_name(want)}, not {v!r}")
-        spec = PeripheralSpec(name, type_name, cls, base, size, irq, dict(params))
+        params = dict(params)
+        if cls is RegisterBlock:
+            params["registers"] = RegisterDecl.parse_all(c, t.get("register"), where, size)
+        elif "register" in t:
+            raise c.fail(f"{where}.register", f"only a peripheral of type 'registers' declares registers, "
+                                               f"not one of type {type_name!r}")
+        spec = PeripheralSpec(name, type_name, cls, base, size, irq, params)
         if params:  # only parameters can make a type refuse to be built
             _probe(c, spec)
         result.append(spec)

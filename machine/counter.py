@@ -277,6 +277,11 @@ class InstructionCounter:
         """Where native code reads the count (a uint64_t)."""
         return ctypes.addressof(self._s) + _CounterStruct.executed.offset
 
+    def field_address(self, name: str) -> int:
+        """Where native code reads or writes field `name` of `struct atoll_counter` (a slice
+        ended from another C hook sets `deadline` and `stopped` as counter.c does)."""
+        return ctypes.addressof(self._s) + getattr(_CounterStruct, name).offset
+
     def arm(self, instructions: int, exact: bool = False) -> None:
         """Let the next `emu_start` run until `instructions` more have run: to the end of
         that block, or (`exact`, for single steps) not one instruction more."""
@@ -315,6 +320,12 @@ class InstructionCounter:
     def stop_now(self) -> None:
         """End the running slice at the next block boundary (callable from any hook)."""
         self._s.deadline = self._s.executed
+
+    def stop_before_next(self) -> None:
+        """End the running slice before the next instruction itself, not at the end of its
+        block (a watchpoint's access: the debugger reports the instruction after it)."""
+        self._s.deadline = self._s.executed
+        self._s.exact = 1
 
     @property
     def reached_deadline(self) -> bool:

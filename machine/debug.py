@@ -15,7 +15,8 @@ GDB stub tests check them through real use):
   the native instruction counter has already counted it, so it is given back;
 - memory hooks receive the *physical* address. A watchpoint is therefore
   translated through its space once, when it is set, and reported back in
-  virtual terms; a memory access is stopped after the instruction completes.
+  virtual terms; a memory access is stopped after the instruction completes,
+  before the next one (the counter's exact stop), not at the end of its block.
 
 A hit is recorded (`hit`) and ends the run the way `Machine.request_stop` does;
 the run returns `Stop("stopped")` and the debugger reads `take_hit()`.
@@ -63,6 +64,8 @@ class DebugHit:
     space: AddressSpace
     access: str | None = None
     watch: str | None = None
+    #: a watchpoint's: the address of the instruction that made the access
+    pc: int | None = None
 
 
 @dataclass
@@ -152,6 +155,7 @@ class MachineDebug:
                 watch.hooks.append(self._uc.hook_add(hook_type, self._on_memory, watch,
                                                      begin=begin, end=paddr + n - 1))
         self._watches.append(watch)
+        self.machine.flush_code()   # pages already in the TLB would not look for the new hooks
 
     def remove_watchpoint(self, address: int, length: int, kind: str, space: AddressSpace | None = None) -> bool:
         for watch in self._watches:
@@ -160,6 +164,7 @@ class MachineDebug:
                 for handle in watch.hooks:
                     self._uc.hook_del(handle)
                 self._watches.remove(watch)
+                self.machine.flush_code()   # back to the fast path for those pages
                 return True
         return False
 
@@ -226,8 +231,11 @@ class MachineDebug:
             else:
                 return  # the hook's range is widened by an access's width; this one missed
             kind = "write" if access == UC_MEM_WRITE else "read"
-            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind)
+            self.hit = DebugHit(HitKind.WATCHPOINT, where, watch.space, kind, watch.kind,
+                                self._code_address(self.machine.cpu.pc))
             self.machine.request_stop()
+            # at the very next instruction, not at the end of the block (its branch, a call)
+            self.machine.counter.stop_before_next()
         except BaseException as e:
             self.machine.carry(e)
 

@@ -15,7 +15,10 @@ slice ends at the first translated-block boundary at or after its deadline
 the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
 
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
-ends the run. Faults always end the run with a structured `Fault`. A Python
+ends the run. Faults always end the run with a structured `Fault`, except in a
+bare-metal run with a guest exception model (`guest`, set by `load_elf`
+on RISC-V: machine/exceptions/riscv.py), where traps, faults and interrupts enter the
+program's own handlers as the architecture says. A Python
 exception raised inside a Unicorn callback is carried out of `emu_start` and
 raised again, never swallowed. On RISC-V the counter CSRs read the clock, never the
 host's (machine/csr.py). An `emu_start` that returns having executed no
@@ -54,6 +57,7 @@ from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
+from .exceptions.riscv import RiscvMachineMode
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm, Region
 from .peripheral import Peripheral
@@ -83,6 +87,8 @@ class MachineState:
     space: AddressSpace
     #: the levels an OR gate holds per input, one dict per gate in wiring order
     gate_levels: tuple[dict[int, bool], ...]
+    #: the guest exception model's own state (None without one)
+    guest: object = None
 
 
 class _OrGate:
@@ -114,12 +120,15 @@ class Machine:
         self.trap_handler: Callable[[Trap], bool] | None = None
         #: called at a slice boundary when the interrupt controller has something pending
         self.interrupt_handler: Callable[[], None] | None = None
+        #: a bare-metal program's exception model (machine/exceptions/), attached by `load_elf`
+        self.guest = None
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.image: ElfImage | None = None
+        self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
 
         # RAM and flash in host memory the machine owns, so the counter reads code directly
         self._memory = {r.base: mmap.mmap(-1, r.size) for r in spec.regions}
@@ -133,18 +142,13 @@ class Machine:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
             dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (see `_mmio`)
+            dev.board_reset = _reset_requester(self)
             self.uc.mmio_map(p.base, p.size, _mmio_reader(self, dev), None, _mmio_writer(self, dev), None)
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
 
-        # the RISC-V counter CSRs, answered from virtual time (machine/csr.py)
-        counters = None
         self._loop = RunLoop(self, None)
-        if isinstance(self.cpu, Rv32):
-            clint = next((dev for dev in self.peripherals.values() if isinstance(dev, Clint)), None)
-            counters = VirtualCounters(self.clock, None if clint is None else (lambda: clint.mtime),
-                                       self._loop.carry)
-        self._loop.counters = counters
+        self._loop.counters = _virtual_counters(self, self._loop.carry)
         self.clock.on_schedule = self._loop.event_scheduled
         self.interrupts: InterruptController | None = None
         self._gates: list[_OrGate] = []
@@ -231,8 +235,12 @@ class Machine:
             self.flush_code()
 
     def flush_code(self) -> None:
-        """Drop every translation of guest code (after code in memory changed)."""
+        """Drop every translation: of guest code (after code in memory changed), and of
+        addresses, since Unicorn decides when it fills a TLB entry whether the page's accesses
+        look for memory hooks (stores to pages that never held code skip them), so a memory
+        hook added or removed later needs this too."""
         self.uc.ctl_flush_tb()
+        self._spaces.tlb.flush()
 
     def read_virtual(self, space: AddressSpace, address: int, size: int) -> bytes:
         """Bytes as `space` sees them; a Fault if any byte is unmapped or unreadable."""
@@ -263,16 +271,25 @@ class Machine:
         self.image = image
         _write_image(self)
         self.reset_cpu()
+        if self.guest is None and self.isa == "armv7m" and self.interrupts is not None:
+            # bare metal only: a kernel never loads an ELF this way, so its path is unchanged
+            from .exceptions.armv7m import Armv7mExceptions
+            self.guest = Armv7mExceptions(self)
+        elif self.guest is None and isinstance(self.cpu, Rv32):
+            self.guest = RiscvMachineMode(self, self._loop.interrupt_became_pending)
         return image
 
     def reset(self) -> None:
         """The whole board as at power-on: time back to zero, every peripheral reset,
         the loaded ELF (if any) written again, and the CPU reset into it."""
         self.clock.reset()
+        self.reset_request = None
         for dev in self.peripherals.values():
             dev.reset()
         _write_image(self)
         self._loop.irq_pending = False
+        if self.guest is not None:
+            self.guest.reset()
         self.reset_cpu()
 
     def reset_cpu(self) -> None:
@@ -312,8 +329,9 @@ class Machine:
 
     def state(self) -> MachineState:
         """The machine's own state between runs (not memory, CPU, clock or peripherals)."""
+        guest = self.guest
         return MachineState(self.waiting, self._loop.irq_pending, self.cpu.user_mode, self.space,
-                            tuple(dict(g.levels) for g in self._gates))
+                            tuple(dict(g.levels) for g in self._gates), guest.state() if guest is not None else None)
 
     def set_state(self, state: MachineState) -> None:
         """Put back what `state` recorded; no run is under way after it, and the TLB
@@ -322,6 +340,8 @@ class Machine:
         for gate, levels in zip(self._gates, state.gate_levels):
             gate.levels = dict(levels)
         self.waiting = state.waiting
+        if self.guest is not None:
+            self.guest.set_state(state.guest)
         self._loop.clear(irq_pending=state.irq_pending)
         self._spaces.activate(state.space, force=True)
         self._spaces.tlb.clear_refusal()
@@ -405,6 +425,16 @@ class FaultError(Exception):
         self.fault = fault
 
 
+def _reset_requester(machine: Machine) -> Callable[[str], None]:
+    """What a peripheral calls when it resets the board (a watchdog's reset output): the
+    machine notes its name in `reset_request` and ends the run; the caller acts on it
+    with `reset()`, which clears it."""
+    def requested(name: str) -> None:
+        machine.reset_request = name
+        machine.request_stop()
+    return requested
+
+
 def _mmio_reader(machine: Machine, dev: Peripheral):
     read, mmio = dev.read, machine._mmio
     return lambda uc, offset, size, _: mmio(read, offset, size)
@@ -417,6 +447,14 @@ def _mmio_writer(machine: Machine, dev: Peripheral):
 
 def _address_of(memory: mmap.mmap) -> int:
     return ctypes.addressof(ctypes.c_char.from_buffer(memory))
+
+
+def _virtual_counters(machine: Machine, carry) -> VirtualCounters | None:
+    """The RISC-V counter CSRs, answered from virtual time (machine/csr.py); None on ARM."""
+    if not isinstance(machine.cpu, Rv32):
+        return None
+    clint = next((dev for dev in machine.peripherals.values() if isinstance(dev, Clint)), None)
+    return VirtualCounters(machine.clock, None if clint is None else (lambda: clint.mtime), carry)
 
 
 def _wire_interrupts(machine: Machine) -> list[_OrGate]:

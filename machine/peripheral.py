@@ -20,7 +20,9 @@ Invariants:
 - narrower accesses read or merge the bytes of the enclosing register;
 - a guest write the part drops as the manual says (a UART's transmit overrun) is reported
   with `note_dropped`: logged as a warning the first time, with the peripheral and the guest's
-  pc, and counted in `dropped_writes` every time.
+  pc, and counted in `dropped_writes` every time;
+- a part that resets the whole board (a watchdog's reset output) calls `request_board_reset`:
+  logged with the peripheral's name, then passed to `board_reset` (set by the machine) if any.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Peripheral:
         self.dropped_writes: collections.Counter[str] = collections.Counter()
         #: gives the pc of the guest instruction accessing the device (set by the machine)
         self.pc_source: Callable[[], int] | None = None
+        #: called with the requesting peripheral's name when it asks for a board reset (the machine)
+        self.board_reset: Callable[[str], None] | None = None
         self._values: dict[str, int] = self.REGISTERS.reset_values()
         self._readers: dict[str, ReadHandler] = {}
         self._writers: dict[str, WriteHandler] = {}
@@ -143,6 +147,13 @@ class Peripheral:
         if first:
             at = f" at pc {self.pc_source():#x}" if self.pc_source is not None else ""
             log.warning("%s: %s%s (said once; every one is counted)", self.name, what, at)
+
+    def request_board_reset(self, why: str) -> None:
+        """The part asserts its board reset output (`why` says which and why)."""
+        at = f" at pc {self.pc_source():#x}" if self.pc_source is not None else ""
+        log.warning("%s: requests a board reset: %s%s", self.name, why, at)
+        if self.board_reset is not None:
+            self.board_reset(self.name)
 
     # -- life cycle ----------------------------------------------------------------
 

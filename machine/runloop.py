@@ -6,7 +6,9 @@ instruction counter, then fires due events and polls host backends. It owns the
 flags of one run (a stop requested, an interrupt pending, a fault, trap or bus error
 met inside `emu_start`, a Python error carried out of a Unicorn callback) and turns
 them into a `Stop`. The machine's public settings it follows (`trap_handler`,
-`interrupt_handler`, `waiting`, `realtime`, `max_slice`) stay on the `Machine`.
+`interrupt_handler`, `guest`, `waiting`, `realtime`, `max_slice`) stay on the `Machine`.
+A bare-metal guest's exception model (`guest`, machine/exceptions/) is asked at every
+slice boundary and sees every trap and CPU fault first, unless a kernel's handlers are set.
 
 Invariants: an exception raised in a Unicorn callback is carried out of `emu_start`
 and raised again, never swallowed; an `emu_start` that executed nothing with nothing
@@ -114,7 +116,12 @@ class RunLoop:
         while True:
             self.poll_backends()
             clock.fire_due()
-            if self.irq_pending:
+            if m.guest is not None and m.interrupt_handler is None:
+                self.irq_pending = False
+                fault = m.guest.interrupt()   # the guest's own exception model takes it
+                if fault is not None:
+                    return Stop(StopReason.FAULT, clock.now, fault=fault)
+            elif self.irq_pending:
                 self.irq_pending = False
                 if m.interrupt_handler is not None:
                     m.interrupt_handler()  # a kernel decides what runs next
@@ -197,7 +204,9 @@ class RunLoop:
                 spaces.regain()
         except UcError as e:
             if self._pending_error is None and self._fault is None:
-                event = self._event_from(e)
+                event = self._guest_takes(self._event_from(e))
+                if event is None:
+                    return None            # the guest's handler runs from the next slice
                 if isinstance(event, Trap):
                     return self._take_trap(event)
                 self._fault = event
@@ -231,7 +240,10 @@ class RunLoop:
         m = self.machine
         trap = Trap(TrapKind.WAIT, self.cpu.pc)
         if m.trap_handler is None:
-            m.waiting = True
+            if m.guest is not None:
+                m.guest.wait()   # waits only when no exception can wake it
+            else:
+                m.waiting = True
             return None
         if m.trap_handler(trap):
             return None
@@ -273,7 +285,9 @@ class RunLoop:
     def interrupt(self, intno: int) -> None:
         try:
             self.spaces.regain()
-            event = self.cpu.decode_trap(intno, self.spaces.followed.name)
+            event = self._guest_takes(self.cpu.decode_trap(intno, self.spaces.followed.name))
+            if event is None:
+                return                     # the guest's handler runs on
             if isinstance(event, Fault):
                 self._fault = event
                 self.uc.emu_stop()
@@ -284,6 +298,13 @@ class RunLoop:
                 self.uc.emu_stop()
         except BaseException as e:
             self.carry(e)
+
+    def _guest_takes(self, event: Trap | Fault) -> Trap | Fault | None:
+        """A bare-metal guest's exception model sees a trap or fault first (None: it took it)."""
+        guest = self.machine.guest
+        if guest is None or self.machine.trap_handler is not None:
+            return event
+        return guest.take(event)
 
     def _invalid_access(self, uc, access: int, address: int, size: int, value: int, _) -> bool:
         self._bus_error = (address, _INVALID.get(access, AccessKind.READ))
@@ -300,7 +321,7 @@ class RunLoop:
 
     def interrupt_became_pending(self) -> None:
         self.irq_pending = True
-        if self.machine.interrupt_handler is not None:
+        if self.machine.interrupt_handler is not None or self.machine.guest is not None:
             self.counter.stop_now()
 
     def poll_backends(self) -> None:

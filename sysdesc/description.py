@@ -28,7 +28,7 @@ from typing import Any
 
 from machine import PAGE_SIZE, BoardError, BoardSpec, TomlChecker, load_board, read_toml
 
-from kernel.abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, REPLY_SLOT, STACK_TOP, Right
+from kernel.abi import CAP_SLOTS, COMPONENT_BASE, COMPONENT_LIMIT, HEAP_BASE, HEAP_MAX, REPLY_SLOT, STACK_TOP, STDOUT_DEBUG_LOG, Right
 from kernel.rules import DEFAULT_RESTART_WINDOW_MS, LIMIT_ACTIONS, RESTART_ACTIONS, Interface, Policy, RestartAction, RestartPolicy
 
 from .interface import InterfaceError, load_interface
@@ -68,6 +68,8 @@ class ComponentSpec:
     start: bool
     index: int                                 # 1-based position: the badge of its send capabilities
     restart: RestartPolicy = RestartPolicy("hold", None)
+    heap: int = 0                              # bytes mapped at HEAP_BASE for its C library's malloc
+    stdout: str | None = None                  # the endpoint its stdout goes to; None: the debug log
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,14 @@ class SystemSpec:
             if n.source == name:
                 caps.append((n.slot, "notification", n.target, Right.SEND, n.bits))
         return sorted(caps)
+
+    def stdout_of(self, name: str) -> int:
+        """Where `name`'s stdout goes, as its crt0 reads it: STDOUT_DEBUG_LOG, or the slot of the
+        console endpoint it names (as a client) + 1."""
+        endpoint = self.component(name).stdout
+        if endpoint is None:
+            return STDOUT_DEBUG_LOG
+        return next(e for e in self.endpoints if e.name == endpoint).clients[name] + 1
 
     def fault_endpoint_of(self, name: str) -> EndpointSpec | None:
         """The endpoint `name`'s faults go to: the first one its supervisor serves."""
@@ -192,6 +202,7 @@ def parse_system(data: dict, path: pathlib.Path, entries: set[pathlib.Path] | No
     _check_notification_bits(c, components, notifications)
     _check_supervisors(c, components, endpoints)
     _check_interfaces(c, endpoints)
+    _check_stdout(c, components, endpoints)
     spec = SystemSpec(name, path, board, tuple(components), tuple(endpoints), tuple(notifications))
     policy_text = c.get(system, "policy", "system", str, required=False)
     if policy_text is not None:  # before the ELF files: a policy can be checked before a build
@@ -252,7 +263,7 @@ def _parse_component(c: _Checker, t: dict, i: int, board: BoardSpec, entries: se
     name = c.identifier(t, "name", f"component[{i}]")
     where = f"component {name!r}"
     c.only(t, where, {"name", "elf", "priority", "stack", "uses", "interrupts", "supervisor", "start",
-                      "restart", "restart_limit", "restart_window_ms", "restart_then"})
+                      "restart", "restart_limit", "restart_window_ms", "restart_then", "heap", "stdout"})
     elf_text = c.get(t, "elf", where, str)
     if not elf_text:
         raise c.fail(f"{where}.elf", "must be the path of an ELF file, not ''")
@@ -266,8 +277,12 @@ def _parse_component(c: _Checker, t: dict, i: int, board: BoardSpec, entries: se
     supervisor = c.get(t, "supervisor", where, str, required=False)
     start = c.get(t, "start", where, bool, required=False, default=True)
     restart = _parse_restart(c, t, where, supervisor is not None)
+    heap = c.get(t, "heap", where, int, required=False, default=0)
+    if not (0 <= heap <= HEAP_MAX and heap % PAGE_SIZE == 0):
+        raise c.fail(f"{where}.heap", f"must be a multiple of {PAGE_SIZE} from 0 to {HEAP_MAX} bytes, not {heap}")
+    stdout = c.get(t, "stdout", where, str, required=False, default="log")
     return ComponentSpec(name, c.path.parent / elf_text, priority, stack, uses, interrupts, supervisor, start,
-                         index, restart)
+                         index, restart, heap, None if stdout == "log" else stdout)
 
 
 def _parse_restart(c: _Checker, t: dict, where: str, supervised: bool) -> RestartPolicy:
@@ -332,7 +347,8 @@ def _parse_uses(c: _Checker, raw: Any, where: str, board: BoardSpec) -> dict[str
                                       f"virtual address, not {raw!r}")
     mapped: dict[str, int] = {}
     spans = [(COMPONENT_BASE, COMPONENT_LIMIT - COMPONENT_BASE, "the component's code and data"),
-             (STACK_TOP - MAX_STACK, MAX_STACK, "the component's stack window")]
+             (STACK_TOP - MAX_STACK, MAX_STACK, "the component's stack window"),
+             (HEAP_BASE, HEAP_MAX, "the component's heap window")]
     mappable = [p.name for p in board.peripherals if p.name != board.interrupt_controller]
     for name, address in wanted.items():
         key = keys[name]
@@ -525,6 +541,17 @@ def _check_notification_bits(c: _Checker, components: list[ComponentSpec],
                     raise c.fail(f"notification[{i}].bits", f"bit {bit} of component {n.target!r} is given to "
                                                             f"{meaning[n.target, bit]} already")
                 meaning[n.target, bit] = f"notification[{i}] (from {n.source!r})"
+
+
+def _check_stdout(c: _Checker, components: list[ComponentSpec], endpoints: list[EndpointSpec]) -> None:
+    """A component's stdout is "log" or an endpoint of the console interface it is a client of."""
+    for comp in components:
+        if comp.stdout is None:
+            continue
+        ep = next((e for e in endpoints if e.name == comp.stdout), None)
+        if ep is None or comp.name not in ep.clients or (ep.interface is not None and ep.interface.name != "console"):
+            raise c.fail(f"component {comp.name!r}.stdout",
+                         f"must be \"log\" or a console endpoint the component is a client of, not {comp.stdout!r}")
 
 
 def _check_supervisors(c: _Checker, components: list[ComponentSpec], endpoints: list[EndpointSpec]) -> None:

@@ -4,8 +4,14 @@ Mapped at 0xE000E000 (4 KiB). It models the external-interrupt half of the NVIC
 (ARMv7-M ARM B3.4, Cortex-M3 TRM chapter 8): per line an enable, a pending and
 an active bit and a priority byte of which the top `priority_bits` bits exist
 (the rest read 0), the SET/CLEAR register pairs, IABR, ICTR and STIR, plus a
-read-only CPUID (Cortex-M3 r2p1). SysTick and the other SCB registers are
-declared but not implemented, so guest accesses to them are logged by name.
+read-only CPUID (Cortex-M3 r2p1). The SysTick and SCB registers a bare-metal
+program uses (SYST_CSR/RVR/CVR/CALIB, ICSR, VTOR, AIRCR, SCR, CCR, SHPR1-3, SHCSR,
+CFSR, HFSR, MMFAR, BFAR) are declared and store what is written; their behaviour
+comes from the guest exception model when one is attached (`system`, see
+machine/exceptions/armv7m.py), which also keeps its state in this peripheral's
+snapshot and holds SysTick's clock event here (`systick_event`). The other SCS
+registers are declared but not implemented, so guest accesses to them are logged
+by name.
 
 Lines are level inputs. A line becomes pending on a rising level, and whenever
 it is high while not active; pending stays latched when the level drops (ICPR
@@ -31,15 +37,20 @@ MAX_IRQ = 240   # IPR0-59 hold 240 priority bytes
 
 #: SCS registers this model declares but does not implement (accesses are logged)
 _UNMODELLED = (
-    (0x008, "ACTLR"), (0x010, "SYST_CSR"), (0x014, "SYST_RVR"), (0x018, "SYST_CVR"), (0x01C, "SYST_CALIB"),
-    (0xD04, "ICSR"), (0xD08, "VTOR"), (0xD0C, "AIRCR"), (0xD10, "SCR"), (0xD14, "CCR"),
-    (0xD18, "SHPR1"), (0xD1C, "SHPR2"), (0xD20, "SHPR3"), (0xD24, "SHCSR"), (0xD28, "CFSR"),
-    (0xD2C, "HFSR"), (0xD30, "DFSR"), (0xD34, "MMFAR"), (0xD38, "BFAR"), (0xD3C, "AFSR"),
+    (0x008, "ACTLR"), (0xD30, "DFSR"), (0xD3C, "AFSR"),
     (0xD40, "ID_PFR0"), (0xD44, "ID_PFR1"), (0xD48, "ID_DFR0"), (0xD4C, "ID_AFR0"),
     (0xD50, "ID_MMFR0"), (0xD54, "ID_MMFR1"), (0xD58, "ID_MMFR2"), (0xD5C, "ID_MMFR3"),
     (0xD60, "ID_ISAR0"), (0xD64, "ID_ISAR1"), (0xD68, "ID_ISAR2"), (0xD6C, "ID_ISAR3"), (0xD70, "ID_ISAR4"),
     (0xD90, "MPU_TYPE"), (0xD94, "MPU_CTRL"), (0xD98, "MPU_RNR"), (0xD9C, "MPU_RBAR"), (0xDA0, "MPU_RASR"),
     (0xDF0, "DHCSR"), (0xDF4, "DCRSR"), (0xDF8, "DCRDR"), (0xDFC, "DEMCR"),
+)
+
+#: SysTick and SCB registers the guest exception model gives behaviour (plain storage without it)
+SYSTEM_REGISTERS = (
+    (0x010, "SYST_CSR"), (0x014, "SYST_RVR"), (0x018, "SYST_CVR"), (0x01C, "SYST_CALIB"),
+    (0xD04, "ICSR"), (0xD08, "VTOR"), (0xD0C, "AIRCR"), (0xD10, "SCR"), (0xD14, "CCR"),
+    (0xD18, "SHPR1"), (0xD1C, "SHPR2"), (0xD20, "SHPR3"), (0xD24, "SHCSR"), (0xD28, "CFSR"),
+    (0xD2C, "HFSR"), (0xD34, "MMFAR"), (0xD38, "BFAR"),
 )
 
 #: the 32-bit-per-word bit arrays: name, base offset
@@ -60,6 +71,7 @@ class Nvic(InterruptController, Peripheral):
             Field("Constant", 16, 4, Access.RO, CPUID_CORTEX_M3_R2P1 >> 16 & 0xF),
             Field("Variant", 20, 4, Access.RO, CPUID_CORTEX_M3_R2P1 >> 20 & 0xF),
             Field("Implementer", 24, 8, Access.RO, CPUID_CORTEX_M3_R2P1 >> 24)]),
+        *(Register(off, name, [Field(name, 0, 32)]) for off, name in SYSTEM_REGISTERS),
         *(Register(off, name, implemented=False) for off, name in _UNMODELLED),
         Register(0xF00, "STIR", [Field("INTID", 0, 9, Access.WO)]),
     ])
@@ -74,6 +86,10 @@ class Nvic(InterruptController, Peripheral):
         self.first_line = 0
         self.priority_bits = priority_bits
         self.listener: Callable[[], None] | None = None
+        #: the guest exception model serving the SysTick/SCB registers (None: plain storage)
+        self.system: Any = None
+        #: SysTick's next clock event, held here so that snapshots recreate it (see `system`)
+        self.systick_event: Any = None
         self._all = (1 << num_irq) - 1
         self._enabled = self._pending = self._active = self._level = 0
         for n in range(8):
@@ -183,6 +199,23 @@ class Nvic(InterruptController, Peripheral):
         self._active |= 1 << line
         return line
 
+    # -- for the guest exception model (the CPU takes the lines itself) ------------------
+
+    @property
+    def deliverable(self) -> int:
+        """Lines pending and enabled, one bit per line."""
+        return self._enabled & self._pending
+
+    @property
+    def active_lines(self) -> int:
+        """Lines active, one bit per line."""
+        return self._active
+
+    def activate(self, line: int) -> None:
+        """The CPU takes `line`: pending to active."""
+        self._pending &= ~(1 << line)
+        self._active |= 1 << line
+
     def complete(self, line: int) -> None:
         self._check_line(line)
         self._active &= ~(1 << line)
@@ -195,10 +228,15 @@ class Nvic(InterruptController, Peripheral):
         """Enables, pending and active bits clear; input levels are the wires' and stay."""
         self._enabled = self._active = 0
         self._pending = self._level
+        if self.system is not None:
+            self.system.reset()
 
     def extra_state(self) -> Any:
-        return {"enabled": self._enabled, "pending": self._pending, "active": self._active, "level": self._level}
+        return {"enabled": self._enabled, "pending": self._pending, "active": self._active, "level": self._level,
+                "system": None if self.system is None else self.system.state()}
 
     def restore_extra_state(self, state: Any) -> None:
         self._enabled, self._pending = state["enabled"], state["pending"]
         self._active, self._level = state["active"], state["level"]
+        if self.system is not None:
+            self.system.set_state(state.get("system"))

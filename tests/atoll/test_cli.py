@@ -104,7 +104,7 @@ BAD_INPUT = [
      "atoll: --uart: tcp needs a port number from 1 to 65535, not '99999'"),
     (["boot", "{text}", "--board", "hifive1"], "atoll: {text}: not an ELF file (no ELF magic number)"),
     (["boot", "{arm_elf}", "--board", "hifive1"], "atoll: {arm_elf}: is built for EM_ARM, not RISC-V (rv32imac)"),
-    (["frobnicate"], "atoll: argument command: invalid choice: 'frobnicate' (choose from 'boot', 'policy', 'boards', 'build', 'keygen', 'debug')"),
+    (["frobnicate"], "atoll: argument command: invalid choice: 'frobnicate' (choose from 'boot', 'policy', 'boards', 'build', 'keygen', 'debug', 'campaign', 'replay', 'build-component')"),
 ]
 
 

@@ -99,7 +99,7 @@ def test_next_steps_by_source_line_and_step_enters_a_call(debugger):
     assert re.fullmatch(r"servers/uart/hw_(cmsdk|sifive)\.c", file), out
     assert " in hw_tx at " in out
     bt = debugger.execute("bt")
-    assert re.search(r"#0\s+0x[0-9a-f]{8} in hw_tx \(\)", bt), bt
+    assert re.search(r"#0\s+0x[0-9a-f]{8} in hw_tx \(byte=(\d+ '.+'|<optimized out>)\)", bt), bt
     assert re.search(r"#1\s+0x[0-9a-f]{8} in tx_pump \(\) at servers/uart/main.c:18", bt), bt
     assert " in main () at servers/uart/main.c:" in bt, bt
     out = debugger.execute("finish")
@@ -247,4 +247,5 @@ def test_stepi_keeps_stepping_past_a_syscall_of_a_component_whose_name_says_stop
     # the same program under another name steps as far: stepping ends on what happened, not on words
     expected = plain.execute(f"stepi {steps + 5}").replace("plain", "unstopped")
     assert named.execute(f"stepi {steps + 5}") == expected
-    assert named.machine.counter.executed == plain.machine.counter.executed == steps + 5
+    # (a step over a Thumb IT instruction runs the instructions it makes conditional with it)
+    assert named.machine.counter.executed == plain.machine.counter.executed >= steps + 5

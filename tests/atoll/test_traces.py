@@ -173,8 +173,11 @@ def test_the_vcd_parses_and_blinkys_pin_toggles_every_500_ms_of_virtual_time(rec
     timescale, changes = read_vcd(wave)
 
     assert timescale == "1 ns"
-    assert len(changes) == 32  # hifive1: one block of 32 pins; mps2-an385: two of 16
-    assert {name.split(".")[0] for name in changes} == {"mps2-an385": {"gpio0", "gpio1"}, "hifive1": {"gpio0"}}[board]
+    # every pin of every GPIO block of the board file (hifive1: one of 32; mps2-an385: four of 16)
+    blocks = Machine(board).gpio_blocks
+    assert set(changes) == {f"{name}.pin{n}" for name, block in blocks.items() for n in range(block.NUM_PINS)}
+    assert {name.split(".")[0] for name in changes} == {
+        "mps2-an385": {"gpio0", "gpio1", "gpio2", "gpio3"}, "hifive1": {"gpio0"}}[board]
     pin = changes[BLINKY_PIN[board]]
     assert pin[0] == (0, 0)
     edges = toggles(pin)

@@ -5,7 +5,7 @@ the same board. A board name maps to a QEMU binary and machine (``mps2-an385`` -
 ``qemu-system-arm -M mps2-an385``, ``hifive1`` -> ``qemu-system-riscv32 -M sifive_e``). UART0 is
 connected to QEMU's stdout; the bytes are collected until the expected count or marker arrives, or
 the timeout passes, and then QEMU — which would otherwise run forever, because the programs park —
-is killed. Nothing is typed into the guest, and no file is left behind.
+is killed. Nothing is typed into the guest unless asked (``send``), and no file is left behind.
 """
 
 from __future__ import annotations
@@ -66,13 +66,15 @@ def run(
     count: int | None = None,
     settle: float = 0.0,
     timeout: float = 10.0,
+    send: tuple[bytes, bytes] | None = None,
 ) -> bytes:
     """Boot ``elf`` on QEMU's ``board`` and return the UART0 bytes received.
 
     Stops once ``count`` bytes have arrived or ``until`` appears in the output (whichever is
     given) and then ``settle`` more seconds have passed — so bytes sent after the expected ones
     are caught too — or else when ``timeout`` seconds have passed. Raises ``QemuError`` if QEMU
-    exits by itself (a bad ELF or machine), with its stderr.
+    exits by itself (a bad ELF or machine), with its stderr. With ``send=(marker, data)``,
+    ``data`` is typed into UART0 once ``marker`` has appeared in the output.
     """
     if not Path(elf).is_file():
         raise QemuError(f"{elf}: no such file")
@@ -81,7 +83,8 @@ def run(
         return (count is not None and len(data) >= count) or (until is not None and until in data)
 
     proc = subprocess.Popen(
-        command(board, elf), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command(board, elf), stdin=subprocess.PIPE if send else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     received = bytearray()
     changed = threading.Condition()
@@ -101,6 +104,10 @@ def run(
     try:
         with changed:
             while proc.poll() is None:
+                if send is not None and send[0] in received:
+                    proc.stdin.write(send[1])
+                    proc.stdin.flush()
+                    send = None
                 if not matched and done(bytes(received)):
                     matched = True
                     deadline = min(deadline, time.monotonic() + settle)
@@ -116,6 +123,8 @@ def run(
         stderr = proc.stderr.read().decode(errors="replace").strip()
         proc.stdout.close()
         proc.stderr.close()
+        if proc.stdin is not None:
+            proc.stdin.close()
     data = bytes(received)
     if exited_by_itself and not done(data):
         raise QemuError(f"{binary(board)} exited with status {proc.returncode} running {elf}: {stderr}")

@@ -6,13 +6,12 @@ Evidence comes from the built ELF files and from the formatter run on the host:
   both writable and executable;
 - the generated header and component.ld carry kernel/abi.py's numbers (so they cannot drift);
 - disassembled stubs put each syscall's number in r12 / a7, its arguments in r0-r6 / a0-a6,
-  and trap with `svc #0` / `ecall`;
-- printf.c and string.c, compiled for the host with the same zig, format like C's printf.
+  and trap with `svc #0` / `ecall`; _start reaches main and exit ends in the EXIT trap.
+What the C library does on the boards is tests/firmware/test_c_library.py's.
 """
 
 from __future__ import annotations
 
-import ctypes
 import re
 import subprocess
 import sys
@@ -222,9 +221,10 @@ def test_stub_puts_number_and_arguments_in_the_abi_registers(built, isa, name):
 
 
 @pytest.mark.parametrize("isa", ["armv7m", "rv32imac"])
-def test_start_calls_main_then_exits_with_its_result(built, isa):
+def test_exit_ends_in_the_exit_trap_and_start_sets_gp_first(built, isa):
+    # that main's result becomes the exit status is test_c_library.py's, on the boards
     elf = built[1][isa, "hello"]
-    insns = disassemble(elf, "atl__start_main")
+    insns = disassemble(elf, "_exit")   # exit() ends here, after atexit handlers and stdio
     trap = TRAPS[isa][0]
     assert any(f"{i.mnemonic} {i.op_str}".strip() == trap for i in insns)
     assert registers_at_trap(insns, trap)[TRAPS[isa][1]] == abi.Sys.EXIT
@@ -266,86 +266,3 @@ def test_command_line_builds_one_isa_and_prints_one_line_per_elf(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(tmp_path / "rv32imac" / "hello.elf")]
     assert (tmp_path / "include" / "atoll" / "abi.h").is_file()
-
-
-# --- printf on the host ------------------------------------------------------------------------
-
-# (format and C arguments, expected output); each becomes a C function calling atl_snprintf.
-FORMATS = [
-    ('"%5d|%-4x|%08X|%s|%c|%lld|%p", 42, 0xab, 0xBEEFu, "str", \'z\', -1234567890123ll, (void *)0x1f',
-     "   42|ab  |0000BEEF|str|z|-1234567890123|0x1f"),
-    ('"%d %i %u", -7, 0, 4294967295u', "-7 0 4294967295"),
-    ('"%05d|%-5d|%5s|%-5s|", -42, -42, "ab", "ab"', "-0042|-42  |   ab|ab   |"),
-    ('"%d %lld", (int)0x80000000u, (long long)0x8000000000000000ull', "-2147483648 -9223372036854775808"),
-    ('"%llu %llx %llX", 18446744073709551615ull, 0x123456789abcdefull, 0xFEDCBA9876543210ull',
-     "18446744073709551615 123456789abcdef FEDCBA9876543210"),
-    ('"%lu %lx %ld", 4000000000ul, 0xdeadul, -5l', "4000000000 dead -5"),
-    ('"%zu|%*d|%-*d|", (size_t)99, 4, 7, 3, 8', "99|   7|8  |"),
-    ('"%.3s|%.*s|%s", "abcdef", 2, "xyz", (const char *)0', "abc|xy|(null)"),
-    ('"100%% %c%c", \'o\', \'k\'', "100% ok"),
-    ('"%q %d", 5', "%q 5"),
-    ('"%x %X %o", 0u, 255u', "0 FF %o"),
-    ('"%3c|%-3c|", \'a\', \'b\'', "  a|b  |"),
-]
-
-
-@pytest.fixture(scope="module")
-def host_printf(tmp_path_factory):
-    """printf.c and string.c built as a host shared library, with a capturing default sink."""
-    tmp = tmp_path_factory.mktemp("host-printf")
-    cases = "\n".join(
-        f"int case_{i}(char *buf, size_t size) {{ return atl_snprintf(buf, size, {fmt}); }}"
-        for i, (fmt, _) in enumerate(FORMATS)
-    )
-    (tmp / "harness.c").write_text(
-        "#include <stdint.h>\n#include <atoll/printf.h>\n#include <atoll/string.h>\n"
-        "static char captured[256]; static size_t used;\n"
-        "void atl_default_putc(char c) { if (used + 1 < sizeof captured) captured[used++] = c; }\n"
-        "const char *take(void) { captured[used] = 0; used = 0; return captured; }\n"
-        "int print_two(int a, const char *s) { return atl_printf(\"<%d %s>\", a, s); }\n"
-        + cases + "\n"
-    )
-    lib = tmp / "libhostprintf.so"
-    command = [sys.executable, "-m", "ziglang", "cc", "-shared", "-fPIC", "-O2", "-std=c11",
-               "-ffreestanding", "-fno-builtin", "-Wall", "-Wextra", "-Werror", "-Wno-format",
-               f"-I{LIB / 'include'}", str(tmp / "harness.c"), str(LIB / "src" / "printf.c"),
-               str(LIB / "src" / "string.c"), "-o", str(lib)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    dll = ctypes.CDLL(str(lib))
-    dll.take.restype = ctypes.c_char_p
-    return dll
-
-
-@pytest.mark.parametrize("index", range(len(FORMATS)), ids=[f[1] for f in FORMATS])
-def test_snprintf_formats_like_c(host_printf, index):
-    expected = FORMATS[index][1]
-    buf = ctypes.create_string_buffer(128)
-    n = getattr(host_printf, f"case_{index}")(buf, ctypes.c_size_t(len(buf)))
-    assert (buf.value.decode(), n) == (expected, len(expected))
-
-
-def test_snprintf_truncates_but_returns_the_full_length(host_printf):
-    buf = ctypes.create_string_buffer(b"\xff" * 8)
-    n = host_printf.case_0(buf, ctypes.c_size_t(6))
-    assert n == len(FORMATS[0][1]) and buf.raw[:6] == b"   42\0" and buf.raw[6:8] == b"\xff\xff"
-    untouched = ctypes.create_string_buffer(b"\xff" * 4)
-    assert host_printf.case_1(untouched, ctypes.c_size_t(0)) == len(FORMATS[1][1])
-    assert untouched.raw[:4] == b"\xff" * 4
-
-
-def test_printf_writes_through_the_default_sink_and_a_replacement(host_printf):
-    host_printf.take()
-    assert host_printf.print_two(5, b"five") == 8
-    assert host_printf.take() == b"<5 five>"
-
-    seen = []
-    sink = ctypes.CFUNCTYPE(None, ctypes.c_char)(seen.append)
-    host_printf.atl_set_putc(sink)
-    try:
-        assert host_printf.print_two(-1, b"x") == 6
-        assert b"".join(seen) == b"<-1 x>" and host_printf.take() == b""
-    finally:
-        host_printf.atl_set_putc(None)
-    host_printf.print_two(0, b"")
-    assert host_printf.take() == b"<0 >"

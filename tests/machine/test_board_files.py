@@ -56,6 +56,37 @@ controller = "nvic"
 """
 
 EXPECTED = {
+    # the board file's register blocks (type "registers", machine/peripherals/register_block.py)
+    'register_name_missing':
+        "register_name_missing.toml: peripheral 'pll'.register[0].name: missing",
+    'register_name_not_identifier':
+        "register_name_not_identifier.toml: peripheral 'pll'.register[0].name: must be an identifier (letters, digits, _), not 'pll-cfg'",
+    'register_name_used_twice':
+        "register_name_used_twice.toml: peripheral 'pll'.register[1].name: 'a' is used twice",
+    'register_not_a_table':
+        "register_not_a_table.toml: peripheral 'pll'.register[0]: must be a table, not 1",
+    'register_offset_misaligned':
+        "register_offset_misaligned.toml: peripheral 'pll'.register[0].offset: must be a multiple of 4 (the register's width in bytes), not 0x6",
+    'register_offset_missing':
+        "register_offset_missing.toml: peripheral 'pll'.register[0].offset: missing",
+    'register_offset_outside_window':
+        "register_offset_outside_window.toml: peripheral 'pll'.register[0].offset: must be inside the peripheral's 0x1000-byte window, not 0x1000",
+    'register_on_a_modelled_type':
+        "register_on_a_modelled_type.toml: peripheral 'uart0'.register: only a peripheral of type 'registers' declares registers, not one of type 'cmsdk-apb-uart'",
+    'register_overlaps_register':
+        "register_overlaps_register.toml: peripheral 'pll'.register[1].offset: 0x2 overlaps register 'a' at 0x0",
+    'register_read_only_not_an_integer':
+        "register_read_only_not_an_integer.toml: peripheral 'pll'.register[0].read_only: must be an integer, not 'bit 31'",
+    'register_reset_too_wide':
+        "register_reset_too_wide.toml: peripheral 'pll'.register[0].reset: must fit in the register's 8 bits, not 0x100",
+    'register_unknown_key':
+        "register_unknown_key.toml: peripheral 'pll'.register[0].ready: unknown key; expected one of: name, offset, read_only, reset, width",
+    'register_width_unknown':
+        "register_width_unknown.toml: peripheral 'pll'.register[0].width: must be 8, 16 or 32, not 24",
+    'registers_empty':
+        "registers_empty.toml: peripheral 'pll'.register: must be a non-empty array of tables, written [[peripheral.register]], not []",
+    'registers_missing':
+        "registers_missing.toml: peripheral 'pll'.register: missing; a 'registers' peripheral declares its registers in [[peripheral.register]] entries",
     "access_empty":
         "access_empty.toml: region 'ram'.access: must give at least one of 'r', 'w', 'x', not ''",
     "access_letter_repeated":
@@ -169,7 +200,7 @@ EXPECTED = {
         'must be at least 0x10000, the window sifive-clint decodes, not 0x1000',
     "peripheral_unknown_key":
         "peripheral_unknown_key.toml: peripheral 'uart0'.clock: "
-        'unknown key; expected one of: base, irq, name, params, size, type',
+        'unknown key; expected one of: base, irq, name, params, register, size, type',
     "region_base_not_an_address":
         "region_base_not_an_address.toml: region 'ram'.base: must be a 32-bit address, not -0x1000",
     "region_base_not_page_aligned":
@@ -282,7 +313,7 @@ def test_mps2_an385_wires_the_uarts_as_the_an385_note_says():
 def test_mps2_an385_wires_an_irq_array_to_outputs_in_declared_order():
     gpio0 = load_board("mps2-an385").peripheral("gpio0")
     assert gpio0.irq["combined"] == 6
-    assert gpio0.irq["pin0"] == 16 and gpio0.irq["pin15"] == 31
+    assert gpio0.irq["pin0"] == 24 and gpio0.irq["pin7"] == 31
 
 
 def test_hifive1_loads_as_an_e31_started_at_the_elf_entry():

@@ -102,8 +102,8 @@ EXPECTED = {
         'component: must be an array of tables, written [[component]], not a single [component] table',
     "component_unknown_key":
         'component_unknown_key.toml: '
-        "component 'uart'.heap: unknown key; expected one of: elf, interrupts, name, priority, restart, "
-        "restart_limit, restart_then, restart_window_ms, stack, start, supervisor, uses",
+        "component 'uart'.heap_size: unknown key; expected one of: elf, heap, interrupts, name, priority, restart, "
+        "restart_limit, restart_then, restart_window_ms, stack, start, stdout, supervisor, uses",
     "elf_empty":
         "elf_empty.toml: component 'uart'.elf: must be the path of an ELF file, not ''",
     "elf_file_missing":
@@ -354,6 +354,14 @@ EXPECTED = {
     "uses_address_overlaps_stack":
         'uses_address_overlaps_stack.toml: '
         "component 'uart'.uses.uart0: uart0 at 0x6ffff000-0x70000000 overlaps the component's stack window at 0x6fff0000-0x70000000",
+    "uses_address_overlaps_heap":
+        'uses_address_overlaps_heap.toml: '
+        "component 'uart'.uses.uart0: uart0 at 0x60004000-0x60005000 overlaps the component's heap window at 0x60000000-0x61000000",
+    "heap_not_whole_pages":
+        "heap_not_whole_pages.toml: component 'uart'.heap: must be a multiple of 4096 from 0 to 16777216 bytes, not 1000",
+    "stdout_not_a_client":
+        'stdout_not_a_client.toml: '
+        "component 'uart'.stdout: must be \"log\" or a console endpoint the component is a client of, not 'faults'",
     "uses_address_past_end":
         'uses_address_past_end.toml: '
         "component 'uart'.uses.clint: 0xfffff000+0x10000 passes the end of the 32-bit address space",
@@ -369,7 +377,8 @@ EXPECTED = {
         "component 'uart'.uses: must be an array of peripheral names or a table of peripheral = virtual address, not 'uart0'",
     "uses_unknown_peripheral":
         'uses_unknown_peripheral.toml: '
-        "component 'uart'.uses: board mps2-an385 has no peripheral 'uart9'; it has: timer0, timer1, uart0, uart1, uart2, gpio0, gpio1",
+        "component 'uart'.uses: board mps2-an385 has no peripheral 'uart9'; it has: timer0, timer1, dualtimer, "
+        "uart0, uart1, uart2, uart3, watchdog, uart4, gpio0, gpio1, gpio2, gpio3, fpgaio, scc",
 
 }
 

@@ -294,8 +294,8 @@ def test_a_snapshot_restores_enables_pending_active_and_priorities(nvic):
     assert other.priority(9) == 0xA0 and other.is_enabled(2)
 
 
-@pytest.mark.parametrize("offset, name", [(0x010, "SYST_CSR"), (0x018, "SYST_CVR"), (0xD08, "VTOR"),
-                                          (0xD0C, "AIRCR"), (0xD24, "SHCSR")])
+@pytest.mark.parametrize("offset, name", [(0x008, "ACTLR"), (0xD30, "DFSR"), (0xD3C, "AFSR"),
+                                          (0xD94, "MPU_CTRL"), (0xDF0, "DHCSR")])
 def test_access_to_an_unmodelled_scs_register_is_logged_by_name(nvic, caplog, offset, name):
     with caplog.at_level(logging.WARNING, logger="atoll.machine"):
         assert nvic.read(offset, 4) == 0

@@ -1,8 +1,6 @@
-/* Atoll's small printf: %d %i %u %x %X %p %s %c %%, the l/ll/z length modifiers, a width
- * (a number or *), the '0' and '-' flags, and a precision for %s. No floating point.
- *
- * atl_printf writes through a replaceable character sink, by default the kernel's debug log.
- * This header does not depend on the syscall layer, so the formatter also builds for a host.
+/* atl_printf and friends: picolibc's formatter (every C99 conversion, %f included) with
+ * Atoll's sinks. atl_printf writes through a replaceable character sink, by default the
+ * kernel's debug log, whatever the description chose for stdout; the snprintf forms are C's.
  */
 #ifndef ATOLL_PRINTF_H
 #define ATOLL_PRINTF_H
@@ -23,7 +21,7 @@ int atl_puts(const char *s);
 /* Send atl_printf's output to putc instead (NULL restores the default, the kernel's debug log). */
 void atl_set_putc(void (*putc)(char));
 
-/* The default sink (src/putc.c): one character to the kernel's debug log. */
+/* The default sink: one character to the kernel's debug log. */
 void atl_default_putc(char c);
 
 #endif /* ATOLL_PRINTF_H */
