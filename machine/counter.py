@@ -255,7 +255,7 @@ class InstructionCounter:
         self._code_hook: ctypes.c_size_t | None = None
         self._settle = lib.atoll_settle
         self._settle.restype = ctypes.c_uint64
-        self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32]
+        self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32]
 
     def read_code_through(self, tlb_fields: tuple[int, int, int], sentinel_page: int,
                           regions: list[tuple[int, int, int]]) -> None:
@@ -298,11 +298,14 @@ class InstructionCounter:
                 self._code_hook = None
             self._uc.ctl_flush_tb()
 
-    def settle(self, pc: int, started: bool = False) -> int:
+    def settle(self, pc: int, started: bool = False, finish: bool = True) -> int:
         """Make the count exact where a run left the running block in the middle: its
         instructions before `pc`, and the one at `pc` if it `started` (a fault, an MMIO
-        access). Nothing changes for a pc outside the running block."""
-        return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0)
+        access). Nothing changes for a pc outside the running block. Unless `finish` is
+        False (an MMIO callback, see `resume_block`), the block is over: a block that
+        starts next, in the same `emu_start` (after an exception the guest took), does not
+        count the rest of it."""
+        return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0, 1 if finish else 0)
 
     def resume_block(self) -> None:
         """Back to counting the running block whole, after a `settle` in its middle that the

@@ -373,7 +373,7 @@ class Machine:
         exact time. Unicorn syncs the pc only on a TLB miss, so the TLB is flushed after each
         MMIO access: the next one misses again (docs/performance.md)."""
         counter = self.counter
-        counter.settle(self.cpu.pc, started=True)
+        counter.settle(self.cpu.pc, started=True, finish=False)
         try:
             return access(*args)
         finally:

@@ -204,7 +204,10 @@ class RunLoop:
                 spaces.regain()
         except UcError as e:
             if self._pending_error is None and self._fault is None:
-                event = self._guest_takes(self._event_from(e))
+                event = self._event_from(e)
+                # the count becomes exact before the guest's model moves the pc away
+                self.counter.settle(event.pc, started=True)
+                event = self._guest_takes(event)
                 if event is None:
                     return None            # the guest's handler runs from the next slice
                 if isinstance(event, Trap):
@@ -285,7 +288,11 @@ class RunLoop:
     def interrupt(self, intno: int) -> None:
         try:
             self.spaces.regain()
-            event = self._guest_takes(self.cpu.decode_trap(intno, self.spaces.followed.name))
+            event = self.cpu.decode_trap(intno, self.spaces.followed.name)
+            # an exception ends its block where it was raised (a system call: after the
+            # instruction, which ends its block): the count is settled there
+            self.counter.settle(event.pc, started=not (isinstance(event, Trap) and event.kind is TrapKind.SYSCALL))
+            event = self._guest_takes(event)
             if event is None:
                 return                     # the guest's handler runs on
             if isinstance(event, Fault):

@@ -198,13 +198,17 @@ void atoll_block_start(void *uc, uint64_t address, uint32_t size, void *user_dat
 
 /* The count with the running block settled at `pc`: its instructions before `pc`,
  * plus the one at `pc` if `started`. A pc outside the running block (it ended, or
- * the block hook stopped it) leaves the count as it is. */
-uint64_t atoll_settle(struct atoll_counter *c, void *uc, uint64_t pc, uint32_t started)
+ * the block hook stopped it) leaves the count as it is. With `finish` the block is
+ * over (an exception left it, or the run ended): the next block hook does not count
+ * the rest of it; without, it does (an MMIO callback, after which the block goes on). */
+uint64_t atoll_settle(struct atoll_counter *c, void *uc, uint64_t pc, uint32_t started, uint32_t finish)
 {
     if (c->block_count == 0 || pc < c->block_address || pc >= c->block_address + c->block_bytes)
         return c->executed;
     c->executed = c->block_start + instructions_between(c, uc, (uint32_t)c->block_address, (uint32_t)pc)
                   + (started ? 1u : 0u);
+    if (finish)
+        c->block_count = 0;
     return c->executed;
 }
 

@@ -1,0 +1,59 @@
+"""The instruction counter counts per translated block (machine/native/counter.c): a block is
+counted whole when it starts, and settled where a run leaves it in the middle. These tests
+check the settling where a guest's own exception model takes a fault raised in the middle of
+a block and the guest goes on in the same run: single steps across the faulting instructions
+must each advance the count by exactly one instruction (the faulting one counts as started),
+not by the rest of the block the fault left.
+
+The guests are the exception programs of the other machine tests: `fault`
+(tests/machine/guest/armv7m: an unmapped load, UsageFaults) and `faults`
+(tests/machine/guest/riscv: ecall, ebreak, an illegal instruction, load and store faults).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from atoll.toolchain import build
+from firmware.build import BOARDS as BARE_BOARDS
+from machine import BufferBackend, Machine, MachineDebug, StopReason, symbols
+from tests.machine.rv_guests import build_rv_guests
+
+ARM_GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "armv7m"
+#: board: (program, where the steps start: at most a few instructions before a load from
+#: nothing, and the entry of the handler that takes its fault)
+CASES = {"mps2-an385": ("fault", "load_unmapped", "busfault_handler"), "hifive1": ("faults", "at_load", "trap_entry")}
+
+
+@pytest.fixture(scope="module")
+def guests(tmp_path_factory) -> dict[str, pathlib.Path]:
+    out = tmp_path_factory.mktemp("block-counting")
+    spec = BARE_BOARDS["mps2-an385"]
+    arm = build([ARM_GUEST / "fault.c", ARM_GUEST / "start.c"], out / "fault.elf", spec.isa,
+                spec.directory / "link.ld", include_dirs=[ARM_GUEST])
+    return {"mps2-an385": arm, "hifive1": build_rv_guests(out)["faults"]}
+
+
+@pytest.mark.parametrize("board", sorted(CASES))
+def test_a_single_step_onto_a_fault_the_guest_takes_mid_block_advances_the_count_by_one(board, guests):
+    program, function, handler = CASES[board]
+    machine = Machine(board)
+    machine.attach_uart("uart0", BufferBackend())
+    machine.load_elf(guests[board])
+    debug = MachineDebug(machine)
+    entry = symbols(machine.image)[function] & ~1
+    debug.add_breakpoint(entry, machine.bare_space)
+    stop = machine.run(5_000_000)
+    assert stop.reason is StopReason.STOPPED and debug.take_hit() is not None, stop
+    debug.remove_breakpoint(entry, machine.bare_space)
+
+    handler_entry, counts = symbols(machine.image)[handler] & ~1, []
+    while machine.cpu.pc != handler_entry and len(counts) < 8:
+        before = machine.counter.executed
+        machine.step(1, events=False)
+        counts.append(machine.counter.executed - before)
+
+    assert machine.cpu.pc == handler_entry, f"{program}: the steps never reached {handler}"
+    assert counts == [1] * len(counts), f"{program}: instructions counted by each step"
