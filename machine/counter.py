@@ -107,6 +107,8 @@ class _CounterStruct(ctypes.Structure):
         ("sentinel_page", ctypes.c_uint32),
         ("mem_read", ctypes.c_void_p),
         ("memo", ctypes.c_void_p),
+        ("last_map", ctypes.c_uint32),
+        ("unused", ctypes.c_uint32),
     ]
 
 

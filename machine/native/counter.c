@@ -78,6 +78,8 @@ struct atoll_counter {
     uint32_t sentinel_page;
     int (*mem_read)(void *uc, uint64_t address, void *bytes, uint64_t size);  /* uc_mem_read */
     struct atoll_block_memo *memo;     /* MEMO_SLOTS of them, or NULL */
+    uint32_t last_map;                 /* the mapping `physical` found last: tried first */
+    uint32_t unused;
 };
 
 static int long_instruction(const struct atoll_counter *c, uint16_t first)
@@ -87,13 +89,19 @@ static int long_instruction(const struct atoll_counter *c, uint16_t first)
     return (first & 3u) == 3u;
 }
 
-static uint32_t physical(const struct atoll_counter *c, uint32_t vaddr, uint32_t *room)
+static uint32_t physical(struct atoll_counter *c, uint32_t vaddr, uint32_t *room)
 {
     *room = 0xFFFFFFFFu - vaddr + 1u;
     if (c->maps == NULL || (c->machine_use && *c->machine_use && (vaddr & ~0xFFFu) == c->sentinel_page))
         return vaddr;
     const struct atoll_code_mapping *maps = *c->maps;
     uint32_t lo = 0, hi = *c->map_count;
+    /* Blocks run mostly from the mapping the last one ran from: checked against the table
+     * as it is now, so a switched or changed table is never read stale. */
+    if (c->last_map < hi && maps[c->last_map].vbase <= vaddr && vaddr < maps[c->last_map].vend) {
+        *room = maps[c->last_map].vend - vaddr;
+        return maps[c->last_map].pbase + (vaddr - maps[c->last_map].vbase);
+    }
     while (lo < hi) {                  /* the last mapping with vbase <= vaddr */
         uint32_t mid = lo + (hi - lo) / 2;
         if (maps[mid].vbase <= vaddr)
@@ -103,17 +111,17 @@ static uint32_t physical(const struct atoll_counter *c, uint32_t vaddr, uint32_t
     }
     if (lo == 0 || vaddr >= maps[lo - 1].vend)
         return vaddr;                  /* cannot be: the block was fetched through the table */
+    c->last_map = lo - 1;
     *room = maps[lo - 1].vend - vaddr;
     return maps[lo - 1].pbase + (vaddr - maps[lo - 1].vbase);
 }
 
-/* Up to `n` bytes of code at virtual `vaddr`: a pointer into host memory, or into
- * `scratch` (n bytes) after a copy. Returns how many bytes it gives (0: none). */
-static uint32_t code_bytes(struct atoll_counter *c, void *uc, uint32_t vaddr, uint32_t n,
-                           uint8_t *scratch, const uint8_t **out)
+/* Up to `n` bytes of code at physical `paddr` (`room` bytes left in its mapping): a
+ * pointer into host memory, or into `scratch` (n bytes) after a copy. Returns how many
+ * bytes it gives (0: none). */
+static uint32_t physical_code(struct atoll_counter *c, void *uc, uint32_t paddr, uint32_t room, uint32_t n,
+                              uint8_t *scratch, const uint8_t **out)
 {
-    uint32_t room;
-    uint32_t paddr = physical(c, vaddr, &room);
     if (n > room)
         n = room;
     for (uint32_t i = 0; i < c->region_count; i++) {
@@ -128,6 +136,15 @@ static uint32_t code_bytes(struct atoll_counter *c, void *uc, uint32_t vaddr, ui
         return 0;
     *out = scratch;
     return n;
+}
+
+/* The same at virtual `vaddr`. */
+static uint32_t code_bytes(struct atoll_counter *c, void *uc, uint32_t vaddr, uint32_t n,
+                           uint8_t *scratch, const uint8_t **out)
+{
+    uint32_t room;
+    uint32_t paddr = physical(c, vaddr, &room);
+    return physical_code(c, uc, paddr, room, n, scratch, out);
 }
 
 /* How many instructions start in [from, to) of the code at `from`. */
@@ -159,8 +176,8 @@ static uint32_t count_block(struct atoll_counter *c, void *uc, uint32_t address,
         uint8_t scratch[MEMO_BYTES];
         const uint8_t *code;
         uint32_t room;
-        uint32_t paddr = physical(c, address, &room);
-        if (code_bytes(c, uc, address, size, scratch, &code) == size) {
+        uint32_t paddr = physical(c, address, &room);   /* translated once per block */
+        if (physical_code(c, uc, paddr, room, size, scratch, &code) == size) {
             struct atoll_block_memo *m = &c->memo[((paddr >> 1) ^ (paddr >> 11) ^ size) & (MEMO_SLOTS - 1)];
             if (m->paddr == paddr && m->bytes == size && memcmp(m->code, code, size) == 0)
                 return m->count;
