@@ -327,10 +327,12 @@ class InstructionCounter:
         self._s.deadline = self._s.executed
 
     def stop_before_next(self) -> None:
-        """End the running slice before the next instruction itself, not at the end of its
-        block (a watchpoint's access: the debugger reports the instruction after it)."""
+        """End the running slice right after the running instruction, not at the end of its
+        block (a watchpoint's access, from a memory hook: the debugger reports the
+        instruction after it). Unicorn 2.1.4 checks for a stop after each memory access and
+        syncs the pc where it leaves the block; the run loop settles the count there."""
         self._s.deadline = self._s.executed
-        self._s.exact = 1
+        self._uc.emu_stop()
 
     @property
     def reached_deadline(self) -> bool:

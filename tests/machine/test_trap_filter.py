@@ -113,6 +113,21 @@ def test_the_machines_space_and_its_breakpoints_follow_a_filtered_switch(board):
     assert pair.machine.cpu.pc == after_trap
 
 
+def test_a_breakpoint_of_a_space_that_never_stops_leaves_the_run_as_without_it(board):
+    plain, debugged = Pair(board, limit=1000), Pair(board, limit=1000)
+    debug = MachineDebug(debugged.machine)
+    elsewhere = AddressSpace("elsewhere")   # never runs: every hit at that address passes through
+    for address in range(CODE, CODE + len(PROGRAMS[debugged.machine.isa][0]), 2):
+        debug.add_breakpoint(address, elsewhere)
+
+    stops = [pair.machine.run(1_000_000) for pair in (plain, debugged)]
+
+    assert debug.hit is None
+    assert stops[0].reason == stops[1].reason == "trap"
+    assert plain.machine.counter.executed == debugged.machine.counter.executed
+    assert [plain.counter(i) for i in (0, 1)] == [debugged.counter(i) for i in (0, 1)] == [500, 499]
+
+
 def test_without_a_filter_every_trap_reaches_python(board):
     pair = Pair(board, limit=1000)
     pair.machine.set_trap_filter(None, None, None)
