@@ -247,7 +247,7 @@ class InstructionCounter:
     def __init__(self, uc: Uc) -> None:
         lib = self._lib = load()
         self._uc = uc
-        thumb = 1 if uc._arch == UC_ARCH_ARM else 0
+        thumb = 1 if uc.ctl_get_arch() == UC_ARCH_ARM else 0
         self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0, 0, 0, 0, thumb, 0, None,
                                  None, None, None, 0, function_address(uclib().uc_mem_read))
         self._regions = (_HostRegion * 0)()

@@ -66,6 +66,7 @@ from .roles import GpioBlock, Role, Uart
 from .snapshot import MachineSnapshot, restore, take
 from .runloop import NO_EXIT, SENTINEL_PAGE, RunLoop, Stop, StopReason
 from .tlb import NativeTlb
+from .timed_mmio import timed_mmio
 from .trapfront import ActiveSpace, TrapFront
 
 __all__ = ["DEFAULT_MAX_SLICE_SECONDS", "SENTINEL_PAGE", "FaultError", "Machine", "MachineState", "Stop",
@@ -141,9 +142,9 @@ class Machine:
         for p in spec.peripherals:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
-            dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (see `_mmio`)
+            dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (machine/timed_mmio.py)
             dev.board_reset = _reset_requester(self)
-            self.uc.mmio_map(p.base, p.size, _mmio_reader(self, dev), None, _mmio_writer(self, dev), None)
+            self.uc.mmio_map(p.base, p.size, *timed_mmio(dev, self.counter, cpu, lambda: self._spaces.tlb.flush()))
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
 
@@ -367,19 +368,6 @@ class Machine:
 
     # -- running ---------------------------------------------------------------
 
-    def _mmio(self, access, *args):
-        """A peripheral access from guest code. The instruction counter counts whole blocks;
-        here the count is settled at the accessing instruction, so the peripheral sees its
-        exact time. Unicorn syncs the pc only on a TLB miss, so the TLB is flushed after each
-        MMIO access: the next one misses again (docs/performance.md)."""
-        counter = self.counter
-        counter.settle(self.cpu.pc, started=True, finish=False)
-        try:
-            return access(*args)
-        finally:
-            counter.resume_block()
-            self._spaces.tlb.flush()
-
     def request_stop(self) -> None:
         """End the current run at the next instruction boundary (callable from callbacks)."""
         self._loop.stop_requested = True
@@ -433,16 +421,6 @@ def _reset_requester(machine: Machine) -> Callable[[str], None]:
         machine.reset_request = name
         machine.request_stop()
     return requested
-
-
-def _mmio_reader(machine: Machine, dev: Peripheral):
-    read, mmio = dev.read, machine._mmio
-    return lambda uc, offset, size, _: mmio(read, offset, size)
-
-
-def _mmio_writer(machine: Machine, dev: Peripheral):
-    write, mmio = dev.write, machine._mmio
-    return lambda uc, offset, size, value, _: mmio(write, offset, size, value)
 
 
 def _address_of(memory: mmap.mmap) -> int:
