@@ -1,6 +1,6 @@
 """The instruction counter counts per translated block (machine/native/counter.c): a block is
 counted whole when it starts, and settled where a run leaves it in the middle. These tests
-check the settling where a guest's own exception model takes a fault raised in the middle of
+check the settling where a peripheral reads the time, and where a guest's own exception model takes a fault raised in the middle of
 a block and the guest goes on in the same run: single steps across the faulting instructions
 must each advance the count by exactly one instruction (the faulting one counts as started),
 not by the rest of the block the fault left.
@@ -19,8 +19,11 @@ import pytest
 from atoll.toolchain import build
 from firmware.build import BOARDS as BARE_BOARDS
 from machine import BufferBackend, Machine, MachineDebug, StopReason, symbols
+from tests.boards import BARE_BOARDS as BOARDS
 from tests.machine.rv_guests import build_rv_guests
 
+#: UART bytes compared between a run in one piece and one in single steps
+BYTES = 4
 ARM_GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "armv7m"
 #: board: (program, where the steps start: at most a few instructions before a load from
 #: nothing, and the entry of the handler that takes its fault)
@@ -57,3 +60,49 @@ def test_a_single_step_onto_a_fault_the_guest_takes_mid_block_advances_the_count
 
     assert machine.cpu.pc == handler_entry, f"{program}: the steps never reached {handler}"
     assert counts == [1] * len(counts), f"{program}: instructions counted by each step"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_peripheral_sees_the_time_of_the_instruction_that_accesses_it(board, bare_firmware, monkeypatch):
+    # The reference: the program in one-instruction steps, where the time of an access is the
+    # time before its step plus the instructions the step started up to the accessing one
+    # (one, but a step into a Thumb IT block runs the whole block, straight-line code),
+    # whatever the counter says. A run in one piece must give the UART the same times for its
+    # accesses (its TX-full polls, its data writes), which happen in the middle of blocks.
+    # Compared up to the first byte's completion: a clock event (the completion) fires at the
+    # end of a block in a run, and at once in single steps.
+    uart_type = type(Machine(board).peripheral("uart0"))
+    accesses: list[tuple] = []
+    step_start: list = []   # in the stepped run: the machine, the time and pc before the step
+
+    def now(dev) -> int:
+        if not step_start:
+            return dev.clock.now
+        machine, time, at = step_start
+        while at != dev.pc_source():
+            time += 1
+            at += machine.cpu.instruction_length(int.from_bytes(machine.read_physical(at, 2), "little"))
+        return time + 1
+
+    read, write = uart_type.read, uart_type.write
+    monkeypatch.setattr(uart_type, "read", lambda dev, offset, size: (
+        accesses.append(("read", offset, now(dev), dev.pc_source())), read(dev, offset, size))[1])
+    monkeypatch.setattr(uart_type, "write", lambda dev, offset, size, value: (
+        accesses.append(("write", offset, now(dev), dev.pc_source())), write(dev, offset, size, value))[1])
+    seen = []
+    for stepped in (False, True):
+        accesses.clear()
+        machine = Machine(board)
+        machine.load_elf(bare_firmware[board, "hello"])
+        uart = BufferBackend()
+        machine.attach_uart("uart0", uart)
+        if stepped:
+            while not uart.output:
+                step_start[:] = [machine, machine.clock.now, machine.cpu.pc]
+                machine.step(1)
+        else:
+            machine.run_until(lambda: bool(uart.output), timeout=1.0)
+        seen.append([a for a in accesses if a[2] < uart.timestamps[0]])
+
+    assert len(seen[0]) > 10 and any(kind == "write" for kind, *_ in seen[0])
+    assert seen[0] == seen[1]
