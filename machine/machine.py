@@ -131,8 +131,10 @@ class Machine:
         self.image: ElfImage | None = None
         self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
 
-        # RAM and flash in host memory the machine owns, so the counter reads code directly
-        self._memory = {r.base: mmap.mmap(-1, r.size) for r in spec.regions}
+        # RAM and flash in host memory the machine owns, so the counter reads code directly;
+        # private, as Unicorn's own: a forked process (a campaign's worker) gets its own copy
+        self._memory = {r.base: mmap.mmap(-1, r.size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+                        for r in spec.regions}
         for r in spec.regions:
             self.uc.mem_map_ptr(r.base, r.size, UC_PROT_ALL, _address_of(self._memory[r.base]))
         _map_sentinel(self.cpu)

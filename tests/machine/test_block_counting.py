@@ -12,6 +12,7 @@ The guests are the exception programs of the other machine tests: `fault`
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import pytest
@@ -106,3 +107,21 @@ def test_a_peripheral_sees_the_time_of_the_instruction_that_accesses_it(board, b
 
     assert len(seen[0]) > 10 and any(kind == "write" for kind, *_ in seen[0])
     assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_forked_process_changes_only_its_own_copy_of_guest_memory(board):
+    # the counter reads guest code from host memory the machine owns; a process pool's
+    # workers, forked from a process that holds a machine, must not share that memory
+    machine = Machine(board)
+    ram = machine.board.regions[-1]
+    machine.write_physical(ram.base, b"mine")
+    pid = os.fork()
+    if pid == 0:   # the child writes its copy, and leaves at once
+        try:
+            machine.write_physical(ram.base, b"kids")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+    assert machine.read_physical(ram.base, 4) == b"mine"
