@@ -131,12 +131,7 @@ class Machine:
         self.image: ElfImage | None = None
         self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
 
-        # RAM and flash in host memory the machine owns, so the counter reads code directly;
-        # private, as Unicorn's own: a forked process (a campaign's worker) gets its own copy
-        self._memory = {r.base: mmap.mmap(-1, r.size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-                        for r in spec.regions}
-        for r in spec.regions:
-            self.uc.mem_map_ptr(r.base, r.size, UC_PROT_ALL, _address_of(self._memory[r.base]))
+        self._memory = _map_memory(self.uc, spec.regions)
         _map_sentinel(self.cpu)
 
         cpu = self.cpu
@@ -423,6 +418,16 @@ def _reset_requester(machine: Machine) -> Callable[[str], None]:
         machine.reset_request = name
         machine.request_stop()
     return requested
+
+
+def _map_memory(uc, regions) -> dict[int, mmap.mmap]:
+    """Map RAM and flash from host memory the machine owns, so that the instruction counter
+    reads code there directly; private, as Unicorn's own memory is, so that a forked process
+    (a campaign's worker) gets its own copy."""
+    memory = {r.base: mmap.mmap(-1, r.size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS) for r in regions}
+    for r in regions:
+        uc.mem_map_ptr(r.base, r.size, UC_PROT_ALL, _address_of(memory[r.base]))
+    return memory
 
 
 def _address_of(memory: mmap.mmap) -> int:
