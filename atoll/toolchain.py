@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 __all__ = ["ISAS", "ToolchainError", "build", "commands", "compiler_command", "libgcc", "picolibc"]
 
@@ -134,6 +134,14 @@ def libgcc(isa: str) -> Path:
     return found[-1]
 
 
+def _isa(isa: str) -> str:
+    """``isa``, or a board file's name for it, as a key of ``ISA_FLAGS``; unknown ones are an error."""
+    isa = BOARD_ISAS.get(isa, isa)
+    if isa not in ISA_FLAGS:
+        raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
+    return isa
+
+
 def _entry_flags(linker_script: Path) -> list[str]:
     match = re.search(r"\bENTRY\s*\(\s*([A-Za-z_.$][\w.$]*)\s*\)", linker_script.read_text())
     return [f"-Wl,--entry={match.group(1)}"] if match else []
@@ -164,10 +172,14 @@ def commands(
     object_dir: str | os.PathLike[str] = ".",
 ) -> tuple[list[list[str]], list[str]]:
     """The compile commands (one per source, objects in ``object_dir``) and the link command
-    that ``build`` runs; nothing is checked or run."""
-    isa = BOARD_ISAS.get(isa, isa)
-    if isa not in ISA_FLAGS:
-        raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
+    that ``build`` runs; nothing is checked or run.
+
+    ``extra_flags`` go to every compile (defines such as ``-DNAME="value"``); ``include_dirs``
+    become ``-I`` flags. With ``libc`` the program is a component on picolibc (see the module's
+    docstring); ``werror`` makes warnings in ``sources`` errors; ``runtime_sources`` are compiled
+    first, always with ``-Werror``.
+    """
+    isa = _isa(isa)
     cc, style = compiler_command()
     target = list(ISA_FLAGS[isa][style])
     includes = [f"-I{d}" for d in include_dirs]
@@ -203,27 +215,20 @@ def build(
     output: str | os.PathLike[str],
     isa: str,
     linker_script: str | os.PathLike[str],
-    extra_flags: Iterable[str] = (),
-    include_dirs: Iterable[str | os.PathLike[str]] = (),
     timeout: float = DEFAULT_TIMEOUT,
-    libc: bool = False,
-    werror: bool = True,
-    runtime_sources: Iterable[str | os.PathLike[str]] = (),
+    **options: Any,
 ) -> Path:
     """Compile ``sources`` (.c, .S) for ``isa`` and link them with ``linker_script`` into ``output``.
 
-    ``extra_flags`` go to every compile (defines such as ``-DNAME="value"``); ``include_dirs``
-    become ``-I`` flags. With ``libc`` the program is a component on picolibc (see the module's
-    docstring); ``werror`` makes warnings in ``sources`` errors; ``runtime_sources`` are compiled
-    first, always with ``-Werror``. Returns the output path; raises ``ToolchainError`` on any failure.
+    ``options`` are those of ``commands`` but ``object_dir``, by name (``extra_flags``,
+    ``include_dirs``, ``libc``, ``werror``, ``runtime_sources``). Each compile and the link may
+    take ``timeout`` seconds. Returns the output path; raises ``ToolchainError`` on any failure.
     """
-    isa = BOARD_ISAS.get(isa, isa)
-    if isa not in ISA_FLAGS:
-        raise ToolchainError(f"unknown ISA {isa!r}: expected one of {', '.join(ISAS)}")
+    isa = _isa(isa)
     sources = [Path(s) for s in sources]
     if not sources:
         raise ToolchainError(f"{output}: no sources given")
-    runtime_sources = [Path(r) for r in runtime_sources]
+    runtime_sources = options["runtime_sources"] = [Path(r) for r in options.get("runtime_sources", ())]
     linker_script = Path(linker_script)
     for path in [*runtime_sources, *sources, linker_script]:
         if not path.is_file():
@@ -232,8 +237,7 @@ def build(
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="atoll-cc-") as tmp:
         linked = Path(tmp) / output.name
-        compiles, link = commands(sources, linked, isa, linker_script, extra_flags, include_dirs,
-                                  libc, werror, runtime_sources, tmp)
+        compiles, link = commands(sources, linked, isa, linker_script, object_dir=tmp, **options)
         for argv, source in zip(compiles, [*runtime_sources, *sources]):
             _run(argv, str(source), timeout)
         _run(link, f"{output} (linking with {linker_script})", timeout)

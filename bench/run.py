@@ -2,9 +2,9 @@
 
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
 into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
-benchmarks, bench/tools.py, the guest exception benchmarks (atoll/bench_exceptions.py for the
-ARMv7-M model, bench/rv_exceptions.py for RISC-V machine mode), the fault-injection campaign,
-bench/campaign.py, and campaign throughput, bench/campaigns.py (``--no-kernel`` skips them). For
+benchmarks, bench/tools.py, the guest exception benchmark, bench/guest_exceptions.py (the
+ARMv7-M model and RISC-V machine mode), the fault-injection campaign, bench/campaign.py, and
+campaign throughput, bench/campaigns.py (``--no-kernel`` skips them). For
 each board, each bare-metal benchmark program -- ``compute`` (a register-bound arithmetic loop)
 and ``memsort`` (fill, Shell-sort and checksum a buffer: loads and stores), both with no I/O until
 they print their checksum and park -- runs
@@ -25,9 +25,7 @@ Each program's ``iterations`` global (in .data, copied from its load address by 
 overwritten in the loaded image before the CPU starts, so one ELF serves every length. Every
 timed run is repeated and the best is kept; runs of one board are interleaved so that a busy
 host hurts all of them alike. The results are printed as a table per board with ratios against
-the 80% goal, and written as JSON to build/bench/machine.json. Then, for the boards with a guest
-exception model, interrupt latency and exception round trips (atoll/bench_exceptions.py) go to
-build/bench/exceptions.json.
+the 80% goal, and written as JSON to build/bench/machine.json.
 
 Times are wall seconds (the goal is judged on them) and, as a cross-check that a busy host
 disturbs less, CPU seconds of the process doing the work (for QEMU: its user + system time).
@@ -561,23 +559,13 @@ def main(argv: list[str] | None = None) -> int:
         "repeat": args.repeat, "goal": GOAL, "slice": SLICE, "boards": results,
     }, indent=2) + "\n")
     print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
-    guest_exceptions(args.board or BOARDS, args.out.parent / "exceptions.json")
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    from bench import campaign, campaigns, rv_exceptions, tools
+    from bench import campaign, campaigns, guest_exceptions, tools
     return (kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
-            or rv_exceptions.main(boards) or campaign.main(boards) or campaigns.main(boards))
-
-
-def guest_exceptions(boards, out: Path) -> None:
-    """Interrupt latency and exception round trips of the boards with a guest exception
-    model (atoll/bench_exceptions.py), next to their bare loop; JSON into `out`."""
-    from atoll.bench_exceptions import GUESTS, bench_exceptions, report
-    results = [bench_exceptions(board) for board in boards if board in GUESTS]
-    for result in results:
-        print(report(result))
-    out.write_text(json.dumps(results, indent=2) + "\n")
+            or guest_exceptions.main([*boards, f"--out-dir={args.out.parent}"])
+            or campaign.main(boards) or campaigns.main(boards))
 
 
 def kernel_bench():

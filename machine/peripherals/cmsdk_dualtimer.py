@@ -26,12 +26,9 @@ from typing import Any, ClassVar
 from ..clock import Clock, Event
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
+from .cmsdk_ids import id_registers
 from .countdown import Countdown
 
-#: identification registers from 0xFD0 (part number 0x823)
-_IDS = (("PID4", 0x04), ("PID5", 0x00), ("PID6", 0x00), ("PID7", 0x00),
-        ("PID0", 0x23), ("PID1", 0xB8), ("PID2", 0x1B), ("PID3", 0x00),
-        ("CID0", 0x0D), ("CID1", 0xF0), ("CID2", 0x05), ("CID3", 0xB1))
 _PRESCALE = (1, 16, 256, 256)   # TimerPre 0b11 is undefined; the SP804 treats it as 256
 
 
@@ -56,7 +53,7 @@ class CmsdkDualTimer(Peripheral):
     REGISTERS = RegisterMap([
         *_timer_registers(1, 0x00), *_timer_registers(2, 0x20),
         Register(0xF00, "ITCR", implemented=False), Register(0xF04, "ITOP", implemented=False),
-        *(Register(0xFD0 + 4 * i, n, [Field(n, 0, 8, Access.RO, v)]) for i, (n, v) in enumerate(_IDS)),
+        *id_registers(0x823),
     ])
 
     def __init__(self, name: str, clock: Clock) -> None:

@@ -27,15 +27,11 @@ from typing import Any, ClassVar
 from ..clock import Clock
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
+from .cmsdk_ids import id_registers
 from .gpio_pads import GpioPads
 
 NUM_PINS = 16
 PINS_MASK = (1 << NUM_PINS) - 1
-
-#: the TRM's identification values, from 0xFD0 on (part number 0x820)
-_IDS = (("PID4", 0x04), ("PID5", 0x00), ("PID6", 0x00), ("PID7", 0x00),
-        ("PID0", 0x20), ("PID1", 0xB8), ("PID2", 0x1B), ("PID3", 0x00),
-        ("CID0", 0x0D), ("CID1", 0xF0), ("CID2", 0x05), ("CID3", 0xB1))
 
 #: SET/CLR pairs; the value lives in the SET register's storage
 _PAIRS = (("OUTEN", 0x010), ("ALTFUNC", 0x018), ("INTEN", 0x020), ("INTTYPE", 0x028), ("INTPOL", 0x030))
@@ -47,8 +43,6 @@ def _pins(name: str) -> list[Field]:
 
 def _masked(base: int, prefix: str, lsb: int) -> list[Register]:
     return [Register(base + 4 * m, f"{prefix}{m:02X}", [Field("DATA", lsb, 8)]) for m in range(256)]
-
-
 
 
 class CmsdkGpio(GpioPads, Peripheral):
@@ -65,7 +59,7 @@ class CmsdkGpio(GpioPads, Peripheral):
                  doc="read: INTSTATUS; write: INTCLEAR"),
         *_masked(0x400, "MASKLOWBYTE", 0),
         *_masked(0x800, "MASKHIGHBYTE", 8),
-        *(Register(0xFD0 + 4 * i, n, [Field(n, 0, 8, Access.RO, v)]) for i, (n, v) in enumerate(_IDS)),
+        *id_registers(0x820),
     ])
 
     def __init__(self, name: str, clock: Clock) -> None:

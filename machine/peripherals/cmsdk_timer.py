@@ -28,13 +28,9 @@ from typing import Any, ClassVar
 from ..clock import Clock, Event
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
+from .cmsdk_ids import id_registers
 
 MASK32 = 0xFFFF_FFFF
-
-#: the TRM's identification values, from 0xFD0 on (part number 0x822)
-_IDS = (("PID4", 0x04), ("PID5", 0x00), ("PID6", 0x00), ("PID7", 0x00),
-        ("PID0", 0x22), ("PID1", 0xB8), ("PID2", 0x1B), ("PID3", 0x00),
-        ("CID0", 0x0D), ("CID1", 0xF0), ("CID2", 0x05), ("CID3", 0xB1))
 
 
 class CmsdkTimer(Peripheral):
@@ -46,7 +42,7 @@ class CmsdkTimer(Peripheral):
         Register(0x004, "VALUE", [Field("VALUE", 0, 32)]),
         Register(0x008, "RELOAD", [Field("RELOAD", 0, 32)]),
         Register(0x00C, "INTSTATUS", [Field("INT", 0, 1, Access.W1C)], doc="read: INTSTATUS; write: INTCLEAR"),
-        *(Register(0xFD0 + 4 * i, n, [Field(n, 0, 8, Access.RO, v)]) for i, (n, v) in enumerate(_IDS)),
+        *id_registers(0x822),
     ])
 
     def __init__(self, name: str, clock: Clock) -> None:

@@ -36,13 +36,9 @@ from ..host.uart import UartBackend
 from ..peripheral import Peripheral
 from ..roles import Uart
 from ..regs import Access, Field, Register, RegisterMap
+from .cmsdk_ids import id_registers
 
 RO, W1C = Access.RO, Access.W1C
-
-#: the TRM's identification values, from 0xFD0 on (part number 0x821)
-_IDS = (("PID4", 0x04), ("PID5", 0x00), ("PID6", 0x00), ("PID7", 0x00),
-        ("PID0", 0x21), ("PID1", 0xB8), ("PID2", 0x1B), ("PID3", 0x00),
-        ("CID0", 0x0D), ("CID1", 0xF0), ("CID2", 0x05), ("CID3", 0xB1))
 
 BITS_PER_CHAR = 10      # start, 8 data, stop
 MIN_BAUDDIV = 16        # the TRM's minimum divider
@@ -64,7 +60,7 @@ class CmsdkUart(Uart, Peripheral):
             Field("TXOVRINT", 2, 1, W1C), Field("RXOVRINT", 3, 1, W1C)],
             doc="read: INTSTATUS; write: INTCLEAR"),
         Register(0x010, "BAUDDIV", [Field("BAUDDIV", 0, 20)]),
-        *(Register(0xFD0 + 4 * i, n, [Field(n, 0, 8, RO, v)]) for i, (n, v) in enumerate(_IDS)),
+        *id_registers(0x821),
     ])
 
     def __init__(self, name: str, clock: Clock) -> None:

@@ -26,13 +26,10 @@ from typing import Any, ClassVar
 from ..clock import Clock, Event
 from ..peripheral import Peripheral
 from ..regs import Access, Field, Register, RegisterMap
+from .cmsdk_ids import id_registers
 from .countdown import Countdown
 
 UNLOCK_KEY = 0x1ACCE551
-#: identification registers from 0xFD0 (part number 0x824)
-_IDS = (("PID4", 0x04), ("PID5", 0x00), ("PID6", 0x00), ("PID7", 0x00),
-        ("PID0", 0x24), ("PID1", 0xB8), ("PID2", 0x1B), ("PID3", 0x00),
-        ("CID0", 0x0D), ("CID1", 0xF0), ("CID2", 0x05), ("CID3", 0xB1))
 
 
 class CmsdkWatchdog(Peripheral):
@@ -47,7 +44,7 @@ class CmsdkWatchdog(Peripheral):
         Register(0x014, "WDOGMIS", [Field("MIS", 0, 1, Access.RO)]),
         Register(0xC00, "WDOGLOCK", [Field("LOCKED", 0, 32)]),
         Register(0xF00, "WDOGITCR", implemented=False), Register(0xF04, "WDOGITOP", implemented=False),
-        *(Register(0xFD0 + 4 * i, n, [Field(n, 0, 8, Access.RO, v)]) for i, (n, v) in enumerate(_IDS)),
+        *id_registers(0x824),
     ])
 
     def __init__(self, name: str, clock: Clock) -> None:

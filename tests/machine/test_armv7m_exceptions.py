@@ -15,10 +15,10 @@ import pytest
 
 from atoll.toolchain import build
 from firmware.build import BOARDS as BARE_BOARDS
-from machine import BufferBackend, Machine, StopReason
+from machine import StopReason
 from machine.memory import FaultKind
 from tests.firmware import qemu
-from tests.machine.test_slicing import Plan, outcome
+from tests.machine.slicing import Plan, assert_same_outcome, boot, sliced_run, whole_run
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "armv7m"
 BOARD = "mps2-an385"
@@ -36,16 +36,8 @@ def programs(tmp_path_factory) -> dict[str, pathlib.Path]:
             for name in PROGRAMS}
 
 
-def boot(elf: pathlib.Path) -> tuple[Machine, BufferBackend]:
-    machine = Machine(BOARD)
-    uart = BufferBackend()
-    machine.attach_uart("uart0", uart)
-    machine.load_elf(elf)
-    return machine, uart
-
-
 def run(elf: pathlib.Path, cycles: int = RUN):
-    machine, uart = boot(elf)
+    machine, uart = boot(BOARD, elf)
     stop = machine.run(cycles)
     return machine, stop, bytes(uart.output).decode()
 
@@ -163,20 +155,14 @@ def test_atoll_and_qemu_print_the_same_bytes_for_each_exception_program(program,
 # -- the deterministic clock and slicing -----------------------------------------------------
 
 class _ExceptionPlan(Plan):
-    """The slicing test's plan, run to RUN. A debugger's steps take no interrupt (it waits for
-    the next run), so steps after which one is pending are undone and the stretch run instead."""
-
-    def left(self) -> int:
-        return RUN - self.machine.clock.now
+    """The slicing test's plan. A debugger's steps take no interrupt (it waits for the next
+    run), so steps after which one is pending are undone and the stretch run instead."""
 
     def exact_steps(self) -> None:
-        machine, uart = self.machine, self.uart
-        snap, length = machine.snapshot(), len(uart.output)
+        snap, length = self.machine.snapshot(), len(self.uart.output)
         super().exact_steps()
-        if machine.guest.best_pending() is not None:
-            machine.restore(snap)
-            del uart.output[length:]
-            del uart.timestamps[length:]
+        if self.machine.guest.best_pending() is not None:
+            self.rewind(snap, length)
             self.log.append("steps undone: an exception pended")
             self.run_piece()
 
@@ -184,17 +170,6 @@ class _ExceptionPlan(Plan):
 @pytest.mark.parametrize("program, seed", [("switcher", 11), ("switcher", 12), ("nest", 13), ("nest", 14)])
 def test_an_interrupt_driven_program_cut_into_slices_steps_and_snapshot_detours_ends_the_same(
         programs, program, seed):
-    machine, uart = boot(programs[program])
-    machine.max_slice = RUN
-    machine.run(RUN)
-    want = outcome(machine, uart)
-    machine, uart = boot(programs[program])
-    plan = _ExceptionPlan(machine, uart, seed)
-    plan.play()
-    got = outcome(machine, uart)
-    where = f"{program}, seed {seed}: {plan.log[-12:]}"
-    assert got.uart == want.uart, where
-    assert got.uart_cycles == want.uart_cycles, where
-    assert got.registers == want.registers, where
-    assert got.memory == want.memory, where
-    assert (got.executed, got.cycle) == (want.executed, want.cycle), where
+    want = whole_run(BOARD, programs[program], RUN)
+    got, plan = sliced_run(BOARD, programs[program], seed, RUN, _ExceptionPlan)
+    assert_same_outcome(got, want, f"{program}, seed {seed}: {plan.log[-12:]}")

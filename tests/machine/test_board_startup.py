@@ -15,6 +15,7 @@ import pytest
 from atoll.toolchain import build
 from firmware.build import BOARDS as FIRMWARE_BOARDS
 from machine import BufferBackend, Machine, StopReason
+from tests.boards import build_bare
 from tests.firmware import qemu
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest"
@@ -104,13 +105,15 @@ def test_the_startup_program_prints_the_same_bytes_as_qemu_where_qemu_models_the
 WATCHDOG = {"mps2-an385": "watchdog", "hifive1": "aon"}
 
 
+@pytest.fixture(scope="module")
+def watchdog_elves(tmp_path_factory) -> dict[str, pathlib.Path]:
+    return build_bare(GUEST / "watchdog_reset.c", tmp_path_factory.mktemp("watchdog"))
+
+
 @pytest.mark.parametrize("board", sorted(WATCHDOG))
-def test_a_watchdog_left_unfed_ends_the_run_with_a_board_reset_request_the_caller_can_act_on(board, tmp_path):
-    fw = FIRMWARE_BOARDS[board]
-    elf = build([GUEST / "watchdog_reset.c", fw.directory / fw.crt0], tmp_path / "watchdog.elf", fw.isa,
-                fw.directory / "link.ld", include_dirs=[fw.directory])
+def test_a_watchdog_left_unfed_ends_the_run_with_a_board_reset_request_the_caller_can_act_on(board, watchdog_elves):
     machine = Machine(board)
-    machine.load_elf(elf)
+    machine.load_elf(watchdog_elves[board])
     uart = BufferBackend()
     machine.attach_uart("uart0", uart)
     stop = machine.run_for(0.1)

@@ -14,10 +14,12 @@ from unicorn import riscv_const as R
 from machine import BufferBackend, FaultKind, Machine, StopReason, symbols
 from machine.exceptions.riscv import MSTATUS_MIE, MSTATUS_MPIE
 from tests.machine.rv_guests import BOARD, build_rv_guests
-from tests.machine.test_slicing import Plan, boot, outcome
+from tests.machine.slicing import assert_same_outcome, sliced_run, whole_run
 
 #: long enough for any of the programs to print its last line (the scheduler takes ~0.9 s)
 TIMEOUT = 2.0
+#: the cycles the scheduler runs whole and cut into pieces
+SLICED_RUN = 9_000_000
 
 
 @pytest.fixture(scope="module")
@@ -132,23 +134,11 @@ def test_a_machine_without_a_bare_metal_program_has_no_guest_exception_model():
 
 @pytest.mark.parametrize("seed", (11, 12, 13))
 def test_an_interrupt_driven_program_cut_into_slices_and_snapshot_detours_ends_the_same(seed, rv_guests):
-    elf = rv_guests["sched"]
-    whole, uart = boot(BOARD, elf)
-    whole.max_slice = 9_000_000
-    assert whole.run(9_000_000).reason == "time"
-    want = outcome(whole, uart)
+    want = whole_run(BOARD, rv_guests["sched"], SLICED_RUN)
     assert want.uart.count(b"turn") >= 4      # several timer interrupts were taken on the way
 
-    machine, uart = boot(BOARD, elf)
-    plan = Plan(machine, uart, seed)
-    plan.play()
-    got = outcome(machine, uart)
-    where = f"seed {seed}: {plan.log[-12:]}"
-    assert got.uart == want.uart, where
-    assert got.registers == want.registers, where
-    assert got.memory == want.memory, where
-    assert got.uart_cycles == want.uart_cycles, where
-    assert (got.executed, got.cycle) == (want.executed, want.cycle), where
+    got, plan = sliced_run(BOARD, rv_guests["sched"], seed, SLICED_RUN)
+    assert_same_outcome(got, want, f"seed {seed}: {plan.log[-12:]}")
 
 
 def test_a_reset_board_runs_an_interrupt_driven_program_again_from_power_on(rv_guests):

@@ -15,7 +15,7 @@ import pytest
 
 from machine import AddressSpace
 from tests.boards import BARE_BOARDS, build_bare
-from tests.machine.test_slicing import boot
+from tests.machine.slicing import boot
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "selfmod.c"
 ROUNDS = 300

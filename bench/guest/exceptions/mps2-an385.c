@@ -1,4 +1,4 @@
-/* The exception benchmark's guest for mps2-an385 (atoll/bench_exceptions.py), bare metal.
+/* The exception benchmark's guest for mps2-an385 (bench/guest_exceptions.py), bare metal.
  *
  * Three phases of ROUNDS rounds each, every phase announced on UART0 when it ends:
  * "bare" calls an empty function (the loop the others are compared with), "svc" takes an SVC

@@ -1,4 +1,4 @@
-/* rv_traps: the bare-metal hifive1 program bench/rv_exceptions.py times (M-mode, no kernel).
+/* rv_traps: the bare-metal hifive1 program bench/guest_exceptions.py times (M-mode, no kernel).
  *
  * Built once per MODE:
  *   0 (loop)    ROUNDS rounds of an empty counted loop: the floor;
@@ -11,7 +11,8 @@
  * Each mode prints "rv_traps: cycles=<mcycle spent in the rounds>" and parks.
  */
 #include <stdint.h>
-#include "board.h"
+#include "board.h"        /* CSR access and the CLINT registers */
+#include "../uart_print.h" /* firmware/bare/, next to the board folder on the include path */
 
 #ifndef MODE
 #error "build with -DMODE=0..3"
@@ -62,38 +63,13 @@ __asm__(".section .text\n"
 
 extern char ecall_handler[], timer_handler[];
 
-static void print(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void print_dec(uint32_t v)
-{
-    char buf[11];
-    int n = 0;
-    do {
-        buf[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        uart_putc(buf[--n]);
-}
-
-static uint32_t mcycle(void)
-{
-    uint32_t v;
-    __asm__ volatile("csrr %0, mcycle" : "=r"(v));
-    return v;
-}
-
 int main(void)
 {
     uart_init();
-    REG32(0x02004004u) = 0xFFFFFFFFu; /* mtimecmp: no match until armed */
-    uint32_t start = mcycle();
+    CLINT_MTIMECMP_HI = 0xFFFFFFFFu; /* no match until armed */
+    uint32_t start = CSR_READ(mcycle);
 #if MODE == 0 || MODE == 1
-    __asm__ volatile("csrw mtvec, %0" ::"r"(ecall_handler));
+    CSR_WRITE(mtvec, ecall_handler);
     for (uint32_t i = 0; i < ROUNDS; i++) {
 #if MODE == 1
         __asm__ volatile("ecall" ::: "memory");
@@ -102,15 +78,15 @@ int main(void)
 #endif
     }
 #else
-    __asm__ volatile("csrw mtvec, %0" ::"r"(timer_handler));
-    __asm__ volatile("csrs mie, %0" ::"r"(1u << 7));
+    CSR_WRITE(mtvec, timer_handler);
+    CSR_SET(mie, 1u << 7);
     __asm__ volatile("csrsi mstatus, 8");
     for (uint32_t i = 0; i < ROUNDS; i++) {
         uint32_t tick = CLINT_MTIME_LO + 1;
         if (i < SAMPLES)
             armed_tick[i] = tick;
-        REG32(0x02004000u) = tick;
-        REG32(0x02004004u) = 0;
+        CLINT_MTIMECMP_LO = tick;
+        CLINT_MTIMECMP_HI = 0;
         while (hits == i)
 #if MODE == 3
             __asm__ volatile("wfi");
@@ -119,9 +95,9 @@ int main(void)
 #endif
     }
 #endif
-    uint32_t spent = mcycle() - start;
-    print("rv_traps: cycles=");
-    print_dec(spent);
-    print("\r\n");
+    uint32_t spent = CSR_READ(mcycle) - start;
+    uart_puts("rv_traps: cycles=");
+    uart_putu(spent);
+    uart_puts("\r\n");
     park();
 }

@@ -1,4 +1,5 @@
-/* Board support for bare-metal programs on the SiFive HiFive1 (FE310-G002): UART0, GPIO, CLINT.
+/* Board support for bare-metal programs on the SiFive HiFive1 (FE310-G002): UART0, GPIO, CLINT,
+ * CSR access.
  *
  * Register offsets follow the FE310-G002 manual. Everything polls in M-mode with interrupts off.
  * The blink pin is GPIO 19, the green channel of the HiFive1's RGB LED (active low, so the LED is
@@ -31,6 +32,16 @@
 
 /* CLINT machine timer, low word */
 #define CLINT_MTIME_LO   REG32(0x0200BFF8u)
+/* CLINT software interrupt and timer compare, for programs that take machine-mode interrupts */
+#define CLINT_MSIP        REG32(0x02000000u)
+#define CLINT_MTIMECMP_LO REG32(0x02004000u)
+#define CLINT_MTIMECMP_HI REG32(0x02004004u)
+
+/* Machine-mode CSRs by name: read, write, set bits, clear bits */
+#define CSR_READ(name) ({ uint32_t v_; __asm__ volatile("csrr %0, " #name : "=r"(v_)); v_; })
+#define CSR_WRITE(name, v) __asm__ volatile("csrw " #name ", %0" ::"r"((uint32_t)(v)) : "memory")
+#define CSR_SET(name, v) __asm__ volatile("csrs " #name ", %0" ::"r"((uint32_t)(v)) : "memory")
+#define CSR_CLEAR(name, v) __asm__ volatile("csrc " #name ", %0" ::"r"((uint32_t)(v)) : "memory")
 
 /* 33 ticks of 32768 Hz is 1.007 ms. */
 #define BLINK_PERIOD      33u

@@ -6,9 +6,10 @@
  * plloutdiv); the test compares them byte for byte with QEMU. The lines after "--" cover the blocks
  * QEMU's sifive_e does not model (AON RTC and backup registers, the SPI flash controller's
  * JEDEC ID read, PWM) and are checked on Atoll alone.
- * Built with firmware/bare/hifive1's board.h, crt0 and linker script.
+ * Built with firmware/bare/hifive1's board.h, crt0 and linker script; what both boards'
+ * programs share is in startup.h.
  */
-#include "board.h"
+#include "startup.h"
 
 #define PRCI(off) REG32(0x10008000u + (off))
 #define AON(off)  REG32(0x10000000u + (off))
@@ -23,27 +24,6 @@
 #define PLL_BYPASS (1u << 18)
 #define PLL_LOCK (1u << 31)
 #define RDY (1u << 31)
-
-static void puts_(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void hex(uint32_t v)
-{
-    puts_("0x");
-    for (int i = 28; i >= 0; i -= 4)
-        uart_putc("0123456789abcdef"[(v >> i) & 0xF]);
-}
-
-static void line(const char *name, uint32_t v)
-{
-    puts_(name);
-    puts_(" ");
-    hex(v);
-    puts_("\r\n");
-}
 
 /* 256 MHz PLL from the 16 MHz crystal, divided by 2 for a 128 MHz core clock, the way the
  * SDKs' clock set-up does it: crystal on and ready, PLL bypassed while it is configured,
@@ -90,13 +70,13 @@ static uint32_t flash_jedec_id(void)
 int main(void)
 {
     uart_init();
-    puts_("startup on hifive1\r\n");
+    uart_puts("startup on hifive1\r\n");
     line("prci.hfrosc_en_rdy", PRCI(0x00) & 0xC0000000u); /* QEMU resets div and trim to 0 */
     line("prci.hfxosccfg", PRCI(0x04));
     line("prci.plloutdiv", PRCI(0x0C));
     line("prci.pllcfg", pll_setup());
     line("prci.plloutdiv", PRCI(0x0C));
-    puts_("--\r\n");
+    uart_puts("--\r\n");
     line("prci.hfrosccfg", PRCI(0x00));
     line("aon.lfrosccfg", AON(0x070));
     AON(0x080) = 0xB00710AD;                      /* backup0 keeps a value */
@@ -113,6 +93,6 @@ int main(void)
     while (!(PWM1(0x00) & (1u << 28)))
         ;
     line("pwm1.cfg", PWM1(0x00) & 0xF0000000u);
-    puts_("done\r\n");
+    uart_puts("done\r\n");
     park();
 }

@@ -5,35 +5,15 @@
  * models the same way (SCC identity and oscillator transfer, FPGA I/O LEDs, buttons and
  * prescaled counter, the dual timer's one-shot count-down and interrupt status, the watchdog's
  * lock), so the test compares the whole output byte for byte with QEMU.
- * Built with firmware/bare/mps2-an385's board.h, crt0 and linker script.
+ * Built with firmware/bare/mps2-an385's board.h, crt0 and linker script; what both boards'
+ * programs share is in startup.h.
  */
-#include "board.h"
+#include "startup.h"
 
 #define SCC(off)       REG32(0x4002F000u + (off))
 #define FPGAIO(off)    REG32(0x40028000u + (off))
 #define DUALTIMER(off) REG32(0x40002000u + (off))
 #define WDOG(off)      REG32(0x40008000u + (off))
-
-static void puts_(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
-
-static void hex(uint32_t v)
-{
-    puts_("0x");
-    for (int i = 28; i >= 0; i -= 4)
-        uart_putc("0123456789abcdef"[(v >> i) & 0xF]);
-}
-
-static void line(const char *name, uint32_t v)
-{
-    puts_(name);
-    puts_(" ");
-    hex(v);
-    puts_("\r\n");
-}
 
 static uint32_t dual_timer_one_shot(void)
 {
@@ -54,7 +34,7 @@ static uint32_t dual_timer_one_shot(void)
 int main(void)
 {
     uart_init();
-    puts_("startup on mps2-an385\r\n");
+    uart_puts("startup on mps2-an385\r\n");
     line("scc.id", SCC(0xFFC));
     line("scc.aid", SCC(0xFF8));
     line("scc.cfg_reg4", SCC(0x010));
@@ -78,6 +58,6 @@ int main(void)
     for (volatile int i = 0; i < 2000; i++)
         ;
     line("fpgaio.counter_moved", FPGAIO(0x18) > 0);
-    puts_("done\r\n");
+    uart_puts("done\r\n");
     park();
 }

@@ -5,17 +5,12 @@
  * Built with firmware/bare/<board>'s board.h, crt0 and linker script.
  */
 #include "board.h"
-
-static void puts_(const char *s)
-{
-    while (*s)
-        uart_putc(*s++);
-}
+#include "../uart_print.h"   /* firmware/bare/, next to the board folder on the include path */
 
 int main(void)
 {
     uart_init();
-    puts_("armed\r\n");
+    uart_puts("armed\r\n");
 #ifdef __riscv
     REG32(0x1000001Cu) = 0x51F15E;     /* wdogkey */
     REG32(0x10000020u) = 33;           /* wdogcmp0: 33 ticks of 32768 Hz, about 1 ms */

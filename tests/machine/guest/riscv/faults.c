@@ -16,16 +16,16 @@ frame_t *trap_handler(frame_t *frame, int vector)
 {
     (void)vector;
     uint32_t cause = CSR_READ(mcause), epc = CSR_READ(mepc), tval = CSR_READ(mtval);
-    puts_("trap mcause=");
+    uart_puts("trap mcause=");
     puthex(cause);
-    puts_(epc == expected_pc ? " mepc=ok" : " mepc=WRONG");
+    uart_puts(epc == expected_pc ? " mepc=ok" : " mepc=WRONG");
     if (cause == 1 || cause == 5 || cause == 7) {
-        puts_(" mtval=");
+        uart_puts(" mtval=");
         puthex(tval);
     }
-    puts_(" mpp=");
-    putdec((CSR_READ(mstatus) >> 11) & 3);
-    puts_("\r\n");
+    uart_puts(" mpp=");
+    uart_putu((CSR_READ(mstatus) >> 11) & 3);
+    uart_puts("\r\n");
     if (cause == 1) {
         frame->x[0] = frame->x[1]; /* the fetch failed at the callee: back to the caller */
     } else {
@@ -53,6 +53,6 @@ int main(void)
     __asm__ volatile(".globl at_store\nat_store: sw %0, 4(%1)" ::"r"(value), "r"(NOTHING) : "memory");
     expected_pc = NOTHING;
     ((void (*)(void))(uintptr_t)NOTHING)();
-    puts_("faults: done\r\n");
+    uart_puts("faults: done\r\n");
     park();
 }

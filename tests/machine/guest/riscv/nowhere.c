@@ -12,9 +12,9 @@ int main(void)
 {
     uart_init();
     CSR_WRITE(mtvec, 0x90000000u);
-    puts_("nowhere: calling\r\n");
+    uart_puts("nowhere: calling\r\n");
     uart_flush();
     __asm__ volatile(".globl at_ecall\nat_ecall: ecall" ::: "memory");
-    puts_("nowhere: returned\r\n");
+    uart_puts("nowhere: returned\r\n");
     park();
 }

@@ -1,25 +1,19 @@
-/* Machine-mode helpers for the RISC-V trap test programs: CSR access, the CLINT and PLIC
- * registers of the FE310-G002, and printing on UART0 (board.h polls it). */
+/* Machine-mode helpers for the RISC-V trap test programs: the FE310-G002's PLIC and UART0
+ * receive registers, the trap frame, 64-bit mtime and mtimecmp, and printing on UART0. CSR access
+ * and the CLINT registers come from the board's board.h, printing from firmware/bare/uart_print.h,
+ * as for the bench's trap program (bench/guest/rv_traps). */
 #ifndef ATOLL_RVTRAP_H
 #define ATOLL_RVTRAP_H
 
 #include <stdint.h>
 #include "board.h"
-
-#define CSR_READ(name) ({ uint32_t v_; __asm__ volatile("csrr %0, " #name : "=r"(v_)); v_; })
-#define CSR_WRITE(name, v) __asm__ volatile("csrw " #name ", %0" ::"r"((uint32_t)(v)) : "memory")
-#define CSR_SET(name, v) __asm__ volatile("csrs " #name ", %0" ::"r"((uint32_t)(v)) : "memory")
-#define CSR_CLEAR(name, v) __asm__ volatile("csrc " #name ", %0" ::"r"((uint32_t)(v)) : "memory")
+#include "../uart_print.h"   /* firmware/bare/, next to the board folder on the include path */
 
 #define MSTATUS_MIE (1u << 3)
 #define MIP_MSIP (1u << 3)
 #define MIP_MTIP (1u << 7)
 #define MIP_MEIP (1u << 11)
 #define MCAUSE_INTERRUPT 0x80000000u
-
-#define CLINT_MSIP (*(volatile uint32_t *)0x02000000u)
-#define CLINT_MTIMECMP_LO (*(volatile uint32_t *)0x02004000u)
-#define CLINT_MTIMECMP_HI (*(volatile uint32_t *)0x02004004u)
 
 #define PLIC_PRIORITY(id) (*(volatile uint32_t *)(0x0C000000u + 4u * (id)))
 #define PLIC_PENDING0 (*(volatile uint32_t *)0x0C001000u)
@@ -43,10 +37,16 @@ extern char trap_entry[], vector_table[];
 /* Called by rvtrap.S; returns the frame to resume (the same one, or another task's). */
 frame_t *trap_handler(frame_t *frame, int vector);
 
-static inline void puts_(const char *s)
+/* A second task's first frame, at the top of its stack of `words` words: the trap return starts
+ * it at `task` with a0 = `id`, every other register 0. */
+static inline frame_t *first_frame(uint32_t *stack, uint32_t words, void (*task)(uint32_t), uint32_t id)
 {
-    while (*s)
-        uart_putc(*s++);
+    frame_t *f = (frame_t *)&stack[words - 32];
+    for (int i = 0; i < 32; i++)
+        f->x[i] = 0;
+    f->x[0] = (uint32_t)(uintptr_t)task; /* mepc */
+    f->x[10] = id;                       /* a0 */
+    return f;
 }
 
 /* Waits until UART0 has sent everything (txwm with txcnt 1: the transmit FIFO is empty). */
@@ -57,23 +57,11 @@ static inline void uart_flush(void)
         ;
 }
 
+/* "0x" and 8 hex digits */
 static inline void puthex(uint32_t v)
 {
-    puts_("0x");
-    for (int i = 28; i >= 0; i -= 4)
-        uart_putc("0123456789abcdef"[(v >> i) & 15]);
-}
-
-static inline void putdec(uint32_t v)
-{
-    char buf[11];
-    int n = 0;
-    do {
-        buf[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        uart_putc(buf[--n]);
+    uart_puts("0x");
+    uart_puthex(v);
 }
 
 /* mtime is read as one 64-bit value (hi, lo, hi again). */

@@ -28,15 +28,15 @@ __attribute__((noreturn)) static void task(uint32_t id)
             __asm__ volatile("wfi");
         seen = turns[id];
         CSR_CLEAR(mstatus, MSTATUS_MIE);
-        puts_("task ");
-        putdec(id);
-        puts_(" turn ");
-        putdec(i);
-        puts_("\r\n");
+        uart_puts("task ");
+        uart_putu(id);
+        uart_puts(" turn ");
+        uart_putu(i);
+        uart_puts("\r\n");
         printed = 1;
         if (id == 1 && i == TURNS - 1) {
             CSR_CLEAR(mie, MIP_MTIP);
-            puts_("sched: done\r\n");
+            uart_puts("sched: done\r\n");
             park();
         }
         CSR_SET(mstatus, MSTATUS_MIE);
@@ -49,9 +49,9 @@ frame_t *trap_handler(frame_t *frame, int vector)
 {
     (void)vector;
     if (CSR_READ(mcause) != (MCAUSE_INTERRUPT | 7u)) {
-        puts_("sched: unexpected trap ");
+        uart_puts("sched: unexpected trap ");
         puthex(CSR_READ(mcause));
-        puts_("\r\n");
+        uart_puts("\r\n");
         park();
     }
     set_mtimecmp(mtime64() + PERIOD);
@@ -67,12 +67,7 @@ frame_t *trap_handler(frame_t *frame, int vector)
 int main(void)
 {
     uart_init();
-    frame_t *f = (frame_t *)&stack1[256 - 32];
-    for (int i = 0; i < 32; i++)
-        f->x[i] = 0;
-    f->x[0] = (uint32_t)(uintptr_t)task; /* mepc */
-    f->x[10] = 1;                        /* a0: the task's id */
-    saved[1] = f;
+    saved[1] = first_frame(stack1, 256, task, 1);
     CSR_WRITE(mtvec, trap_entry);
     set_mtimecmp(mtime64() + PERIOD);
     CSR_SET(mie, MIP_MTIP);

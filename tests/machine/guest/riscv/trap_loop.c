@@ -12,9 +12,9 @@ int main(void)
 {
     uart_init();
     CSR_WRITE(mtvec, 0x80002000u);
-    puts_("trap_loop: calling\r\n");
+    uart_puts("trap_loop: calling\r\n");
     uart_flush();
     __asm__ volatile("ecall" ::: "memory");
-    puts_("trap_loop: returned\r\n");
+    uart_puts("trap_loop: returned\r\n");
     park();
 }

@@ -14,9 +14,9 @@ frame_t *trap_handler(frame_t *frame, int vector)
 {
     (void)vector;
     if (CSR_READ(mcause) != (MCAUSE_INTERRUPT | 11u)) {
-        puts_("uart_rx: unexpected trap ");
+        uart_puts("uart_rx: unexpected trap ");
         puthex(CSR_READ(mcause));
-        puts_("\r\n");
+        uart_puts("\r\n");
         park();
     }
     uint32_t id = PLIC_CLAIM;
@@ -47,14 +47,14 @@ int main(void)
     PLIC_ENABLE0 = 1u << PLIC_UART0;
     CSR_SET(mie, MIP_MEIP);
     CSR_SET(mstatus, MSTATUS_MIE);
-    puts_("uart_rx: ready\r\n");
+    uart_puts("uart_rx: ready\r\n");
     while (!newline)
         __asm__ volatile("wfi");
     line[length] = 0;
-    puts_("uart_rx: got '");
-    puts_((const char *)line);
-    puts_("' in ");
-    putdec(interrupts != 0);
-    puts_(" or more interrupts\r\n");
+    uart_puts("uart_rx: got '");
+    uart_puts((const char *)line);
+    uart_puts("' in ");
+    uart_putu(interrupts != 0);
+    uart_puts(" or more interrupts\r\n");
     park();
 }

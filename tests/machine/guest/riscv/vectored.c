@@ -14,9 +14,9 @@ static volatile uint32_t taken;
 frame_t *trap_handler(frame_t *frame, int vector)
 {
     uint32_t cause = CSR_READ(mcause);
-    puts_("entry ");
-    putdec((uint32_t)vector);
-    puts_(" mcause=");
+    uart_puts("entry ");
+    uart_putu((uint32_t)vector);
+    uart_puts(" mcause=");
     puthex(cause);
     if (cause == (MCAUSE_INTERRUPT | 3u)) {
         CLINT_MSIP = 0;
@@ -25,13 +25,13 @@ frame_t *trap_handler(frame_t *frame, int vector)
     } else if (cause == (MCAUSE_INTERRUPT | 11u)) {
         UART_IE = 0; /* the watermark stays, but no longer interrupts */
         uint32_t id = PLIC_CLAIM;
-        puts_(" claimed ");
-        putdec(id);
+        uart_puts(" claimed ");
+        uart_putu(id);
         PLIC_CLAIM = id;
     } else {
         frame->x[0] += 4;
     }
-    puts_("\r\n");
+    uart_puts("\r\n");
     taken++;
     return frame;
 }
@@ -63,6 +63,6 @@ int main(void)
     UART_IE = 1; /* txwm */
     wait_taken(3);
     __asm__ volatile("ecall" ::: "memory");
-    puts_("vectored: done\r\n");
+    uart_puts("vectored: done\r\n");
     park();
 }

@@ -35,39 +35,39 @@ int main(void)
     CSR_WRITE(mie, MIP_MTIP);
     set_mtimecmp(mtime64() + 20);
     __asm__ volatile("wfi");
-    puts_("woke: mtip=");
-    putdec((CSR_READ(mip) & MIP_MTIP) != 0);
-    puts_(" calls=");
-    putdec(calls);
-    puts_("\r\n");
+    uart_puts("woke: mtip=");
+    uart_putu((CSR_READ(mip) & MIP_MTIP) != 0);
+    uart_puts(" calls=");
+    uart_putu(calls);
+    uart_puts("\r\n");
 
     for (volatile int i = 0; i < 1000; i++)
         ;
-    puts_("masked: calls=");
-    putdec(calls);
-    puts_("\r\n");
+    uart_puts("masked: calls=");
+    uart_putu(calls);
+    uart_puts("\r\n");
 
     __asm__ volatile(".option push\n.option norvc\ncsrsi mstatus, 8\n.globl after_mstatus\n"
                      "after_mstatus: nop\n.option pop" ::: "memory");
-    puts_("enabled: calls=");
-    putdec(calls);
-    puts_(last_epc == (uint32_t)(uintptr_t)after_mstatus ? " at the next instruction" : " LATE");
-    puts_("\r\n");
+    uart_puts("enabled: calls=");
+    uart_putu(calls);
+    uart_puts(last_epc == (uint32_t)(uintptr_t)after_mstatus ? " at the next instruction" : " LATE");
+    uart_puts("\r\n");
 
     CLINT_MSIP = 1;
     for (volatile int i = 0; i < 1000; i++)
         ;
-    puts_("msip masked by mie: calls=");
-    putdec(calls);
-    puts_("\r\n");
+    uart_puts("msip masked by mie: calls=");
+    uart_putu(calls);
+    uart_puts("\r\n");
     uint32_t msie = MIP_MSIP;
     __asm__ volatile(".option push\n.option norvc\ncsrs mie, %0\n.globl after_mie\n"
                      "after_mie: nop\n.option pop" ::"r"(msie) : "memory");
-    puts_("mie enabled: calls=");
-    putdec(calls);
-    puts_(last_epc == (uint32_t)(uintptr_t)after_mie ? " at the next instruction" : " LATE");
-    puts_(last_cause == (MCAUSE_INTERRUPT | 3u) ? " msi" : " ?");
-    puts_("\r\n");
-    puts_("wfi: done\r\n");
+    uart_puts("mie enabled: calls=");
+    uart_putu(calls);
+    uart_puts(last_epc == (uint32_t)(uintptr_t)after_mie ? " at the next instruction" : " LATE");
+    uart_puts(last_cause == (MCAUSE_INTERRUPT | 3u) ? " msi" : " ?");
+    uart_puts("\r\n");
+    uart_puts("wfi: done\r\n");
     park();
 }

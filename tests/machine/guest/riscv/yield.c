@@ -19,13 +19,13 @@ static inline void yield(void)
 __attribute__((noreturn)) static void task(uint32_t id)
 {
     for (uint32_t i = 0; i < ROUNDS; i++) {
-        puts_(id == 0 ? "ping " : "pong ");
-        putdec(i);
-        puts_("\r\n");
+        uart_puts(id == 0 ? "ping " : "pong ");
+        uart_putu(i);
+        uart_puts("\r\n");
         yield();
     }
     if (id == 1) {
-        puts_("yield: done\r\n");
+        uart_puts("yield: done\r\n");
         park();
     }
     for (;;)
@@ -36,9 +36,9 @@ frame_t *trap_handler(frame_t *frame, int vector)
 {
     (void)vector;
     if (CSR_READ(mcause) != 11u) {
-        puts_("yield: unexpected trap ");
+        uart_puts("yield: unexpected trap ");
         puthex(CSR_READ(mcause));
-        puts_("\r\n");
+        uart_puts("\r\n");
         park();
     }
     frame->x[0] += 4; /* past the ecall */
@@ -50,12 +50,7 @@ frame_t *trap_handler(frame_t *frame, int vector)
 int main(void)
 {
     uart_init();
-    frame_t *f = (frame_t *)&stack1[256 - 32];
-    for (int i = 0; i < 32; i++)
-        f->x[i] = 0;
-    f->x[0] = (uint32_t)(uintptr_t)task;
-    f->x[10] = 1;
-    saved[1] = f;
+    saved[1] = first_frame(stack1, 256, task, 1);
     CSR_WRITE(mtvec, trap_entry);
     task(0);
 }
