@@ -12,9 +12,10 @@
  *
  * So while a block runs, `executed` already counts all of it. Where a run leaves
  * a block in the middle, the count is settled to the instruction it left at:
- * `atoll_settle` (Python calls it after a fault or a mid-block exit, and before an
- * MMIO callback, which then sees the exact time of its instruction), and the
- * exact-mode code hook below. Every instruction of a block counts, including the
+ * `atoll_settle` (Python calls it at the end of every emu_start, for a fault or
+ * trap, including one the guest's exception model takes and runs on from, at a
+ * breakpoint, and before an MMIO callback, which then sees the exact time of its
+ * instruction), and the exact-mode code hook below. Every instruction of a block counts, including the
  * Thumb instructions an IT block skips (the hardware spends a cycle on them too).
  *
  * A slice ends at the first block boundary at or after its deadline (the block
