@@ -9,6 +9,7 @@ line on stderr and exit status 2, never a traceback. Subcommands:
     atoll boot ... --gdb PORT [--wait]     (GDB: target extended-remote :PORT)
     atoll boot ... --trace FILE.json --vcd FILE.vcd   (timeline for ui.perfetto.dev; GPIO waveform)
     atoll boot ... --audit FILE.jsonl [--permissive]   (the policy monitor's decisions, one JSON per line)
+    atoll boot ... --timing host           (faster, not deterministic: time follows the host's clock)
     atoll policy check SYSTEM.toml|IMAGE [--dot FILE.dot] [--strict]   (reachability, unused rules)
     atoll build SYSTEM.toml -o IMAGE [--sign NAME.key]
     atoll keygen NAME                      (writes NAME.key, private, and NAME.pub)
@@ -31,7 +32,7 @@ import sys
 from typing import Sequence
 
 from kernel import JsonLinesSink, Kernel, LoadError
-from machine import BoardError, ElfError, Machine, StdioBackend, StopReason, known_boards, load_board
+from machine import TIMINGS, BoardError, ElfError, Machine, StdioBackend, StopReason, known_boards, load_board
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
 from . import boot_host, component_build, policy_report
@@ -87,6 +88,10 @@ def _build_parser() -> argparse.ArgumentParser:
                            "to FILE, one JSON object per line, as they are made")
     boot.add_argument("--permissive", action="store_true",
                       help="run the policy in permissive mode: record would-deny, deliver anyway")
+    boot.add_argument("--timing", type=_timing, default="exact", metavar="exact|host",
+                      help="exact (the default): virtual time counts executed instructions, the same on "
+                           "every run; host: virtual time follows the host's clock, several times faster, "
+                           "not deterministic, no instruction count and no --gdb")
 
     policy = sub.add_parser("policy", help="questions about a system's security policy")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
@@ -120,11 +125,20 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _timing(text: str) -> str:
+    if text not in TIMINGS:
+        raise argparse.ArgumentTypeError(f"must be exact or host, not {text!r}")
+    return text
+
+
 def _check_boot_args(args: argparse.Namespace, path: pathlib.Path):
     """The options of `atoll boot` that do not go together; the trusted key, if one is given."""
     is_elf = _starts_like_elf(path)
     if args.wait and args.gdb is None:
         raise UsageError("--wait needs --gdb PORT")
+    if args.gdb is not None and args.timing != "exact":
+        raise UsageError("--gdb needs exact timing: breakpoints and single steps count instructions, "
+                         "which --timing host does not")
     if is_elf and args.board is None:
         raise UsageError(f"{path}: a bare-metal ELF needs --board (one of: {', '.join(known_boards())})")
     if (args.audit is not None or args.permissive) and (is_elf or args.board is not None):
@@ -144,7 +158,7 @@ def _boot_machine(args: argparse.Namespace, path: pathlib.Path, trusted, vcd_typ
     """(machine, kernel or None, trace recorder or None, VCD recorder or None) for `atoll boot`."""
     trace = vcd = None
     if args.board is not None:  # a bare-metal ELF on a named board
-        machine = Machine(load_board(args.board))
+        machine = Machine(load_board(args.board), timing=args.timing)
         machine.load_elf(path)
         if args.vcd is not None:
             vcd = vcd_type(machine)
@@ -154,7 +168,7 @@ def _boot_machine(args: argparse.Namespace, path: pathlib.Path, trusted, vcd_typ
     if (args.audit is not None or args.permissive) and system.policy is None:
         flag = "--audit" if args.audit is not None else "--permissive"
         raise UsageError(f"{flag}: {path.name} has no policy (add [system] policy = \"NAME.policy.toml\")")
-    machine = Machine(system.board)
+    machine = Machine(system.board, timing=args.timing)
     kernel = Kernel(machine)
     kernel.on_debug_line = _print_debug_line
     if args.trace is not None:
@@ -345,8 +359,9 @@ def _end_gdb(stub: GdbStub) -> None:
 
 def _summary(machine: Machine, kernel: "Kernel | None", stop) -> int:
     clock = machine.clock
-    summary = (f"atoll: {machine.board.name}: {clock.seconds:.6f} s virtual, "
-               f"{machine.counter.executed} instructions")
+    counted = f"{machine.counter.executed} instructions" if machine.timing == "exact" else \
+        "host timing, instructions not counted"
+    summary = f"atoll: {machine.board.name}: {clock.seconds:.6f} s virtual, {counted}"
     if kernel is not None:
         st = kernel.stats
         summary += (f", {st.switches} context switches, {st.ipc} IPC, {st.faults} faults, "

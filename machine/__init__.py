@@ -19,6 +19,7 @@ from .counter import (
 from .cpu import Cpu, Trap, TrapKind
 from .debug import WATCH_KINDS, DebugHit, HitKind, MachineDebug
 from .elf import ElfError, ElfImage, Segment, read_elf, symbols
+from .hosttime import TIMINGS, TimingError
 from .host.uart import BufferBackend, StdioBackend, TcpBackend, UartBackend
 from .irq import InterruptController, IrqLine, PriorityController
 from .roles import GpioBlock, Role, Uart
@@ -47,7 +48,8 @@ __all__ = [
     "InterruptController", "IrqLine", "Machine", "MachineDebug", "MachineSnapshot", "Mapping",
     "MemoryMapError", "NativeBuildError", "Peripheral", "PeripheralSpec", "Perm", "PriorityController",
     "Region", "Register", "RegisterMap", "RegisterMapError", "ResetKind", "Ring", "Role", "Segment",
-    "SnapshotError", "StdioBackend", "Stop", "StopReason", "TcpBackend", "TomlChecker", "Trap", "TrapKind",
+    "SnapshotError", "StdioBackend", "Stop", "StopReason", "TIMINGS", "TcpBackend", "TimingError", "TomlChecker",
+    "Trap", "TrapKind",
     "Uart", "UartBackend", "add_native_hook", "function_address", "kind_name", "known_boards",
     "layout_mismatches", "load_board", "mirrors", "native_library", "read_elf", "read_toml", "symbols",
 ]

@@ -30,6 +30,8 @@ from unicorn import Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_EPSR
 from unicorn.unicorn_const import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
 
+from .guest_memory import address_of
+
 _NATIVE = NATIVE_DIR = pathlib.Path(__file__).with_name("native")
 _SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c")
 
@@ -259,11 +261,12 @@ class InstructionCounter:
         self._settle.restype = ctypes.c_uint64
         self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32]
 
-    def read_code_through(self, tlb_fields: tuple[int, int, int], sentinel_page: int,
-                          regions: list[tuple[int, int, int]]) -> None:
+    def read_code_through(self, tlb_fields: tuple[int, int, int], sentinel_page: int, memory: dict) -> None:
         """Decode blocks through the active space's mappings (the addresses of the TLB
         table's pointer, its length and its `machine_use` flag, machine/tlb.py) and read
-        them from host memory where a region is (physical base, size, host address)."""
+        them from the host memory the machine mapped (`memory`: physical base -> mapping,
+        machine/guest_memory.py)."""
+        regions = [(base, len(m), address_of(m)) for base, m in memory.items()]
         self._s.maps, self._s.map_count, self._s.machine_use = tlb_fields
         self._s.sentinel_page = sentinel_page
         self._regions = (_HostRegion * max(len(regions), 1))(*[_HostRegion(*r) for r in regions])

@@ -18,6 +18,9 @@ GDB stub tests check them through real use):
   virtual terms; a memory access is stopped after the instruction completes,
   before the next one (the counter's exact stop), not at the end of its block.
 
+A machine in host timing (machine/hosttime.py) has no instruction counter to settle
+at a breakpoint or stop after a watched access: `MachineDebug` refuses it (`TimingError`).
+
 A hit is recorded (`hit`) and ends the run the way `Machine.request_stop` does;
 the run returns `Stop("stopped")` and the debugger reads `take_hit()`.
 Resuming from a breakpoint: `skip_once(space, pc)` lets the next execution of
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from unicorn.unicorn_const import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 
+from .hosttime import needs_exact
 from .memory import AddressSpace
 
 if TYPE_CHECKING:
@@ -82,6 +86,8 @@ class MachineDebug:
     """The breakpoints and watchpoints of one machine."""
 
     def __init__(self, machine: "Machine") -> None:
+        if machine.host_time is not None:   # no count to settle at a hit, no exact stop
+            raise needs_exact("breakpoints, watchpoints and single steps")
         self.machine = machine
         self._uc = machine.uc
         self._code_address = machine.cpu.code_address

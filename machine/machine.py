@@ -12,7 +12,8 @@ requested stop, the end of the run) in one `emu_start`, counted exactly by the
 native instruction counter, then fires due events and polls host backends. A
 slice ends at the first translated-block boundary at or after its deadline
 (native/counter.c says why); `step` stops exactly. With
-the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline.
+the CPU waiting (WFI, or the kernel idle) time jumps to the next deadline. `Machine(board,
+timing="host")` counts nothing: time follows the host's clock (machine/hosttime.py).
 
 Traps go to `trap_handler` (the kernel); without one, a syscall or breakpoint
 ends the run. Faults always end the run with a structured `Fault`, except in a
@@ -42,8 +43,6 @@ machine/roles.py). The machine saves and restores its own state with `state()` a
 
 from __future__ import annotations
 
-import ctypes
-import mmap
 import pathlib
 from dataclasses import dataclass
 from typing import Callable, TypeVar
@@ -57,7 +56,9 @@ from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
+from .guest_memory import map_memory
 from .exceptions.riscv import RiscvMachineMode
+from .hosttime import HostCounter, check_timing, needs_exact
 from .irq import InterruptController
 from .memory import PAGE_SIZE, AccessKind, AddressSpace, Fault, FaultKind, Perm, Region
 from .peripheral import Peripheral
@@ -66,7 +67,7 @@ from .roles import GpioBlock, Role, Uart
 from .snapshot import MachineSnapshot, restore, take
 from .runloop import NO_EXIT, SENTINEL_PAGE, RunLoop, Stop, StopReason
 from .tlb import NativeTlb
-from .timed_mmio import timed_mmio
+from .timed_mmio import mmio_callbacks
 from .trapfront import ActiveSpace, TrapFront
 
 __all__ = ["DEFAULT_MAX_SLICE_SECONDS", "SENTINEL_PAGE", "FaultError", "Machine", "MachineState", "Stop",
@@ -108,13 +109,15 @@ class _OrGate:
 class Machine:
     """One emulated board."""
 
-    def __init__(self, board: BoardSpec | str | pathlib.Path) -> None:
+    def __init__(self, board: BoardSpec | str | pathlib.Path, timing: str = "exact") -> None:
+        self.timing = check_timing(timing)   # "exact", or "host": machine/hosttime.py
         self.board = board if isinstance(board, BoardSpec) else load_board(board)
         spec = self.board
         self.isa: str = spec.cpu.isa
         self.cpu: Cpu = CPU_TYPES[spec.cpu.isa].create(spec.cpu.model)
         self.uc = self.cpu.uc
-        self.counter = InstructionCounter(self.uc)
+        self.host_time = HostCounter(self.uc, spec.cpu.frequency_hz) if timing == "host" else None
+        self.counter = self.host_time or InstructionCounter(self.uc)
         self.clock = Clock(spec.cpu.frequency_hz, self.counter)
         self.max_slice = self.clock.cycles(DEFAULT_MAX_SLICE_SECONDS)
         #: called with each Trap; return True to go on running, False to end the run
@@ -131,7 +134,7 @@ class Machine:
         self.image: ElfImage | None = None
         self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
 
-        self._memory = _map_memory(self.uc, spec.regions)
+        self._memory = map_memory(self.uc, spec.regions)
         _map_sentinel(self.cpu)
 
         cpu = self.cpu
@@ -141,7 +144,7 @@ class Machine:
             self.peripherals[p.name] = dev
             dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (machine/timed_mmio.py)
             dev.board_reset = _reset_requester(self)
-            self.uc.mmio_map(p.base, p.size, *timed_mmio(dev, self.counter, cpu, lambda: self._spaces.tlb.flush()))
+            self.uc.mmio_map(p.base, p.size, *mmio_callbacks(dev, self.counter, cpu, lambda: self._spaces.tlb.flush()))
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
 
@@ -159,10 +162,11 @@ class Machine:
         # exits on and none set: nothing but the counter's deadline ends an emu_start
         self.uc.ctl_exits_enabled(True)
         tlb = NativeTlb(self.uc, SENTINEL_PAGE)
-        self.counter.read_code_through(tlb.code_fields, SENTINEL_PAGE, [
-            (r.base, r.size, _address_of(self._memory[r.base])) for r in spec.regions])
+        if self.host_time is None:
+            self.counter.read_code_through(tlb.code_fields, SENTINEL_PAGE, self._memory)
+        trap = self._loop.interrupt if self.host_time is None else self.host_time.outside(self._loop.interrupt)
         self._spaces = self._loop.spaces = ActiveSpace(
-            tlb, TrapFront(self.uc, tlb, self._loop.interrupt, self._loop.carry), self.bare_space)
+            tlb, TrapFront(self.uc, tlb, trap, self._loop.carry), self.bare_space)
         #: `activate(space)`: run from now on in `space` (flushes the TLB when the space changes)
         self.activate = self._spaces.activate
 
@@ -312,7 +316,10 @@ class Machine:
             tlb = self._spaces.tlb
             try:
                 with tlb.machine_use():
-                    self.counter.arm(1)   # the trampoline's one block, `mret`
+                    if self.host_time is None:
+                        self.counter.arm(1)   # the trampoline's one block, `mret`
+                    else:   # no counter: the mret ends its block, so stop at the next block
+                        self.host_time.one_block()
                     self.uc.emu_start(SENTINEL_PAGE, NO_EXIT)
             except UcError:
                 pass  # after the mret Unicorn translates the next pc, which may be unmapped here
@@ -395,8 +402,11 @@ class Machine:
         """Execute exactly `instructions` instructions (fewer if a fault or trap ends it).
 
         With `events=False` (a debugger's single step) no due clock event or pending
-        interrupt is taken before or between them: they wait for the next run.
+        interrupt is taken before or between them: they wait for the next run. Exact
+        timing only (a `TimingError` in host timing).
         """
+        if self.host_time is not None:
+            raise needs_exact("single steps")
         if events:
             return self._loop.run(None, None, instructions=instructions)
         return self._loop.step_quietly(instructions)
@@ -418,20 +428,6 @@ def _reset_requester(machine: Machine) -> Callable[[str], None]:
         machine.reset_request = name
         machine.request_stop()
     return requested
-
-
-def _map_memory(uc, regions) -> dict[int, mmap.mmap]:
-    """Map RAM and flash from host memory the machine owns, so that the instruction counter
-    reads code there directly; private, as Unicorn's own memory is, so that a forked process
-    (a campaign's worker) gets its own copy."""
-    memory = {r.base: mmap.mmap(-1, r.size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS) for r in regions}
-    for r in regions:
-        uc.mem_map_ptr(r.base, r.size, UC_PROT_ALL, _address_of(memory[r.base]))
-    return memory
-
-
-def _address_of(memory: mmap.mmap) -> int:
-    return ctypes.addressof(ctypes.c_char.from_buffer(memory))
 
 
 def _virtual_counters(machine: Machine, carry) -> VirtualCounters | None:

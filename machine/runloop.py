@@ -2,7 +2,8 @@
 
 `RunLoop` executes the CPU up to the next deadline (a peripheral's event, a requested
 stop, the end of the run) in one `emu_start`, counted exactly by the native
-instruction counter, then fires due events and polls host backends. It owns the
+instruction counter (in host timing, timed by `Machine.host_time` instead:
+machine/hosttime.py), then fires due events and polls host backends. It owns the
 flags of one run (a stop requested, an interrupt pending, a fault, trap or bus error
 met inside `emu_start`, a Python error carried out of a Unicorn callback) and turns
 them into a `Stop`. The machine's public settings it follows (`trap_handler`,
@@ -196,7 +197,11 @@ class RunLoop:
             counters.enter()
         try:
             try:
-                self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+                host = m.host_time
+                if host is None:
+                    self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+                else:   # host timing: a timed slice, no counter (machine/hosttime.py)
+                    host.emulate(self.cpu.start_address(), NO_EXIT)
             finally:   # however it ended (a hook's exception too), Python has the machine back
                 if counters is not None:
                     counters.leave()
