@@ -35,7 +35,7 @@ from kernel import JsonLinesSink, Kernel, LoadError
 from machine import TIMINGS, BoardError, ElfError, Machine, StdioBackend, StopReason, known_boards, load_board
 from sysdesc import ImageError, SystemPolicy, generate_keys, load_any, load_public_key, pack
 
-from . import boot_host, component_build, policy_report
+from . import boot_host, component_build, policy_report, snapshot_file
 from .campaign import commands as campaign_commands
 from .debug_shell import run_terminal
 from .durations import parse_duration
@@ -92,6 +92,7 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="exact (the default): virtual time counts executed instructions, the same on "
                            "every run; host: virtual time follows the host's clock, several times faster, "
                            "not deterministic, no instruction count and no --gdb")
+    snapshot_file.add_options(boot)   # --save-snapshot FILE --at TIME, --from-snapshot FILE
 
     policy = sub.add_parser("policy", help="questions about a system's security policy")
     policy_sub = policy.add_subparsers(dest="policy_command", required=True, parser_class=_Parser)
@@ -146,6 +147,7 @@ def _check_boot_args(args: argparse.Namespace, path: pathlib.Path):
     if args.trace is not None and args.board is not None:
         raise UsageError("--trace needs a system (a .toml description or a packed image); "
                          "a bare-metal ELF has no components to trace (--vcd works)")
+    _check_snapshot_args(args, path)
     trusted = None
     if args.trust is not None:
         if is_elf or args.board is not None:
@@ -219,12 +221,28 @@ def _cmd_boot(args: argparse.Namespace) -> int:
                 if args.gdb is not None:
                     stop = _serve_gdb(machine, kernel, args, end)
                 else:
-                    stop = boot_host.run(machine, kernel, args.duration, end)
+                    stop = _run_with_snapshots(machine, kernel, args, end, path)
         finally:
             _write_outputs(outputs, trace, vcd, kernel.on_audit if kernel is not None else None)
         for backend in backends:
             backend.flush()
         return _summary(machine, kernel, stop)
+
+
+def _check_snapshot_args(args: argparse.Namespace, path: pathlib.Path) -> None:
+    """--save-snapshot/--at/--from-snapshot (atoll/snapshot_file.py), checked before anything boots."""
+    try:
+        args.snapshots = snapshot_file.check_options(args, parse_duration, path)
+    except (ValueError, snapshot_file.SnapshotFileError) as e:
+        raise UsageError(str(e)) from None
+
+
+def _run_with_snapshots(machine, kernel, args, end, path: pathlib.Path):
+    """`boot_host.run`, from and/or saving a snapshot file (atoll/snapshot_file.py)."""
+    try:
+        return snapshot_file.boot_run(machine, kernel, args, end, path, args.snapshots)
+    except snapshot_file.SnapshotFileError as e:
+        raise UsageError(str(e)) from None
 
 
 def _attach_uarts(machine: Machine, kernel: "Kernel | None", specs: "list[str] | None"):

@@ -190,20 +190,25 @@ class Breakpoints:
         return f"{word} {point.number}: {text} ({address:#010x}, {length} bytes) in {process.name}\n"
 
     def _watch_words(self, arg: str, kind: str):
-        """(expression, length or None, process) of `EXPR [LENGTH] [COMPONENT]`."""
+        """(expression, length or None, process) of `EXPR [LENGTH] [COMPONENT]`: the trailing
+        words are a length and a component only if what is left before them is an expression."""
         s = self.session
         text = arg.strip()
         if not text:
             raise DebuggerError(f"usage: {kind} EXPR|ADDRESS [LENGTH] [COMPONENT]")
         names = {p.name for p in s.kernel.processes}
-        component = length = None
+        candidates = []
         words = text.rsplit(None, 1)
-        if len(words) == 2 and words[1] in names and self._parses(words[0]):
-            text, component = words
-            words = text.rsplit(None, 1)
-        if len(words) == 2 and s.number(words[1]) is not None and self._parses(words[0]):
-            text, length = words[0], s.number(words[1])
-        return text, length, s.process(component) if component else s.selected
+        if len(words) == 2 and words[1] in names:
+            rest = words[0].rsplit(None, 1)
+            if len(rest) == 2 and s.number(rest[1]) is not None:
+                candidates.append((rest[0], s.number(rest[1]), words[1]))
+            candidates.append((words[0], None, words[1]))
+        elif len(words) == 2 and s.number(words[1]) is not None:
+            candidates.append((words[0], s.number(words[1]), None))
+        expression, length, component = next(
+            (c for c in candidates if self._parses(c[0])), (text, None, None))
+        return expression, length, s.process(component) if component else s.selected
 
     def _parses(self, text: str) -> bool:
         try:

@@ -43,6 +43,7 @@ from kernel import DEBUG_LOG_LINES, Kernel
 from machine import BoundedLog, BufferBackend, Machine
 from sysdesc import load_any
 
+from . import debug_reverse
 from .debug_data import Data
 from .debug_look import Looking
 from .debug_points import Breakpoints
@@ -89,6 +90,7 @@ class Debugger:
         kernel.on_debug_line = debug_line
         self.commands = {**self._stopping_commands(pts, run), **self._looking_commands(look, data)}
         self.aliases = dict(ALIASES)
+        debug_reverse.install(self)   # reverse-stepi/step/next/finish/continue, record, snapshot
 
     def _stopping_commands(self, pts: Breakpoints, run: Running) -> dict:
         return {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import views
+from . import gdb_reverse, views
 from .rsp import MAX_PACKET, escape, unescape
 
 _WATCH = {2: "write", 3: "read", 4: "access"}
@@ -108,6 +108,7 @@ class GdbPackets:
             "Z": self._h_insert, "z": self._h_remove, "D": self._h_detach, "k": self._h_kill,
             "!": lambda p: "OK",
         }
+        gdb_reverse.install(self)   # `bs`/`bc`, the recording, monitor snapshot/record (atoll/gdb_reverse.py)
 
     def handle(self, packet: bytes) -> bytes | str | None:
         text = packet.decode("latin-1")
@@ -349,7 +350,7 @@ class GdbPackets:
             self.swbreak = "swbreak+" in offered
             return (f"PacketSize={MAX_PACKET:x};qXfer:features:read+;QStartNoAckMode+;vContSupported+"
                     + (";multiprocess+;qXfer:exec-file:read+" if self.multiprocess else "")
-                    + (";swbreak+;hwbreak+" if "swbreak+" in offered else ""))
+                    + (";swbreak+;hwbreak+" if "swbreak+" in offered else "") + ";" + gdb_reverse.SUPPORTED)
         if text == "QStartNoAckMode":
             self.stub.send("OK")
             if self.stub.conn is not None:
@@ -434,6 +435,8 @@ def monitor(packets: GdbPackets, command: str) -> str:
         for p in stub.kernel.processes:
             stub.kernel.restart(p)
         return "every component restarted; breakpoints removed (GDB: maintenance flush register-cache)\n"
+    if word in ("snapshot", "record"):
+        return packets.reverse.monitor(command)
     if word == "help":
         return ("monitor commands: ps (components and their states), ipc (recent IPC), "
                 "fault (the fault GDB stopped at, or the selected component's last), "

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from kernel.abi import FaultCode
 from machine import DebugHit, Fault, FaultKind, HitKind, Machine, Stop, StopReason, TrapKind
 
-from .control import Control
+from .control import Control, write_register
 from .gdb_packets import GdbPackets
 from .rsp import MAX_PACKET, Disconnected, RspConnection
 
@@ -211,7 +211,9 @@ class GdbStub:
         after = self.control.pc(t.thread)
         if hit.pc is None or hit.pc == after:
             return
-        self.control.write(t.thread, "pc", hit.pc)
+        # shown, and put back before anything runs: not a change of the system, so not
+        # `Control.write` (which a recording counts as the debugger's own change)
+        write_register(self.machine, self.kernel, t.thread, "pc", hit.pc)
         self._watch_access = (t.tid, hit.pc, after)
 
     def _complete_watch_access(self) -> int | None:
@@ -223,7 +225,7 @@ class GdbStub:
         t = self.thread(tid)
         if t.tid != tid or self.control.pc(t.thread) != at:
             return None
-        self.control.write(t.thread, "pc", after)
+        write_register(self.machine, self.kernel, t.thread, "pc", after)   # (as in _show_before_access)
         return tid
 
     def _report_own_stop(self, fault: Fault) -> None:

@@ -3,8 +3,9 @@
 Run as ``python bench/run.py`` from the repository root (``make bench`` builds the firmware
 into build/firmware first); it then runs the kernel benchmark, bench/kernel.py, the tool
 benchmarks, bench/tools.py, the guest exception benchmark, bench/guest_exceptions.py (the
-ARMv7-M model and RISC-V machine mode), the fault-injection campaign, bench/campaign.py, and
-campaign throughput, bench/campaigns.py (``--no-kernel`` skips them). For
+ARMv7-M model and RISC-V machine mode), reverse execution, bench/reverse.py, the
+fault-injection campaign, bench/campaign.py, and campaign throughput, bench/campaigns.py
+(``--no-kernel`` skips them). For
 each board, each bare-metal benchmark program -- ``compute`` (a register-bound arithmetic loop)
 and ``memsort`` (fill, Shell-sort and checksum a buffer: loads and stores), both with no I/O until
 they print their checksum and park -- runs
@@ -582,10 +583,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]
-    from bench import campaign, campaigns, guest_exceptions, tools
+    from bench import campaign, campaigns, guest_exceptions, reverse, tools
     return (kernel_bench().main([f"--firmware={args.firmware}", *boards]) or tools.main(boards)
             or guest_exceptions.main([*boards, f"--out-dir={args.out.parent}"])
-            or campaign.main(boards) or campaigns.main(boards))
+            or reverse.main(boards) or campaign.main(boards) or campaigns.main(boards))
 
 
 def kernel_bench():

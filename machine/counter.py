@@ -27,7 +27,8 @@ import sys
 import tempfile
 
 from unicorn import Uc, UcError
-from unicorn.arm_const import UC_ARM_REG_EPSR
+from unicorn.arm_const import UC_ARM_REG_EPSR, UC_ARM_REG_PC
+from unicorn.riscv_const import UC_RISCV_REG_PC
 from unicorn.unicorn_const import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
 
 from .guest_memory import address_of
@@ -110,7 +111,8 @@ class _CounterStruct(ctypes.Structure):
         ("mem_read", ctypes.c_void_p),
         ("memo", ctypes.c_void_p),
         ("last_map", ctypes.c_uint32),
-        ("unused", ctypes.c_uint32),
+        ("limited", ctypes.c_uint32),
+        ("limit", ctypes.c_uint64),
     ]
 
 
@@ -242,6 +244,15 @@ class ItStateGuard:
         self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
 
 
+def _pc_of(uc: Uc) -> int:
+    """The pc Unicorn has now (inside a hook: the running instruction's, with a code hook)."""
+    return uc.reg_read(UC_ARM_REG_PC) if uc.ctl_get_arch() == UC_ARCH_ARM else uc.reg_read(UC_RISCV_REG_PC)
+
+
+#: the count `set_limit(None)` stands for: no run reaches it
+NO_LIMIT = 2**64 - 1
+
+
 class InstructionCounter:
     """Counts the instructions one Unicorn engine executes, per translated block (see
     native/counter.c); stops it at a deadline."""
@@ -253,10 +264,13 @@ class InstructionCounter:
         self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0, 0, 0, 0, thumb, 0, None,
                                  None, None, None, 0, function_address(uclib().uc_mem_read))
         self._regions = (_HostRegion * 0)()
+        self._s.limit = NO_LIMIT
         self._memo = (_BlockMemo * _MEMO_SLOTS)()
         self._s.memo = ctypes.addressof(self._memo)
         self._handles = [add_native_hook(uc, UC_HOOK_BLOCK, lib.atoll_block_start, self._s)]
         self._code_hook: ctypes.c_size_t | None = None
+        #: a debugger's watchpoints are set: runs carry the code hook, for `stop_before_next`
+        self.watching = False
         self._settle = lib.atoll_settle
         self._settle.restype = ctypes.c_uint64
         self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32]
@@ -294,9 +308,10 @@ class InstructionCounter:
         self._s.stopped = 0
         self._s.exact = 1 if exact else 0
         self._s.block_count = 0
-        if exact != (self._code_hook is not None):
-            # the code hook exists only for exact runs; translations carry it or not
-            if exact:
+        hooked = exact or self._s.limit != NO_LIMIT or self.watching
+        if hooked != (self._code_hook is not None):
+            # the code hook exists only for exact runs and limits; translations carry it or not
+            if hooked:
                 self._code_hook = add_native_hook(self._uc, UC_HOOK_CODE, self._lib.atoll_count_instruction, self._s)
             else:
                 uclib().uc_hook_del(self._uc._uch, self._code_hook)
@@ -311,6 +326,20 @@ class InstructionCounter:
         starts next, in the same `emu_start` (after an exception the guest took), does not
         count the rest of it."""
         return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0, 1 if finish else 0)
+
+    def index_of(self, pc: int) -> int | None:
+        """From a hook inside a run, at the instruction at `pc` in the running block: how many
+        instructions ran before it, or None if it will not run (a limit stops it). The count
+        itself is left as it is."""
+        s = self._s
+        before = self._settle(ctypes.addressof(s), self._uc._uch, pc, 0, 0)
+        self.resume_block()
+        return None if s.limited or before >= s.limit else before
+
+    @property
+    def running_block_start(self) -> int:
+        """From a block hook added after the counter's: the count when the block began."""
+        return self._s.block_start if self._s.block_count else self._s.executed
 
     def resume_block(self) -> None:
         """Back to counting the running block whole, after a `settle` in its middle that the
@@ -330,16 +359,31 @@ class InstructionCounter:
         self._s.deadline = self._s.executed
 
     def stop_before_next(self) -> None:
-        """End the running slice right after the running instruction, not at the end of its
+        """End the running slice before the next instruction itself, not at the end of its
         block (a watchpoint's access, from a memory hook: the debugger reports the
-        instruction after it). Unicorn 2.1.4 checks for a stop after each memory access and
-        syncs the pc where it leaves the block; the run loop settles the count there."""
-        self._s.deadline = self._s.executed
-        self._uc.emu_stop()
+        instruction after it). Runs carry the code hook while `watching`, and Unicorn has
+        the pc of the accessing instruction; a stop asked from the memory hook itself would
+        make Unicorn run the instruction again when the CPU restarts."""
+        s = self._s
+        index = self.index_of(_pc_of(self._uc))
+        s.deadline = (s.executed if index is None else index) + 1
+        s.exact = 1
 
     @property
     def reached_deadline(self) -> bool:
         return bool(self._s.stopped)
+
+    def set_limit(self, executed: int | None) -> None:
+        """Stop every run before the instruction that would make the count exceed `executed`
+        (None: no limit), as an exact step stops; `limited` says a run stopped there. While a
+        limit is set, runs carry the per-instruction code hook (see `arm`)."""
+        self._s.limit = NO_LIMIT if executed is None else executed
+        self._s.limited = 0
+
+    @property
+    def limited(self) -> bool:
+        """Whether a run stopped at the limit (`set_limit`) since it was set."""
+        return bool(self._s.limited)
 
     def rewind(self, executed: int) -> None:
         """Set the count (used when restoring a snapshot)."""

@@ -161,6 +161,7 @@ class MachineDebug:
                 watch.hooks.append(self._uc.hook_add(hook_type, self._on_memory, watch,
                                                      begin=begin, end=paddr + n - 1))
         self._watches.append(watch)
+        self.machine.counter.watching = True   # exact stops after an access need the code hook
         self.machine.flush_code()   # pages already in the TLB would not look for the new hooks
 
     def remove_watchpoint(self, address: int, length: int, kind: str, space: AddressSpace | None = None) -> bool:
@@ -170,6 +171,7 @@ class MachineDebug:
                 for handle in watch.hooks:
                     self._uc.hook_del(handle)
                 self._watches.remove(watch)
+                self.machine.counter.watching = bool(self._watches)
                 self.machine.flush_code()   # back to the fast path for those pages
                 return True
         return False
@@ -185,6 +187,7 @@ class MachineDebug:
                 self._uc.hook_del(handle)
         self._breaks.clear()
         self._watches.clear()
+        self.machine.counter.watching = False
         self._skip.clear()
         self.hit = None
 

@@ -228,7 +228,14 @@ class HostCounter:
                         s.stop_flag = 1
         return call
 
-    # -- breakpoints: none in host timing ----------------------------------------------------
+    # -- replay limits and breakpoints: none in host timing ---------------------------------
+
+    #: never: a replay to an exact instruction needs exact timing
+    limited = False
+
+    def set_limit(self, executed: int | None) -> None:
+        if executed is not None:
+            raise needs_exact("a replay to an exact instruction")
 
     def set_breakpoints(self, addresses, reached) -> None:
         if addresses:

@@ -129,14 +129,14 @@ class Machine:
         self.waiting = False
         #: pace idle time to the wall clock (interactive runs), instead of jumping
         self.realtime = False
+        #: with `realtime`, whether the idle steps are slept (False: the same steps, at once)
+        self.realtime_sleep = True
         #: True while the CPU runs (inside `emu_start`)
         self.executing = False
         self.image: ElfImage | None = None
         self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
-
         self._memory = map_memory(self.uc, spec.regions)
         _map_sentinel(self.cpu)
-
         cpu = self.cpu
         self.peripherals: dict[str, Peripheral] = {}
         for p in spec.peripherals:
@@ -147,7 +147,6 @@ class Machine:
             self.uc.mmio_map(p.base, p.size, *mmio_callbacks(dev, self.counter, cpu, lambda: self._spaces.tlb.flush()))
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
-
         self._loop = RunLoop(self, None)
         self._loop.counters = _virtual_counters(self, self._loop.carry)
         self.clock.on_schedule = self._loop.event_scheduled
@@ -157,7 +156,6 @@ class Machine:
             self.interrupts = self.peripherals[spec.interrupt_controller]  # type: ignore[assignment]
             self.interrupts.listener = self._loop.interrupt_became_pending
             self._gates = _wire_interrupts(self)
-
         self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         # exits on and none set: nothing but the counter's deadline ends an emu_start
         self.uc.ctl_exits_enabled(True)

@@ -149,7 +149,8 @@ class RunLoop:
                     return Stop(StopReason.TIME, now)
                 if m.realtime:
                     step = min(target - now, clock.cycles(REALTIME_STEP_SECONDS))
-                    time.sleep(step / clock.frequency_hz)
+                    if m.realtime_sleep:   # a replay takes the same steps without sleeping
+                        time.sleep(step / clock.frequency_hz)
                     target = now + step
                 clock.skip_to(target)
                 continue
@@ -160,6 +161,8 @@ class RunLoop:
             result = self.execute(max(slice_len, 0), exact=budget_end is not None)
             if result is not None:
                 return result
+            if self.counter.limited:   # a replay's instruction limit (InstructionCounter.set_limit)
+                return Stop(StopReason.STOPPED, clock.now)
 
     def step_quietly(self, instructions: int) -> Stop:
         """Exactly `instructions` instructions with no clock event or interrupt taken."""

@@ -28,6 +28,12 @@
  * instruction at the deadline, counting from the block's start. Unicorn drops
  * stop requests inside a Thumb IT block and runs it to its end: the hook asks
  * again at each instruction, and the count follows the instructions that ran.
+ * A `limit` (a replay to an exact instruction count: atoll/recording.py) stops the
+ * way an exact step does, whatever the slice's own kind, and says so in `limited`:
+ * Python adds the code hook while a limit is set, and only an instruction about to
+ * run past the limit stops there (a slice the block hook ends is not `limited`). The slice's own deadline still
+ * ends it at a block boundary first, so a run with a limit is the run without one,
+ * cut short at the limit.
  * The stop and read functions are handed in by Python (from the library the
  * binding loaded), so this file links against nothing.
  */
@@ -80,7 +86,8 @@ struct atoll_counter {
     int (*mem_read)(void *uc, uint64_t address, void *bytes, uint64_t size);  /* uc_mem_read */
     struct atoll_block_memo *memo;     /* MEMO_SLOTS of them, or NULL */
     uint32_t last_map;                 /* the mapping `physical` found last: tried first */
-    uint32_t unused;
+    uint32_t limited;                  /* 1 once a slice was stopped at `limit` */
+    uint64_t limit;                    /* never run an instruction once executed reaches this */
 };
 
 static int long_instruction(const struct atoll_counter *c, uint16_t first)
@@ -235,14 +242,16 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
     (void)size;
-    if (!c->exact)
+    if (!c->exact && c->limit == UINT64_MAX)
         return;
     uint64_t at = c->block_start;
     if (address != c->block_address)
         at += instructions_between(c, uc, (uint32_t)c->block_address, (uint32_t)address);
-    if (at >= c->deadline) {
+    if ((c->exact && at >= c->deadline) || at >= c->limit) {
         /* asked again at each instruction Unicorn runs after all (inside an IT block) */
         c->executed = at;
+        if (at >= c->limit)
+            c->limited = 1;
         c->stopped = 1;
         c->stop(uc);
     }

@@ -239,6 +239,18 @@ def test_a_condition_on_a_server_global_is_tested_in_that_servers_memory(demo):
     assert re.fullmatch(rf"Watchpoint \d+: stats.rx_bytes \({address:#010x}, 4 bytes\) in uart\n", out), out
 
 
+def test_a_watch_given_a_length_and_a_component_watches_that_many_bytes_of_that_component(demo):
+    demo.execute("select console")                            # which has no `stats`
+    tx_bytes = demo.symbols["uart"].symbols["stats"][0] + 12     # struct uart_stats: its fourth word
+    out = demo.execute("watch stats.tx_bytes 2 uart")
+    assert out == f"Watchpoint 1: stats.tx_bytes ({tx_bytes:#010x}, 2 bytes) in uart\n"
+    out = demo.execute("continue 1s")
+    assert out.startswith(f"Watchpoint 1: write at {tx_bytes:#010x}"), out
+    # a number that is part of the expression is not taken for a length
+    assert demo.execute("watch &stats.tx_bytes - 1 uart") == \
+        f"Watchpoint 2: &stats.tx_bytes - 1 ({tx_bytes - 4:#010x}, 4 bytes) in uart\n"
+
+
 def test_display_shows_its_expressions_after_every_command_that_runs(inventory):
     in_restock(inventory)
     assert inventory.execute("display amount") == "1: amount = 1\n"

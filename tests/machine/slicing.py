@@ -16,7 +16,8 @@ import pathlib
 import random
 from dataclasses import dataclass
 
-from machine import AddressSpace, BufferBackend, Machine, MachineSnapshot
+from machine import AddressSpace, BufferBackend, Machine, MachineDebug, MachineSnapshot
+from machine.elf import read_elf, symbols
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,27 @@ def whole_run(board: str, elf: pathlib.Path, total: int) -> Outcome:
     machine.max_slice = total
     stop = machine.run(total)
     assert stop.reason == "time", stop
+    return outcome(machine, uart)
+
+
+def run_past_breakpoints(board: str, elf: pathlib.Path, total: int, everywhere: bool = False,
+                         max_slice: int | None = None) -> Outcome:
+    """The run with a breakpoint at every symbol of the program (`everywhere`: at every
+    halfword of its executable segments) set for an address space that never runs, so that
+    every hit passes through (machine/debug.py); in slices of `max_slice` if given."""
+    machine, uart = boot(board, elf)
+    if max_slice is not None:
+        machine.max_slice = max_slice
+    debug = MachineDebug(machine)
+    elsewhere = AddressSpace("elsewhere")
+    image = read_elf(elf, machine.isa)
+    addresses = set(symbols(image).values())
+    if everywhere:
+        addresses = {a for seg in image.segments if "x" in seg.flags for a in range(seg.vaddr, seg.vend, 2)}
+    for address in addresses:
+        debug.add_breakpoint(address, elsewhere)
+    stop = machine.run(total)
+    assert stop.reason == "time" and debug.hit is None, stop
     return outcome(machine, uart)
 
 

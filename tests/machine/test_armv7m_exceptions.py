@@ -18,7 +18,7 @@ from firmware.build import BOARDS as BARE_BOARDS
 from machine import StopReason
 from machine.memory import FaultKind
 from tests.firmware import qemu
-from tests.machine.slicing import Plan, assert_same_outcome, boot, sliced_run, whole_run
+from tests.machine.slicing import Plan, assert_same_outcome, boot, run_past_breakpoints, sliced_run, whole_run
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "armv7m"
 BOARD = "mps2-an385"
@@ -173,3 +173,10 @@ def test_an_interrupt_driven_program_cut_into_slices_steps_and_snapshot_detours_
     want = whole_run(BOARD, programs[program], RUN)
     got, plan = sliced_run(BOARD, programs[program], seed, RUN, _ExceptionPlan)
     assert_same_outcome(got, want, f"{program}, seed {seed}: {plan.log[-12:]}")
+
+
+@pytest.mark.parametrize("program", ["switcher", "nest"])
+def test_breakpoints_that_another_space_passes_through_leave_an_interrupt_driven_run_as_it_was(
+        programs, program):
+    want = whole_run(BOARD, programs[program], RUN)
+    assert_same_outcome(run_past_breakpoints(BOARD, programs[program], RUN), want, program)

@@ -14,7 +14,7 @@ from unicorn import riscv_const as R
 from machine import BufferBackend, FaultKind, Machine, StopReason, symbols
 from machine.exceptions.riscv import MSTATUS_MIE, MSTATUS_MPIE
 from tests.machine.rv_guests import BOARD, build_rv_guests
-from tests.machine.slicing import assert_same_outcome, sliced_run, whole_run
+from tests.machine.slicing import assert_same_outcome, run_past_breakpoints, sliced_run, whole_run
 
 #: long enough for any of the programs to print its last line (the scheduler takes ~0.9 s)
 TIMEOUT = 2.0
@@ -139,6 +139,11 @@ def test_an_interrupt_driven_program_cut_into_slices_and_snapshot_detours_ends_t
 
     got, plan = sliced_run(BOARD, rv_guests["sched"], seed, SLICED_RUN)
     assert_same_outcome(got, want, f"seed {seed}: {plan.log[-12:]}")
+
+
+def test_breakpoints_that_another_space_passes_through_leave_an_interrupt_driven_run_as_it_was(rv_guests):
+    want = whole_run(BOARD, rv_guests["sched"], SLICED_RUN)
+    assert_same_outcome(run_past_breakpoints(BOARD, rv_guests["sched"], SLICED_RUN), want, "sched")
 
 
 def test_a_reset_board_runs_an_interrupt_driven_program_again_from_power_on(rv_guests):

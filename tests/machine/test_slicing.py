@@ -17,7 +17,7 @@ import pathlib
 import pytest
 
 from tests.boards import BARE_BOARDS, build_bare
-from tests.machine.slicing import Outcome, assert_same_outcome, sliced_run, whole_run
+from tests.machine.slicing import Outcome, assert_same_outcome, run_past_breakpoints, sliced_run, whole_run
 
 GUEST = pathlib.Path(__file__).resolve().parent / "guest" / "itdense.c"
 BOARDS = tuple(BARE_BOARDS)
@@ -58,3 +58,12 @@ def test_the_program_finishes_and_both_boards_compute_the_same_checksum(unsliced
     lines = {board: unsliced[board].uart.split(b"\n")[-2] for board in BOARDS}
     assert all(line.startswith(DONE) for line in lines.values()), lines
     assert len(set(lines.values())) == 1, lines
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_breakpoints_passed_through_at_every_instruction_leave_a_run_in_short_slices_as_it_was(board, itdense):
+    # slices of 5 instructions end in the middle of blocks, so that many breakpoints are
+    # passed after a slice's deadline: the run must still go on to the end of that block
+    want = whole_run(board, itdense[board], 30_000)
+    got = run_past_breakpoints(board, itdense[board], 30_000, everywhere=True, max_slice=5)
+    assert_same_outcome(got, want, board)
