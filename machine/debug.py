@@ -12,11 +12,17 @@ GDB stub tests check them through real use):
   active. Every component is linked at the same virtual addresses, so a
   breakpoint names its space and the callback ignores the others;
 - calling `uc_emu_stop` inside a code hook stops *before* the instruction runs;
-  the native instruction counter has already counted it, so it is given back;
+  the native instruction counter counted its whole block, so the count is settled
+  at the breakpoint's address. With no per-instruction hook in normal running (the
+  counter counts per block), a code hook bounded to one address costs nothing
+  elsewhere;
 - memory hooks receive the *physical* address. A watchpoint is therefore
   translated through its space once, when it is set, and reported back in
   virtual terms; a memory access is stopped after the instruction completes,
-  before the next one (the counter's exact stop), not at the end of its block.
+  before the next one (the counter's exact stop, for which runs carry the
+  counter's code hook while a watchpoint is set), not at the end of its block.
+  `uc_emu_stop` from the memory hook itself would make Unicorn run the accessing
+  instruction again when the CPU restarts.
 
 A machine in host timing (machine/hosttime.py) has no instruction counter to settle
 at a breakpoint or stop after a watched access: `MachineDebug` refuses it (`TimingError`).
