@@ -8,8 +8,8 @@ STAMP       := $(VENV)/.installed
 FIRMWARE    := build/firmware
 # Debian packages the tests drive: QEMU for the differential tests, gdb-multiarch
 # for the GDB stub tests, picolibc (with the GNU cross compilers' libgcc it depends on)
-# for the components' C library (docs/components.md).
-APT_PACKAGES := qemu-system-arm qemu-system-misc gdb-multiarch picolibc-arm-none-eabi picolibc-riscv64-unknown-elf
+# for the components' C library (docs/components.md); cmake, gcc and patch to build Unicorn.
+APT_PACKAGES := qemu-system-arm qemu-system-misc gdb-multiarch picolibc-arm-none-eabi picolibc-riscv64-unknown-elf cmake gcc patch
 
 BOARD       ?= hifive1
 COMPONENTS  := build/components
@@ -18,10 +18,14 @@ COMPONENTS  := build/components
 
 all: test
 
-$(STAMP): pyproject.toml
+# Unicorn is the pinned release rebuilt with the project's patches (patches/unicorn/build.py;
+# docs/performance.md, "The Unicorn build"): a few minutes the first time on a machine, then
+# taken from the cache in seconds. It needs cmake, a C compiler and patch (system-packages).
+$(STAMP): pyproject.toml $(wildcard patches/unicorn/*) | system-packages
 	$(PYTHON_HOST) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,ray]'
+	$(PY) patches/unicorn/build.py
 	touch $(STAMP)
 
 # Installs what the tests need from Debian's packages, if missing (needs root or sudo).
@@ -30,6 +34,9 @@ system-packages:
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v qemu-system-riscv32 >/dev/null || missing="$$missing qemu-system-misc"; \
 	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
+	command -v patch >/dev/null || missing="$$missing patch"; \
 	[ -f /usr/lib/picolibc/arm-none-eabi/include/stdio.h ] || missing="$$missing picolibc-arm-none-eabi"; \
 	[ -f /usr/lib/picolibc/riscv64-unknown-elf/include/stdio.h ] || missing="$$missing picolibc-riscv64-unknown-elf"; \
 	if [ -n "$$missing" ]; then \
