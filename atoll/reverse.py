@@ -85,24 +85,29 @@ class _Observer:
         spaces = [p.space for p in kernel.processes] if kernel is not None else []
         return next((s for s in (*spaces, self.machine.bare_space) if s.name == name), None)
 
+    # The counter counts per block (machine/native/counter.c): the index of the hooked
+    # instruction is settled from its pc, and None for one a replay's limit stops.
+
     def _on_code(self, uc, address: int, size: int, _) -> None:
-        if self.counter.limited:
+        index = self.counter.index_of(address)
+        if index is None:
             return
         space = self.machine.space
         if self.recording.control.debug.breakpoint_at(address, space):
-            self.hits.append(ReverseHit(self.counter.executed - 1, "breakpoint", address, space))
+            self.hits.append(ReverseHit(index, "breakpoint", address, space))
 
     def _on_memory(self, uc, access: int, address: int, size: int, value: int, watch) -> None:
         vaddr, paddr, n, kind, space = watch
-        if self.counter.limited or not (address < paddr + n and address + size > paddr):
+        index = self.counter.index_of(self.machine.cpu.pc)
+        if index is None or not (address < paddr + n and address + size > paddr):
             return
         where = vaddr + max(0, address - paddr)
         did = "write" if access == UC_MEM_WRITE else "read"
-        self.hits.append(ReverseHit(self.counter.executed - 1, "watchpoint", where, space, kind, did))
+        self.hits.append(ReverseHit(index, "watchpoint", where, space, kind, did))
 
     def _on_block(self, uc, address: int, size: int, _) -> None:
         if not self.counter.limited:
-            self.blocks.append((self.counter.executed, address, self.machine.space))
+            self.blocks.append((self.counter.running_block_start, address, self.machine.space))
 
 
 def _pieces(space, address: int, length: int) -> list[tuple[int, int, int]]:

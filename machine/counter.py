@@ -1,9 +1,10 @@
 """The native hooks (machine/native/*.c) and the exact instruction counter.
 
 `emu_start(count=N)` keeps its counter to itself, so a trap in the middle of a
-slice could not be timestamped. Instead a C code hook (`native/counter.c`) counts
-every instruction into shared memory and stops the emulator at a deadline; it runs
-at the speed of `count=` and Python can read it at any moment.
+slice could not be timestamped, and it costs a hook call per instruction. Instead a
+C block hook (`native/counter.c`) counts each translated block's instructions into
+shared memory and stops the emulator at a deadline; the machine settles the count
+where a run leaves a block in the middle, so Python reads it exact.
 
 The same shared object holds the TLB fill (machine/tlb.py), the interrupt hook
 (machine/trapfront.py) and the Thumb IT-state guard (`ItStateGuard`, native/itstate.c). It is compiled on first use with `zig cc` (the `ziglang`
@@ -24,11 +25,13 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 
 from unicorn import Uc, UcError
-from unicorn.arm_const import UC_ARM_REG_EPSR
-from unicorn.unicorn_const import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
+from unicorn.arm_const import UC_ARM_REG_EPSR, UC_ARM_REG_PC
+from unicorn.riscv_const import UC_RISCV_REG_PC
+from unicorn.unicorn_const import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
+
+from .guest_memory import address_of
 
 _NATIVE = NATIVE_DIR = pathlib.Path(__file__).with_name("native")
 _SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c")
@@ -81,6 +84,11 @@ def layout_mismatches(source: pathlib.Path, struct: str, mirror: type[ctypes.Str
     return problems
 
 
+@mirrors(_NATIVE / "counter.c", "atoll_host_region")
+class _HostRegion(ctypes.Structure):
+    _fields_ = [("pbase", ctypes.c_uint32), ("size", ctypes.c_uint32), ("host", ctypes.c_void_p)]
+
+
 @mirrors(_NATIVE / "counter.c", "atoll_counter")
 class _CounterStruct(ctypes.Structure):
     _fields_ = [
@@ -89,19 +97,33 @@ class _CounterStruct(ctypes.Structure):
         ("stop", ctypes.c_void_p),
         ("stopped", ctypes.c_uint32),
         ("exact", ctypes.c_uint32),
-        ("asked_at", ctypes.c_uint64),
-        ("limit", ctypes.c_uint64),
+        ("block_start", ctypes.c_uint64),
+        ("block_address", ctypes.c_uint64),
+        ("block_bytes", ctypes.c_uint32),
+        ("block_count", ctypes.c_uint32),
+        ("thumb", ctypes.c_uint32),
+        ("region_count", ctypes.c_uint32),
+        ("regions", ctypes.POINTER(_HostRegion)),
+        ("maps", ctypes.c_void_p),
+        ("map_count", ctypes.c_void_p),
+        ("machine_use", ctypes.c_void_p),
+        ("sentinel_page", ctypes.c_uint32),
+        ("mem_read", ctypes.c_void_p),
+        ("memo", ctypes.c_void_p),
+        ("last_map", ctypes.c_uint32),
         ("limited", ctypes.c_uint32),
-        ("reserved", ctypes.c_uint32),
-        ("breaks", ctypes.POINTER(ctypes.c_uint32)),
-        ("break_count", ctypes.c_uint32),
-        ("break_filter", ctypes.c_uint32 * 128),
-        ("break_hit", ctypes.c_uint64),
-        ("break_pass", ctypes.c_uint64),
-        ("break_deadline", ctypes.c_uint64),
-        ("break_exact", ctypes.c_uint32),
-        ("break_stopped", ctypes.c_uint32),
+        ("limit", ctypes.c_uint64),
     ]
+
+
+@mirrors(_NATIVE / "counter.c", "atoll_block_memo")
+class _BlockMemo(ctypes.Structure):
+    _fields_ = [("paddr", ctypes.c_uint32), ("bytes", ctypes.c_uint16), ("count", ctypes.c_uint16),
+                ("code", ctypes.c_uint8 * 512)]
+
+
+#: the counter's memo of block counts (native/counter.c's MEMO_SLOTS)
+_MEMO_SLOTS = 512
 
 
 def _cache_dir() -> pathlib.Path:
@@ -222,24 +244,48 @@ class ItStateGuard:
         self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
 
 
+def _pc_of(uc: Uc) -> int:
+    """The pc Unicorn has now (inside a hook: the running instruction's, with a code hook)."""
+    return uc.reg_read(UC_ARM_REG_PC) if uc.ctl_get_arch() == UC_ARCH_ARM else uc.reg_read(UC_RISCV_REG_PC)
+
+
 #: the count `set_limit(None)` stands for: no run reaches it
 NO_LIMIT = 2**64 - 1
 
 
 class InstructionCounter:
-    """Counts the instructions one Unicorn engine executes; stops it at a deadline."""
+    """Counts the instructions one Unicorn engine executes, per translated block (see
+    native/counter.c); stops it at a deadline."""
 
     def __init__(self, uc: Uc) -> None:
-        lib = load()
+        lib = self._lib = load()
         self._uc = uc
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0,
-                                 NO_LIMIT, 0, 0)
-        self._breaks = (ctypes.c_uint32 * 0)()
-        #: decides whether a breakpoint the native hook stopped at counts (`set_breakpoints`)
-        self.breakpoint_reached: Callable[[int], bool] | None = None
-        self._handles = [add_native_hook(uc, kind, getattr(lib, name), self._s)
-                         for name, kind in (("atoll_count_instruction", UC_HOOK_CODE),
-                                            ("atoll_block_start", UC_HOOK_BLOCK))]
+        thumb = 1 if uc.ctl_get_arch() == UC_ARCH_ARM else 0
+        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0, 0, 0, 0, thumb, 0, None,
+                                 None, None, None, 0, function_address(uclib().uc_mem_read))
+        self._regions = (_HostRegion * 0)()
+        self._s.limit = NO_LIMIT
+        self._memo = (_BlockMemo * _MEMO_SLOTS)()
+        self._s.memo = ctypes.addressof(self._memo)
+        self._handles = [add_native_hook(uc, UC_HOOK_BLOCK, lib.atoll_block_start, self._s)]
+        self._code_hook: ctypes.c_size_t | None = None
+        #: a debugger's watchpoints are set: runs carry the code hook, for `stop_before_next`
+        self.watching = False
+        self._settle = lib.atoll_settle
+        self._settle.restype = ctypes.c_uint64
+        self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32]
+
+    def read_code_through(self, tlb_fields: tuple[int, int, int], sentinel_page: int, memory: dict) -> None:
+        """Decode blocks through the active space's mappings (the addresses of the TLB
+        table's pointer, its length and its `machine_use` flag, machine/tlb.py) and read
+        them from the host memory the machine mapped (`memory`: physical base -> mapping,
+        machine/guest_memory.py)."""
+        regions = [(base, len(m), address_of(m)) for base, m in memory.items()]
+        self._s.maps, self._s.map_count, self._s.machine_use = tlb_fields
+        self._s.sentinel_page = sentinel_page
+        self._regions = (_HostRegion * max(len(regions), 1))(*[_HostRegion(*r) for r in regions])
+        self._s.regions = ctypes.cast(self._regions, ctypes.POINTER(_HostRegion))
+        self._s.region_count = len(regions)
 
     @property
     def executed(self) -> int:
@@ -261,6 +307,46 @@ class InstructionCounter:
         self._s.deadline = self._s.executed + max(instructions, 0)
         self._s.stopped = 0
         self._s.exact = 1 if exact else 0
+        self._s.block_count = 0
+        hooked = exact or self._s.limit != NO_LIMIT or self.watching
+        if hooked != (self._code_hook is not None):
+            # the code hook exists only for exact runs and limits; translations carry it or not
+            if hooked:
+                self._code_hook = add_native_hook(self._uc, UC_HOOK_CODE, self._lib.atoll_count_instruction, self._s)
+            else:
+                uclib().uc_hook_del(self._uc._uch, self._code_hook)
+                self._code_hook = None
+            self._uc.ctl_flush_tb()
+
+    def settle(self, pc: int, started: bool = False, finish: bool = True) -> int:
+        """Make the count exact where a run left the running block in the middle: its
+        instructions before `pc`, and the one at `pc` if it `started` (a fault, an MMIO
+        access). Nothing changes for a pc outside the running block. Unless `finish` is
+        False (an MMIO callback, see `resume_block`), the block is over: a block that
+        starts next, in the same `emu_start` (after an exception the guest took), does not
+        count the rest of it."""
+        return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0, 1 if finish else 0)
+
+    def index_of(self, pc: int) -> int | None:
+        """From a hook inside a run, at the instruction at `pc` in the running block: how many
+        instructions ran before it, or None if it will not run (a limit stops it). The count
+        itself is left as it is."""
+        s = self._s
+        before = self._settle(ctypes.addressof(s), self._uc._uch, pc, 0, 0)
+        self.resume_block()
+        return None if s.limited or before >= s.limit else before
+
+    @property
+    def running_block_start(self) -> int:
+        """From a block hook added after the counter's: the count when the block began."""
+        return self._s.block_start if self._s.block_count else self._s.executed
+
+    def resume_block(self) -> None:
+        """Back to counting the running block whole, after a `settle` in its middle that the
+        block goes on from (an MMIO callback)."""
+        s = self._s
+        if s.block_count:
+            s.executed = s.block_start + s.block_count
 
     def limit(self, instructions: int) -> None:
         """End the running slice after at most `instructions` more (never lengthens it)."""
@@ -269,14 +355,19 @@ class InstructionCounter:
             self._s.deadline = deadline
 
     def stop_now(self) -> None:
-        """End the running slice before the next instruction (callable from any hook)."""
+        """End the running slice at the next block boundary (callable from any hook)."""
         self._s.deadline = self._s.executed
 
     def stop_before_next(self) -> None:
         """End the running slice before the next instruction itself, not at the end of its
-        block (a watchpoint's access: the debugger reports the instruction after it)."""
-        self._s.deadline = self._s.executed
-        self._s.exact = 1
+        block (a watchpoint's access, from a memory hook: the debugger reports the
+        instruction after it). Runs carry the code hook while `watching`, and Unicorn has
+        the pc of the accessing instruction; a stop asked from the memory hook itself would
+        make Unicorn run the instruction again when the CPU restarts."""
+        s = self._s
+        index = self.index_of(_pc_of(self._uc))
+        s.deadline = (s.executed if index is None else index) + 1
+        s.exact = 1
 
     @property
     def reached_deadline(self) -> bool:
@@ -284,7 +375,8 @@ class InstructionCounter:
 
     def set_limit(self, executed: int | None) -> None:
         """Stop every run before the instruction that would make the count exceed `executed`
-        (None: no limit), as an exact step stops; `limited` says a run stopped there."""
+        (None: no limit), as an exact step stops; `limited` says a run stopped there. While a
+        limit is set, runs carry the per-instruction code hook (see `arm`)."""
         self._s.limit = NO_LIMIT if executed is None else executed
         self._s.limited = 0
 
@@ -293,56 +385,8 @@ class InstructionCounter:
         """Whether a run stopped at the limit (`set_limit`) since it was set."""
         return bool(self._s.limited)
 
-    # -- breakpoints (checked by the code hook itself: see native/counter.c) -----------
-
-    def set_breakpoints(self, addresses, reached: Callable[[int], bool] | None) -> None:
-        """Stop before any instruction at one of `addresses` (uncounted); `reached(address)`
-        then says whether the stop counts, and if it does not, the run goes on through it."""
-        ordered = sorted({a & 0xFFFFFFFF for a in addresses})
-        self._breaks = (ctypes.c_uint32 * max(len(ordered), 1))(*ordered)
-        s = self._s
-        s.break_count = 0          # never a count over a table being swapped
-        for i in range(128):
-            s.break_filter[i] = 0
-        for a in ordered:
-            bit = (a >> 1) & 4095
-            s.break_filter[bit >> 5] |= 1 << (bit & 31)
-        s.breaks = ctypes.cast(self._breaks, ctypes.POINTER(ctypes.c_uint32))
-        s.break_count = len(ordered)
-        s.break_pass = 0
-        self.breakpoint_reached = reached if ordered else None
-
-    def settle_breakpoint(self) -> bool | None:
-        """After a run: None if no breakpoint stopped it, else whether the one that did counts.
-        One that does not count (another address space, a breakpoint being resumed from) runs
-        when the run resumes."""
-        s = self._s
-        if not s.break_hit:
-            return None
-        address, s.break_hit = s.break_hit - 1, 0
-        reached = self.breakpoint_reached
-        if reached is not None and reached(address):
-            return True
-        s.break_pass = address + 1
-        # the slice as it was: a deadline or stop set before the hit still holds
-        s.deadline, s.exact, s.stopped = s.break_deadline, s.break_exact, s.break_stopped
-        return False
-
-    @property
-    def runs_on(self) -> bool:
-        """Whether the slice, as armed, has instructions left to run (after a breakpoint it
-        passed through: one past its deadline runs on to the end of its block)."""
-        s = self._s
-        return not s.stopped and (not s.exact or s.executed < s.deadline)
-
-    def keep_pass_only_at(self, pc: Callable[[], int]) -> None:
-        """A breakpoint passed through holds only for a run that resumes at it: drop it if
-        the run resumes elsewhere (`pc()`: an exception was taken in between)."""
-        s = self._s
-        if s.break_pass and s.break_pass - 1 != pc():
-            s.break_pass = 0
-
     def rewind(self, executed: int) -> None:
         """Set the count (used when restoring a snapshot)."""
         self._s.executed = executed
         self._s.deadline = executed
+        self._s.block_count = 0

@@ -1,37 +1,36 @@
-"""Breakpoints and watchpoints that leave code elsewhere at full speed.
+"""Breakpoints and watchpoints as Unicorn hooks on their own addresses only.
 
 A debugger (the GDB stub, an interactive debugger) asks the machine to stop at an
-address or on an access to a range (DESIGN.md section 7: never a global Python
-code or block hook):
-
-- breakpoints are a table the native instruction counter checks before each
-  instruction (native/counter.c): a second Unicorn code hook, even one limited to
-  a single address, would put every instruction on Unicorn's slow hook path. The
-  counter stops before the instruction, uncounted, and asks `_reached` whether the
-  hit counts; one that does not (another address space, a resumed breakpoint)
-  runs through at once;
-- a watchpoint is one Unicorn memory hook whose range is exactly the watched
-  physical range.
+address or on an access to a range; `MachineDebug` turns each request into one
+Unicorn hook whose range is exactly that address or range, so code elsewhere runs
+at full speed (DESIGN.md section 7: never a global Python code or block hook).
 
 Facts about Unicorn 2.1.4 with the virtual TLB that this module relies on (the
 GDB stub tests check them through real use):
 
 - a code hook receives the *virtual* pc, and fires in whichever address space is
   active. Every component is linked at the same virtual addresses, so a
-  breakpoint names its space and hits in the others do not count;
+  breakpoint names its space and the callback ignores the others;
+- calling `uc_emu_stop` inside a code hook stops *before* the instruction runs;
+  the native instruction counter counted its whole block, so the count is settled
+  at the breakpoint's address. With no per-instruction hook in normal running (the
+  counter counts per block), a code hook bounded to one address costs nothing
+  elsewhere;
 - memory hooks receive the *physical* address. A watchpoint is therefore
   translated through its space once, when it is set, and reported back in
   virtual terms; a memory access is stopped after the instruction completes,
-  before the next one (the counter's exact stop), not at the end of its block.
+  before the next one (the counter's exact stop, for which runs carry the
+  counter's code hook while a watchpoint is set), not at the end of its block.
+  `uc_emu_stop` from the memory hook itself would make Unicorn run the accessing
+  instruction again when the CPU restarts.
 
-A machine in host timing (machine/hosttime.py) has no instruction counter to check
-breakpoints or stop after a watched access: `MachineDebug` refuses it (`TimingError`).
+A machine in host timing (machine/hosttime.py) has no instruction counter to settle
+at a breakpoint or stop after a watched access: `MachineDebug` refuses it (`TimingError`).
 
-One `MachineDebug` per machine owns its breakpoint table. A hit is recorded
-(`hit`) and ends the run the way `Machine.request_stop` does; the run returns
-`Stop("stopped")` and the debugger reads `take_hit()`. Resuming from a breakpoint:
-`skip_once(space, pc)` lets the next execution of that address in that space
-through, so "continue" does not stop where it is.
+A hit is recorded (`hit`) and ends the run the way `Machine.request_stop` does;
+the run returns `Stop("stopped")` and the debugger reads `take_hit()`.
+Resuming from a breakpoint: `skip_once(space, pc)` lets the next execution of
+that address in that space through, so "continue" does not stop where it is.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from unicorn.unicorn_const import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
+from unicorn.unicorn_const import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MEM_WRITE
 
 from .hosttime import needs_exact
 from .memory import AddressSpace
@@ -93,14 +92,13 @@ class MachineDebug:
     """The breakpoints and watchpoints of one machine."""
 
     def __init__(self, machine: "Machine") -> None:
-        if machine.host_time is not None:   # breakpoints live in the counter's hook
+        if machine.host_time is not None:   # no count to settle at a hit, no exact stop
             raise needs_exact("breakpoints, watchpoints and single steps")
         self.machine = machine
         self._uc = machine.uc
         self._code_address = machine.cpu.code_address
-        self._counter = machine.counter
-        #: address -> the spaces it stops in (None in the set: every space)
-        self._breaks: dict[int, set] = {}
+        #: address -> (Unicorn hook handle, spaces it stops in; None in the set: every space)
+        self._breaks: dict[int, tuple[int, set]] = {}
         self._watches: list[_Watch] = []
         self._skip: set[tuple[int, int]] = set()
         self.hit: DebugHit | None = None
@@ -112,27 +110,29 @@ class MachineDebug:
     def add_breakpoint(self, address: int, space: AddressSpace | None = None) -> None:
         """Stop before the instruction at virtual `address` runs in `space` (None: in any space)."""
         address = self._code_address(address)
-        spaces = self._breaks.get(address)
-        if spaces is None:
-            spaces = self._breaks[address] = set()
-            self._publish()
-        spaces.add(None if space is None else id(space))
+        entry = self._breaks.get(address)
+        if entry is None:
+            handle = self._uc.hook_add(UC_HOOK_CODE, self._on_code, begin=address, end=address)
+            entry = self._breaks[address] = (handle, set())
+            # code translated before the hook existed carries no call to it
+            self._uc.ctl_flush_tb()
+        entry[1].add(None if space is None else id(space))
 
     def remove_breakpoint(self, address: int, space: AddressSpace | None = None) -> bool:
         address = self._code_address(address)
-        spaces = self._breaks.get(address)
+        entry = self._breaks.get(address)
         key = None if space is None else id(space)
-        if spaces is None or key not in spaces:
+        if entry is None or key not in entry[1]:
             return False
-        spaces.discard(key)
-        if not spaces:
+        entry[1].discard(key)
+        if not entry[1]:
+            self._uc.hook_del(entry[0])
             del self._breaks[address]
-            self._publish()
         return True
 
     def breakpoint_at(self, address: int, space: AddressSpace) -> bool:
-        spaces = self._breaks.get(self._code_address(address))
-        return spaces is not None and (None in spaces or id(space) in spaces)
+        entry = self._breaks.get(self._code_address(address))
+        return entry is not None and (None in entry[1] or id(space) in entry[1])
 
     def skip_once(self, space: AddressSpace, address: int) -> None:
         """Let the next execution of `address` in `space` pass a breakpoint there (resuming)."""
@@ -167,6 +167,7 @@ class MachineDebug:
                 watch.hooks.append(self._uc.hook_add(hook_type, self._on_memory, watch,
                                                      begin=begin, end=paddr + n - 1))
         self._watches.append(watch)
+        self.machine.counter.watching = True   # exact stops after an access need the code hook
         self.machine.flush_code()   # pages already in the TLB would not look for the new hooks
 
     def remove_watchpoint(self, address: int, length: int, kind: str, space: AddressSpace | None = None) -> bool:
@@ -176,6 +177,7 @@ class MachineDebug:
                 for handle in watch.hooks:
                     self._uc.hook_del(handle)
                 self._watches.remove(watch)
+                self.machine.counter.watching = bool(self._watches)
                 self.machine.flush_code()   # back to the fast path for those pages
                 return True
         return False
@@ -184,12 +186,14 @@ class MachineDebug:
 
     def clear(self) -> None:
         """Remove every breakpoint and watchpoint (a debugger detached)."""
+        for handle, _ in self._breaks.values():
+            self._uc.hook_del(handle)
         for watch in self._watches:
             for handle in watch.hooks:
                 self._uc.hook_del(handle)
         self._breaks.clear()
-        self._publish()
         self._watches.clear()
+        self.machine.counter.watching = False
         self._skip.clear()
         self.hit = None
 
@@ -210,25 +214,26 @@ class MachineDebug:
 
     # -- Unicorn callbacks -----------------------------------------------------
 
-    def _publish(self) -> None:
-        """Hand the breakpoint addresses to the native counter."""
-        self._counter.set_breakpoints(self._breaks, self._reached)
-
-    def _reached(self, address: int) -> bool:
-        """Whether the counter's stop before `address` is a hit (then the run stops)."""
-        spaces = self._breaks.get(address)
-        if spaces is None or self.suspended or self.hit is not None:
-            return False
-        space = self.machine.space
-        key = id(space)
-        if None not in spaces and key not in spaces:
-            return False
-        if (address, key) in self._skip:
-            self._skip.discard((address, key))
-            return False
-        self.hit = DebugHit(HitKind.BREAKPOINT, address, space)
-        self.machine.request_stop()
-        return True
+    def _on_code(self, uc, address: int, size: int, _) -> None:
+        try:
+            entry = self._breaks.get(address)
+            if entry is None or self.suspended or self.hit is not None:
+                return
+            space = self.machine.space
+            key = id(space)
+            if None not in entry[1] and key not in entry[1]:
+                return
+            if (address, key) in self._skip:
+                self._skip.discard((address, key))
+                return
+            self.hit = DebugHit(HitKind.BREAKPOINT, address, space)
+            machine = self.machine
+            machine.request_stop()
+            # the block was counted whole; the instruction here and those after it will not run
+            machine.counter.settle(address)
+            uc.emu_stop()
+        except BaseException as e:  # carried out of emu_start by the machine, never swallowed
+            self.machine.carry(e)
 
     def _on_memory(self, uc, access: int, address: int, size: int, value: int, watch: _Watch) -> None:
         try:

@@ -1,7 +1,8 @@
 """Host timing: the opt-in fast mode, which gives up deterministic time for speed.
 
 `Machine(board, timing="host")` runs guest code with no instruction-counting hook (the
-native counter's code hook is the main remaining cost of exact timing, docs/performance.md).
+native counter's block hook, its settling and exact slices cost exact timing its speed,
+docs/performance.md).
 Virtual time then follows the host's monotonic clock, scaled to the board's CPU frequency,
 as QEMU's virtual clock does without `-icount`: `HostCounter` stands where the machine's
 `InstructionCounter` stands (`machine.counter`, the `Clock`'s source), and its `executed`
@@ -26,8 +27,8 @@ managed in it.
   before; an `emu_start` that returns with neither its deadline, a stop nor a fault to explain
   it is the CPU halting in WFI (every `emu_start` adds at least one cycle, so the "no progress"
   check of exact timing never fires here).
-- What needs the count does not work: single steps and the debugger (breakpoints are checked
-  by the counter's hook) raise `TimingError`; the RISC-V trap-loop check (a handler faulting
+- What needs the count does not work: single steps and the debugger (a breakpoint settles the
+  count where it stops) raise `TimingError`; the RISC-V trap-loop check (a handler faulting
   at its first instruction) does not fire, so such a loop runs until the run ends; the times
   the IPC fast path gives its calls are those of the slice they happened in. Runs, snapshots
   and replays are not deterministic: the same program may take its interrupts at other
@@ -194,6 +195,10 @@ class HostCounter:
 
     def stop_before_next(self) -> None:
         self.stop_now()
+
+    def settle(self, pc: int, started: bool = False, finish: bool = True) -> int:
+        """Nothing to settle where a run leaves a block: host time is not a count."""
+        return self.executed
 
     @property
     def reached_deadline(self) -> bool:

@@ -56,6 +56,7 @@ from .counter import InstructionCounter
 from .cpu import CPU_TYPES, Cpu, Rv32, Trap
 from .csr import VirtualCounters
 from .elf import ElfError, ElfImage, read_elf
+from .guest_memory import map_memory
 from .exceptions.riscv import RiscvMachineMode
 from .hosttime import HostCounter, check_timing, needs_exact
 from .irq import InterruptController
@@ -66,6 +67,7 @@ from .roles import GpioBlock, Role, Uart
 from .snapshot import MachineSnapshot, restore, take
 from .runloop import NO_EXIT, SENTINEL_PAGE, RunLoop, Stop, StopReason
 from .tlb import NativeTlb
+from .timed_mmio import mmio_callbacks
 from .trapfront import ActiveSpace, TrapFront
 
 __all__ = ["DEFAULT_MAX_SLICE_SECONDS", "SENTINEL_PAGE", "FaultError", "Machine", "MachineState", "Stop",
@@ -133,18 +135,16 @@ class Machine:
         self.executing = False
         self.image: ElfImage | None = None
         self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
-        for r in spec.regions:
-            self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
+        self._memory = map_memory(self.uc, spec.regions)
         _map_sentinel(self.cpu)
         cpu = self.cpu
         self.peripherals: dict[str, Peripheral] = {}
         for p in spec.peripherals:
             dev = p.cls(p.name, self.clock, **p.params)
             self.peripherals[p.name] = dev
-            dev.pc_source = lambda: cpu.pc   # Unicorn has the pc exact in an MMIO callback
+            dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (machine/timed_mmio.py)
             dev.board_reset = _reset_requester(self)
-            self.uc.mmio_map(p.base, p.size, _mmio_reader(dev, self.host_time), None,
-                             _mmio_writer(dev, self.host_time), None)
+            self.uc.mmio_map(p.base, p.size, *mmio_callbacks(dev, self.counter, cpu, lambda: self._spaces.tlb.flush()))
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
         self._loop = RunLoop(self, None)
@@ -160,6 +160,8 @@ class Machine:
         # exits on and none set: nothing but the counter's deadline ends an emu_start
         self.uc.ctl_exits_enabled(True)
         tlb = NativeTlb(self.uc, SENTINEL_PAGE)
+        if self.host_time is None:
+            self.counter.read_code_through(tlb.code_fields, SENTINEL_PAGE, self._memory)
         trap = self._loop.interrupt if self.host_time is None else self.host_time.outside(self._loop.interrupt)
         self._spaces = self._loop.spaces = ActiveSpace(
             tlb, TrapFront(self.uc, tlb, trap, self._loop.carry), self.bare_space)
@@ -313,7 +315,7 @@ class Machine:
             try:
                 with tlb.machine_use():
                     if self.host_time is None:
-                        self.counter.arm(1, exact=True)
+                        self.counter.arm(1)   # the trampoline's one block, `mret`
                     else:   # no counter: the mret ends its block, so stop at the next block
                         self.host_time.one_block()
                     self.uc.emu_start(SENTINEL_PAGE, NO_EXIT)
@@ -424,18 +426,6 @@ def _reset_requester(machine: Machine) -> Callable[[str], None]:
         machine.reset_request = name
         machine.request_stop()
     return requested
-
-
-def _mmio_reader(dev: Peripheral, host: HostCounter | None):
-    read = dev.read
-    reader = lambda uc, offset, size, _: read(offset, size)   # noqa: E731
-    return reader if host is None else host.outside(reader)   # host timing: takes no guest time
-
-
-def _mmio_writer(dev: Peripheral, host: HostCounter | None):
-    write = dev.write
-    writer = lambda uc, offset, size, value, _: write(offset, size, value)   # noqa: E731
-    return writer if host is None else host.outside(writer)
 
 
 def _virtual_counters(machine: Machine, carry) -> VirtualCounters | None:

@@ -191,20 +191,31 @@ class RunLoop:
         spaces.tlb.clear_refusal()
         if instructions <= 0:
             return None
-        counter = self.counter
-        counter.keep_pass_only_at(lambda: self.cpu.code_address(self.cpu.pc))
-        counter.arm(instructions, exact)
-        before = counter.executed
+        m = self.machine
+        self.counter.arm(instructions, exact)
+        before = self.counter.executed
+        m.executing = True
+        counters = self.counters
+        if counters is not None:
+            counters.enter()
         try:
-            self._emulate()
-            # A breakpoint that does not count (another space) is run through at once, and
-            # a slice past its deadline goes on to the end of the block it stopped in, as
-            # it would have without the breakpoint (native/counter.c).
-            while counter.settle_breakpoint() is False and counter.runs_on:
-                self._emulate()
+            try:
+                host = m.host_time
+                if host is None:
+                    self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+                else:   # host timing: a timed slice, no counter (machine/hosttime.py)
+                    host.emulate(self.cpu.start_address(), NO_EXIT)
+            finally:   # however it ended (a hook's exception too), Python has the machine back
+                if counters is not None:
+                    counters.leave()
+                m.executing = False
+                spaces.regain()
         except UcError as e:
             if self._pending_error is None and self._fault is None:
-                event = self._guest_takes(self._event_from(e))
+                event = self._event_from(e)
+                # the count becomes exact before the guest's model moves the pc away
+                self.counter.settle(event.pc, started=True)
+                event = self._guest_takes(event)
                 if event is None:
                     return None            # the guest's handler runs from the next slice
                 if isinstance(event, Trap):
@@ -213,35 +224,19 @@ class RunLoop:
         if self._pending_error is not None:
             err, self._pending_error = self._pending_error, None
             raise err
-        if self._fault is not None:
-            return Stop(StopReason.FAULT, self.clock.now, fault=self._fault)
+        # A trap ends its block; anything else may have left the block in the middle: the
+        # count becomes exact there (a faulting instruction counts as started).
         if self._trap is not None:
             return Stop(StopReason.TRAP, self.clock.now, trap=self._trap)
+        self.counter.settle(self.cpu.pc, started=self._fault is not None)
+        if self._fault is not None:
+            return Stop(StopReason.FAULT, self.clock.now, fault=self._fault)
         if not self.counter.reached_deadline and not self.stop_requested:
             if self.counter.executed == before:
                 return Stop(StopReason.FAULT, self.clock.now, fault=self._no_progress())
             # Unicorn returns early, with no hook, when the CPU halts in WFI.
             return self._wait_for_interrupt()
         return None
-
-    def _emulate(self) -> None:
-        """One `emu_start` from the CPU's pc, as armed."""
-        m = self.machine
-        m.executing = True
-        counters = self.counters
-        if counters is not None:
-            counters.enter()
-        try:
-            host = m.host_time
-            if host is None:
-                self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
-            else:   # host timing: a timed slice, no counter (machine/hosttime.py)
-                host.emulate(self.cpu.start_address(), NO_EXIT)
-        finally:   # however it ended (a hook's exception too), Python has the machine back
-            if counters is not None:
-                counters.leave()
-            m.executing = False
-            self.spaces.regain()
 
     # -- what ended a slice ----------------------------------------------------------------
 
@@ -301,7 +296,11 @@ class RunLoop:
     def interrupt(self, intno: int) -> None:
         try:
             self.spaces.regain()
-            event = self._guest_takes(self.cpu.decode_trap(intno, self.spaces.followed.name))
+            event = self.cpu.decode_trap(intno, self.spaces.followed.name)
+            # an exception ends its block where it was raised (a system call: after the
+            # instruction, which ends its block): the count is settled there
+            self.counter.settle(event.pc, started=not (isinstance(event, Trap) and event.kind is TrapKind.SYSCALL))
+            event = self._guest_takes(event)
             if event is None:
                 return                     # the guest's handler runs on
             if isinstance(event, Fault):

@@ -101,6 +101,13 @@ class NativeTlb:
         base = ctypes.addressof(self._s)
         return base + _Tlb.maps.offset, base + _Tlb.count.offset
 
+    @property
+    def code_fields(self) -> tuple[int, int, int]:
+        """The addresses of the active table's pointer, its length and the `machine_use` flag
+        (the instruction counter decodes blocks through them, native/counter.c)."""
+        base = ctypes.addressof(self._s)
+        return base + _Tlb.maps.offset, base + _Tlb.count.offset, base + _Tlb.machine_use.offset
+
     def flush(self) -> None:
         """Drop every cached translation (one direct C call: this runs on every switch)."""
         self._uclib.uc_ctl(self._uch, self._flush_code)

@@ -1,139 +1,269 @@
 /*
- * Instruction counter for the virtual clock.
+ * Instruction counter for the virtual clock, counted per translated block.
  *
- * Registered as Unicorn hooks through the C API, so it costs no Python call per
- * instruction. The code hook counts every instruction; Python reads `executed` at
- * any moment (an MMIO callback in the middle of a slice sees the exact time) and
- * moves `deadline` to end a slice early.
+ * Registered as Unicorn hooks through the C API, so it costs no Python call. The
+ * block hook adds a block's instruction count when the block starts: a code hook
+ * on every instruction (a helper call each, with Unicorn's exit check after it)
+ * made counting most of the cost of running guest code. The count of a block is
+ * its instructions' lengths decoded from guest memory (Thumb-2: a first halfword
+ * of 0b11101/0b11110/0b11111 starts a 32-bit instruction; RISC-V: low bits 0b11
+ * do), read through the active address space's mappings (the TLB fill's table,
+ * tlb.c) from host memory where the machine mapped RAM itself, else copied.
+ *
+ * So while a block runs, `executed` already counts all of it. Where a run leaves
+ * a block in the middle, the count is settled to the instruction it left at:
+ * `atoll_settle` (Python calls it at the end of every emu_start, for a fault or
+ * trap, including one the guest's exception model takes and runs on from, at a
+ * breakpoint, and before an MMIO callback, which then sees the exact time of its
+ * instruction), and the exact-mode code hook below. Every instruction of a block counts, including the
+ * Thumb instructions an IT block skips (the hardware spends a cycle on them too).
  *
  * A slice ends at the first block boundary at or after its deadline (the block
- * hook): it overruns the deadline by at most the rest of one block, the same on
- * every run, and a resumed run starts blocks where an unsliced run starts them,
- * so clock events fire at the same instruction however the run was cut into
- * slices (tests/machine/test_slicing.py checks this with random cuts). Single
- * steps (`exact`) stop before the next instruction instead, as a debugger needs,
- * except inside a Thumb IT block: Unicorn drops stop requests there and runs the
- * block to its end, so a step can run up to three instructions more, all counted.
- * An instruction an IT block skips (its condition false) is never hooked, so it
- * is not counted, in any mode and however the run is cut.
- *
- * A `limit` (replay to an exact instruction count: atoll/recording.py) stops the
- * same way as an exact step, whatever the slice's own kind, and says so in
- * `limited`; the slice's own deadline still ends it at a block boundary first, so
- * a run with a limit is the run without one, cut short at the limit.
- *
- * Block boundaries were once chosen because stops in the middle of a block
- * seemed to lose the Thumb IT state. They do not: Unicorn restores the state of
- * the instruction it stops before (restore_state_to_opc). The IT state was lost
- * at TLB misses inside IT blocks, which happen more often in sliced runs; see
- * itstate.c, which closes that. The stop function is handed in by Python
- * (uc_emu_stop from the library the binding loaded), so this file links against
- * nothing.
- *
- * Breakpoints are checked here too, against a sorted table of addresses that
- * Python hands in (machine/debug.py), so that a debugger adds no second code hook:
- * with one native code hook Unicorn calls it on a cheap path, and a second one,
- * even limited to an address that never runs, halves the speed of all code. A
- * hit stops before the instruction, uncounted, and leaves its address in
- * `break_hit`; Python decides whether it counts (the address space, a resumed
- * breakpoint) and, if not, sets `break_pass` so that the instruction runs once
- * when the run resumes there. One bit of a 4096-bit filter is tested per
- * instruction; the table is searched only where the bit is set.
+ * hook stops before adding the block): it overruns the deadline by at most the
+ * rest of one block, the same on every run, and a resumed run starts blocks where
+ * an unsliced run starts them, so clock events fire at the same instruction
+ * however the run was cut into slices (tests/machine/test_slicing.py). Single
+ * steps (`exact`) need the code hook, which Python adds only for them (the
+ * machine's translations are flushed when it comes and goes): it stops before the
+ * instruction at the deadline, counting from the block's start. Unicorn drops
+ * stop requests inside a Thumb IT block and runs it to its end: the hook asks
+ * again at each instruction, and the count follows the instructions that ran.
+ * A `limit` (a replay to an exact instruction count: atoll/recording.py) stops the
+ * way an exact step does, whatever the slice's own kind, and says so in `limited`:
+ * Python adds the code hook while a limit is set, and only an instruction about to
+ * run past the limit stops there (a slice the block hook ends is not `limited`). The slice's own deadline still
+ * ends it at a block boundary first, so a run with a limit is the run without one,
+ * cut short at the limit.
+ * The stop and read functions are handed in by Python (from the library the
+ * binding loaded), so this file links against nothing.
  */
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+struct atoll_code_mapping {            /* as struct atoll_mapping in tlb.c */
+    uint32_t vbase;
+    uint32_t vend;
+    uint32_t pbase;
+    uint32_t perms;
+};
+
+struct atoll_host_region {             /* guest RAM the machine mapped from host memory */
+    uint32_t pbase;
+    uint32_t size;
+    uint8_t *host;
+};
+
+/* The instruction counts of recently run blocks, by physical address, each with a copy
+ * of its code: a count is used only while the code is byte for byte the same, so code
+ * that is rewritten is counted again (self-modifying code, a boot loader). */
+enum { MEMO_SLOTS = 512, MEMO_BYTES = 512 };
+
+struct atoll_block_memo {
+    uint32_t paddr;
+    uint16_t bytes;                    /* 0: empty */
+    uint16_t count;
+    uint8_t code[MEMO_BYTES];
+};
 
 struct atoll_counter {
-    uint64_t executed;                 /* instructions started since creation */
+    uint64_t executed;                 /* instructions; while a block runs, all of it */
     uint64_t deadline;                 /* end the slice once executed reaches this */
     int (*stop)(void *uc);             /* uc_emu_stop */
     uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
-    uint32_t exact;                    /* 1: stop before the instruction past the deadline */
-    uint64_t asked_at;                 /* where an exact stop was last asked for */
-    uint64_t limit;                    /* never run an instruction once executed reaches this */
+    uint32_t exact;                    /* 1: stop before the instruction at the deadline */
+    uint64_t block_start;              /* executed when the running block began */
+    uint64_t block_address;            /* its first instruction */
+    uint32_t block_bytes;              /* its size */
+    uint32_t block_count;              /* its instructions, 0 when the block hook stopped it */
+    uint32_t thumb;                    /* 1: Thumb-2 lengths; 0: RISC-V (with C) lengths */
+    uint32_t region_count;
+    struct atoll_host_region *regions;
+    struct atoll_code_mapping **maps;  /* the active space's table (tlb.c), or NULL: identity */
+    uint32_t *map_count;
+    uint32_t *machine_use;             /* tlb.c: the sentinel page served as is */
+    uint32_t sentinel_page;
+    int (*mem_read)(void *uc, uint64_t address, void *bytes, uint64_t size);  /* uc_mem_read */
+    struct atoll_block_memo *memo;     /* MEMO_SLOTS of them, or NULL */
+    uint32_t last_map;                 /* the mapping `physical` found last: tried first */
     uint32_t limited;                  /* 1 once a slice was stopped at `limit` */
-    uint32_t reserved;
-    const uint32_t *breaks;            /* breakpoint addresses, ascending */
-    uint32_t break_count;              /* how many */
-    uint32_t break_filter[128];        /* bit (address >> 1) & 4095 set for each breakpoint */
-    uint64_t break_hit;                /* address + 1 of the breakpoint that stopped the slice */
-    uint64_t break_pass;               /* address + 1 to run once without stopping when resumed */
-    uint64_t break_deadline;           /* the slice's deadline, exact and stopped when a */
-    uint32_t break_exact;              /*   breakpoint stopped it, for a run that passes */
-    uint32_t break_stopped;            /*   through it to go on as it would have */
+    uint64_t limit;                    /* never run an instruction once executed reaches this */
 };
 
-static int is_breakpoint(const struct atoll_counter *c, uint64_t address)
+static int long_instruction(const struct atoll_counter *c, uint16_t first)
 {
-    uint32_t lo = 0, hi = c->break_count;
-    while (lo < hi) {
+    if (c->thumb)
+        return (first >> 11) >= 0x1Du;
+    return (first & 3u) == 3u;
+}
+
+static uint32_t physical(struct atoll_counter *c, uint32_t vaddr, uint32_t *room)
+{
+    *room = 0xFFFFFFFFu - vaddr + 1u;
+    if (c->maps == NULL || (c->machine_use && *c->machine_use && (vaddr & ~0xFFFu) == c->sentinel_page))
+        return vaddr;
+    const struct atoll_code_mapping *maps = *c->maps;
+    uint32_t lo = 0, hi = *c->map_count;
+    /* Blocks run mostly from the mapping the last one ran from: checked against the table
+     * as it is now, so a switched or changed table is never read stale. */
+    if (c->last_map < hi && maps[c->last_map].vbase <= vaddr && vaddr < maps[c->last_map].vend) {
+        *room = maps[c->last_map].vend - vaddr;
+        return maps[c->last_map].pbase + (vaddr - maps[c->last_map].vbase);
+    }
+    while (lo < hi) {                  /* the last mapping with vbase <= vaddr */
         uint32_t mid = lo + (hi - lo) / 2;
-        if (c->breaks[mid] < address)
+        if (maps[mid].vbase <= vaddr)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < c->break_count && c->breaks[lo] == address;
+    if (lo == 0 || vaddr >= maps[lo - 1].vend)
+        return vaddr;                  /* cannot be: the block was fetched through the table */
+    c->last_map = lo - 1;
+    *room = maps[lo - 1].vend - vaddr;
+    return maps[lo - 1].pbase + (vaddr - maps[lo - 1].vbase);
 }
 
-/* 1 if the instruction at `address` is a breakpoint to stop at (the slice is then stopped).
- * Called only for an address the filter lets through (a pass is always such an address). */
-__attribute__((noinline)) static int stop_at_breakpoint(void *uc, struct atoll_counter *c, uint64_t address)
+/* Up to `n` bytes of code at physical `paddr` (`room` bytes left in its mapping): a
+ * pointer into host memory, or into `scratch` (n bytes) after a copy. Returns how many
+ * bytes it gives (0: none). */
+static uint32_t physical_code(struct atoll_counter *c, void *uc, uint32_t paddr, uint32_t room, uint32_t n,
+                              uint8_t *scratch, const uint8_t **out)
 {
-    if (c->break_pass) {
-        uint64_t pass = c->break_pass - 1;
-        c->break_pass = 0;
-        if (pass == address)
-            return 0;
+    if (n > room)
+        n = room;
+    for (uint32_t i = 0; i < c->region_count; i++) {
+        const struct atoll_host_region *r = &c->regions[i];
+        if (paddr >= r->pbase && paddr - r->pbase < r->size) {
+            uint32_t left = r->size - (paddr - r->pbase);
+            *out = r->host + (paddr - r->pbase);
+            return n < left ? n : left;
+        }
     }
-    if (c->break_hit || !is_breakpoint(c, address))
+    if (c->mem_read(uc, paddr, scratch, n) != 0)
         return 0;
-    c->break_hit = address + 1;
-    c->break_deadline = c->deadline;
-    c->break_exact = c->exact;
-    c->break_stopped = c->stopped;
-    /* stop as an exact deadline does, so that a stop Unicorn drops (inside an IT
-     * block) is asked again and what runs after all is counted */
-    c->deadline = c->executed;
-    c->exact = 1;
-    c->stopped = 1;
-    c->asked_at = address;
-    c->stop(uc);
-    return 1;
+    *out = scratch;
+    return n;
 }
 
-void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
+/* The same at virtual `vaddr`. */
+static uint32_t code_bytes(struct atoll_counter *c, void *uc, uint32_t vaddr, uint32_t n,
+                           uint8_t *scratch, const uint8_t **out)
 {
-    struct atoll_counter *c = (struct atoll_counter *)user_data;
-    (void)size;
-    if ((c->exact && c->executed >= c->deadline) || c->executed >= c->limit) {
-        /* Ask again on every instruction past the deadline: Unicorn can drop a
-         * stop request (inside an IT block it always does, and runs the block to
-         * its end). Being called again at another address means the instruction
-         * the request was dropped at ran after all: count it. */
-        if (c->stopped && address != c->asked_at)
-            c->executed++;
-        c->stopped = 1;
-        if (c->executed >= c->limit)
-            c->limited = 1;
-        c->asked_at = address;
-        c->stop(uc);
-        return;
+    uint32_t room;
+    uint32_t paddr = physical(c, vaddr, &room);
+    return physical_code(c, uc, paddr, room, n, scratch, out);
+}
+
+/* How many instructions start in [from, to) of the code at `from`. */
+static uint64_t instructions_between(struct atoll_counter *c, void *uc, uint32_t from, uint32_t to)
+{
+    uint64_t count = 0;
+    uint8_t scratch[512];
+    uint32_t at = from;
+    while (at < to) {
+        const uint8_t *code;
+        uint32_t want = to - at < sizeof scratch ? to - at : (uint32_t)sizeof scratch;
+        uint32_t got = code_bytes(c, uc, at, want, scratch, &code);
+        if (got < 2)
+            return count + (to - at + 1) / 2;   /* unreadable (cannot be): count halfwords */
+        uint32_t i = 0;
+        while (i + 2 <= got) {                  /* an instruction starts at at + i */
+            uint16_t first = (uint16_t)(code[i] | (code[i + 1] << 8));
+            count++;
+            i += long_instruction(c, first) ? 4u : 2u;
+        }
+        at += i;                                /* the next start, past a straddling one */
     }
-    uint32_t bit = (uint32_t)(address >> 1) & 4095u;
-    if ((c->break_filter[bit >> 5] & (1u << (bit & 31u))) && stop_at_breakpoint(uc, c, address))
-        return;
-    c->executed++;
+    return count;
+}
+
+static uint32_t count_block(struct atoll_counter *c, void *uc, uint32_t address, uint32_t size)
+{
+    if (c->memo != NULL && size <= MEMO_BYTES) {
+        uint8_t scratch[MEMO_BYTES];
+        const uint8_t *code;
+        uint32_t room;
+        uint32_t paddr = physical(c, address, &room);   /* translated once per block */
+        if (physical_code(c, uc, paddr, room, size, scratch, &code) == size) {
+            struct atoll_block_memo *m = &c->memo[((paddr >> 1) ^ (paddr >> 11) ^ size) & (MEMO_SLOTS - 1)];
+            if (m->paddr == paddr && m->bytes == size && memcmp(m->code, code, size) == 0)
+                return m->count;
+            uint32_t count = (uint32_t)instructions_between(c, uc, address, address + size);
+            m->paddr = paddr;
+            m->bytes = (uint16_t)size;
+            m->count = (uint16_t)count;
+            memcpy(m->code, code, size);
+            return count;
+        }
+    }
+    return (uint32_t)instructions_between(c, uc, address, address + size);
 }
 
 void atoll_block_start(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
+    /* Within one emu_start a block starts only after the last one ran to its end: count
+     * it whole again, whatever an exact stop Unicorn dropped (inside an IT block) or an
+     * MMIO callback settled in its middle. */
+    if (c->block_count)
+        c->executed = c->block_start + c->block_count;
+    c->block_start = c->executed;
+    c->block_address = address;
+    c->block_bytes = size;
+    c->block_count = 0;
+    if (!c->exact && c->executed >= c->deadline) {
+        c->stopped = 1;
+        c->stop(uc);
+        return;
+    }
+    c->block_count = count_block(c, uc, (uint32_t)address, size);
+    c->executed += c->block_count;
+}
+
+/* The count with the running block settled at `pc`: its instructions before `pc`,
+ * plus the one at `pc` if `started`. A pc outside the running block (it ended, or
+ * the block hook stopped it) leaves the count as it is. With `finish` the block is
+ * over (an exception left it, or the run ended): the next block hook does not count
+ * the rest of it; without, it does (an MMIO callback, after which the block goes on). */
+uint64_t atoll_settle(struct atoll_counter *c, void *uc, uint64_t pc, uint32_t started, uint32_t finish)
+{
+    if (c->block_count == 0 || pc < c->block_address || pc >= c->block_address + c->block_bytes)
+        return c->executed;
+    c->executed = c->block_start + instructions_between(c, uc, (uint32_t)c->block_address, (uint32_t)pc)
+                  + (started ? 1u : 0u);
+    if (finish)
+        c->block_count = 0;
+    return c->executed;
+}
+
+/* The exact-mode code hook: stop before the instruction at the deadline. */
+void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    struct atoll_counter *c = (struct atoll_counter *)user_data;
     (void)size;
-    /* A run resumed through a breakpoint that did not count starts a block at the
-     * breakpoint's instruction, where the run without the breakpoint had none: it
-     * must not end the slice there, or interrupts would be taken earlier. */
-    if (!c->exact && c->executed >= c->deadline && c->break_pass != address + 1) {
+    if (!c->exact && c->limit == UINT64_MAX)
+        return;
+    uint64_t at = c->block_start;
+    if (address != c->block_address)
+        at += instructions_between(c, uc, (uint32_t)c->block_address, (uint32_t)address);
+    if ((c->exact && at >= c->deadline) || at >= c->limit) {
+        /* asked again at each instruction Unicorn runs after all (inside an IT block) */
+        c->executed = at;
+        if (at >= c->limit)
+            c->limited = 1;
         c->stopped = 1;
         c->stop(uc);
     }
+}
+
+/* A plain per-instruction tally, counting what Unicorn's own `count=` counts (the
+ * instructions it hooks: not those a Thumb IT block skips), for the benchmark's
+ * bare-Unicorn runs (bench/run.py). `user_data` is a uint64_t. */
+void atoll_tally_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    (void)uc;
+    (void)address;
+    (void)size;
+    ++*(uint64_t *)user_data;
 }

@@ -342,7 +342,7 @@ def test_an_emu_start_that_executes_nothing_ends_the_run_with_a_fault_instead_of
     target = probe.address("probe_count") & ~1
 
     def stop_before(uc, address, size, _):
-        machine.counter.rewind(machine.counter.executed - 1)
+        machine.counter.settle(address)
         uc.emu_stop()
 
     machine.uc.hook_add(UC_HOOK_CODE, stop_before, begin=target, end=target)

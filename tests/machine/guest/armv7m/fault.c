@@ -75,7 +75,7 @@ static void undefined(void)
     __asm__ volatile("udf #7");
 }
 
-static uint32_t load_unmapped(void)
+__attribute__((noinline)) static uint32_t load_unmapped(void)   /* a symbol for tests/machine/test_block_counting.py */
 {
     return REG32(0x60000000u);
 }
