@@ -115,8 +115,6 @@ class HostCounter:
         self._slice_ns = 0
         #: monotonic ns at which a Python callback began, inside a slice (None: none runs)
         self._paused_at: int | None = None
-        #: never called here (no breakpoints in host timing); kept for the counter's interface
-        self.breakpoint_reached: Callable[[int], bool] | None = None
         self._handle = add_native_hook(uc, UC_HOOK_BLOCK, native_library(_SOURCE).atoll_host_block, self._s)
 
     # -- time --------------------------------------------------------------------------------
@@ -228,7 +226,7 @@ class HostCounter:
                         s.stop_flag = 1
         return call
 
-    # -- replay limits and breakpoints: none in host timing ---------------------------------
+    # -- replay limits: none in host timing ---------------------------------
 
     #: never: a replay to an exact instruction needs exact timing
     limited = False
@@ -237,12 +235,3 @@ class HostCounter:
         if executed is not None:
             raise needs_exact("a replay to an exact instruction")
 
-    def set_breakpoints(self, addresses, reached) -> None:
-        if addresses:
-            raise needs_exact("breakpoints")
-
-    def settle_breakpoint(self) -> bool | None:
-        return None
-
-    def keep_pass_only_at(self, pc: Callable[[], int]) -> None:
-        pass
