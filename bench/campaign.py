@@ -11,7 +11,6 @@ build/bench/campaign.json. The names the CI tests import stay importable from he
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 if sys.path[0] != str(REPO):   # before bench/ itself, whose kernel.py would shadow the package
     sys.path.insert(0, str(REPO))
 
+from bench import save_results  # noqa: E402
 from atoll.campaign import faults  # noqa: E402
 from atoll.campaign.fault_model import (BLINKY_PIN, BOARDS, KIND_WEIGHTS, KINDS, SHELL_PIN,  # noqa: E402,F401
                                         TARGETS, CampaignResult, Outcome, Row, RunResult, Settings,
@@ -85,9 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     crashes = sum(r.outcome == Outcome.KERNEL_CRASH for r in everything)
     silent = sum(r.outcome == Outcome.SILENT for r in everything)
     print(f"\nkernel crashes: {crashes} of {len(everything)} runs; silent failures: {silent}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"results: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    save_results(args.out, out, indent=1)
     return 1 if crashes or silent else 0
 
 

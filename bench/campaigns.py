@@ -21,7 +21,6 @@ JSON goes to build/bench/campaigns.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 if sys.path[0] != str(REPO):   # before bench/ itself, whose kernel.py would shadow the package
     sys.path.insert(0, str(REPO))
 
+from bench import save_results  # noqa: E402
 from atoll.campaign import fault_tasks  # noqa: E402
 from atoll.campaign.executor import LocalExecutor, RayExecutor, ray_installed  # noqa: E402
 from atoll.campaign.fuzz import fuzz  # noqa: E402
@@ -131,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['coverage_edges']:6d} {r['corpus']:6d} {r['outcomes']['held']:5d} {r['outcomes']['crash']:5d} "
                   f"{r['outcomes']['hang']:5d}"
                   f"  {', '.join(r['findings']) or '-'}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"fault": faults, "fuzz": fuzzing}, indent=1) + "\n")
-    print(f"results: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    save_results(args.out, {"fault": faults, "fuzz": fuzzing}, indent=1)
     return 0
 
 

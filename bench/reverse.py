@@ -16,7 +16,6 @@ Best of `--repeat` for the speeds. Prints a table per board and writes build/ben
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench import save_results  # noqa: E402
 from atoll.control import Control  # noqa: E402
 from atoll.gdbstub import SLICE_SECONDS  # noqa: E402
 from atoll.recording import Recording  # noqa: E402
@@ -106,9 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"demo, {b['virtual_s']:.0f} s virtual ({b['instructions']:,} instructions, {b['snapshots']} "
                   f"snapshots): recorded in {b['forward_s']:.2f} s wall, reverse-continue over all of it "
                   f"{b['reverse_continue_s']:.2f} s wall")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    save_results(args.out, results)
     return 0
 
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import os
 import platform
 import resource
@@ -66,6 +65,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench import save_results  # noqa: E402
 import unicorn  # noqa: E402
 from elftools.elf.elffile import ELFFile  # noqa: E402
 from unicorn import Uc  # noqa: E402
@@ -574,12 +574,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_board(board, elf, int(args.instructions), int(args.qemu_instructions),
                                        max(1, args.repeat), not args.no_qemu))
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
+    save_results(args.out, {
         "unicorn": unicorn.__version__, "python": platform.python_version(), "cpus": os.cpu_count(),
         "repeat": args.repeat, "goal": GOAL, "slice": SLICE, "boards": results,
-    }, indent=2) + "\n")
-    print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    })
     if args.no_kernel:
         return 0
     boards = [f"--board={b}" for b in args.board or ()]

@@ -21,7 +21,6 @@ Prints a table per board and writes build/bench/tools.json.
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import sys
 import threading
@@ -32,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench import save_results  # noqa: E402
 from kernel import Kernel  # noqa: E402
 from machine import Machine, read_elf, symbols  # noqa: E402
 from atoll.gdbstub import GdbStub  # noqa: E402
@@ -185,9 +185,7 @@ def main(argv: list[str] | None = None) -> int:
               f"boot {rb['boot_ms']:.2f} ms wall, restore of a snapshot {rb['restore_ms']:.2f} ms wall "
               f"({rb['boot_ms'] / rb['restore_ms']:.1f}x faster; "
               f"first restore {rb['first_restore_ms']:.2f} ms, taking the snapshot {rb['snapshot_ms']:.2f} ms)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nresults: {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")
+    save_results(args.out, results)
     return 0
 
 
