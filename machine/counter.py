@@ -92,15 +92,30 @@ class _HostRegion(ctypes.Structure):
 @mirrors(_NATIVE / "counter.c", "atoll_counter")
 class _CounterStruct(ctypes.Structure):
     _fields_ = [
+        # Unicorn's struct uc_insn_count (patches/unicorn/0002)
         ("executed", ctypes.c_uint64),
         ("deadline", ctypes.c_uint64),
-        ("stop", ctypes.c_void_p),
-        ("stopped", ctypes.c_uint32),
-        ("exact", ctypes.c_uint32),
         ("block_start", ctypes.c_uint64),
         ("block_address", ctypes.c_uint64),
         ("block_bytes", ctypes.c_uint32),
         ("block_count", ctypes.c_uint32),
+        ("armed", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+        ("due", ctypes.c_void_p),
+        ("due_data", ctypes.c_void_p),
+        # Atoll's
+        ("gate", ctypes.c_void_p),
+        ("gate_data", ctypes.c_void_p),
+        ("stop", ctypes.c_void_p),
+        ("reg_read", ctypes.c_void_p),
+        ("emu_start", ctypes.c_void_p),
+        ("pc_reg", ctypes.c_int32),
+        ("enter", ctypes.c_void_p),
+        ("enter_data", ctypes.c_void_p),
+        ("it_guard", ctypes.c_void_p),
+        ("it_clear", ctypes.c_void_p),
+        ("stopped", ctypes.c_uint32),
+        ("exact", ctypes.c_uint32),
         ("thumb", ctypes.c_uint32),
         ("region_count", ctypes.c_uint32),
         ("regions", ctypes.POINTER(_HostRegion)),
@@ -242,11 +257,27 @@ class ItStateGuard:
         self._s = _ItGuardStruct(function_address(lib.uc_reg_read), function_address(lib.uc_reg_write),
                                  UC_ARM_REG_EPSR, UC_MEM_FETCH)
         self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
+        self._clear = load().atoll_it_clear
+        self._clear.restype, self._clear.argtypes = None, [ctypes.c_void_p, ctypes.c_void_p]
+        #: where native code finds the guard (the counter's settle clears the bits too)
+        self.address = ctypes.addressof(self._s)
+        self._args = (self.address, uc._uch)
+
+    def clear(self) -> None:
+        """The IT bits back to zero where a block runs on from a state restore (an MMIO
+        callback on the patched build: machine/timed_mmio.py)."""
+        self._clear(*self._args)
 
 
 def _pc_of(uc: Uc) -> int:
     """The pc Unicorn has now (inside a hook: the running instruction's, with a code hook)."""
     return uc.reg_read(UC_ARM_REG_PC) if uc.ctl_get_arch() == UC_ARCH_ARM else uc.reg_read(UC_RISCV_REG_PC)
+
+
+def patched_build() -> bool:
+    """Whether the loaded Unicorn library is the project's patched build (patches/unicorn:
+    instruction counting in translated code, the pc synced before MMIO callbacks)."""
+    return hasattr(uclib(), "uc_set_insn_count")
 
 
 #: the count `set_limit(None)` stands for: no run reaches it
@@ -257,23 +288,86 @@ class InstructionCounter:
     """Counts the instructions one Unicorn engine executes, per translated block (see
     native/counter.c); stops it at a deadline."""
 
-    def __init__(self, uc: Uc) -> None:
+    def __init__(self, uc: Uc, it_guard: ItStateGuard | None = None, translated: bool = True) -> None:
+        """`it_guard`: an ARMv7-M engine's (see `settle_access`); `translated`: False counts
+        with the block hook even on the patched build (tests compare the two)."""
         lib = self._lib = load()
         self._uc = uc
         thumb = 1 if uc.ctl_get_arch() == UC_ARCH_ARM else 0
-        self._s = _CounterStruct(0, 0, function_address(uclib().uc_emu_stop), 0, 0, 0, 0, 0, 0, thumb, 0, None,
-                                 None, None, None, 0, function_address(uclib().uc_mem_read))
+        self._s = _CounterStruct()
+        s = self._s
+        s.due, s.due_data = function_address(lib.atoll_block_due), ctypes.addressof(s)
+        s.stop, s.thumb = function_address(uclib().uc_emu_stop), thumb
+        s.mem_read, s.limit = function_address(uclib().uc_mem_read), NO_LIMIT
+        s.reg_read, s.emu_start = function_address(uclib().uc_reg_read), function_address(uclib().uc_emu_start)
+        s.pc_reg = UC_ARM_REG_PC if thumb else UC_RISCV_REG_PC
+        self._run = lib.atoll_run
+        self._run.restype = ctypes.c_int
+        self._run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
+        self._ref = ctypes.addressof(s)
         self._regions = (_HostRegion * 0)()
-        self._s.limit = NO_LIMIT
         self._memo = (_BlockMemo * _MEMO_SLOTS)()
-        self._s.memo = ctypes.addressof(self._memo)
-        self._handles = [add_native_hook(uc, UC_HOOK_BLOCK, lib.atoll_block_start, self._s)]
+        s.memo = ctypes.addressof(self._memo)
+        #: counted in translated code (the patched Unicorn build, which also syncs the pc
+        #: before an MMIO callback), or by a block hook (a stock build, or a test's choice)
+        self.translated = translated and patched_build()
+        if self.translated:
+            set_count = uclib().uc_set_insn_count
+            set_count.argtypes, set_count.restype = [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int
+            if set_count(uc._uch, ctypes.addressof(s)) != 0:
+                raise RuntimeError("unicorn: uc_set_insn_count failed")
+            self._handles = []
+        else:
+            self._handles = [add_native_hook(uc, UC_HOOK_BLOCK, lib.atoll_block_start, s)]
+        self._it_guard = it_guard
+        if it_guard is not None:
+            s.it_guard, s.it_clear = it_guard.address, function_address(lib.atoll_it_clear)
         self._code_hook: ctypes.c_size_t | None = None
         #: a debugger's watchpoints are set: runs carry the code hook, for `stop_before_next`
         self.watching = False
+        self._settle_here = lib.atoll_settle_here
+        self._settle_here.restype = ctypes.c_uint64
+        self._settle_here.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
         self._settle = lib.atoll_settle
         self._settle.restype = ctypes.c_uint64
         self._settle.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32]
+
+    def attach_gate(self, function, data) -> None:
+        """Let the native interrupt gate `function` (a block hook's signature, with `data`)
+        look at every block start while `armed` (native/counter.c, `atoll_block_due`)."""
+        self._gate_data = data
+        self._s.gate, self._s.gate_data = function_address(function), ctypes.addressof(data)
+
+    @property
+    def armed(self) -> bool:
+        return bool(self._s.armed)
+
+    @armed.setter
+    def armed(self, value: bool) -> None:
+        self._s.armed = 1 if value else 0
+
+    def run_around(self, enter: tuple[int, int]) -> None:
+        """Call the native `enter = (function, data)` with `data` before every run and with
+        NULL after it (the RISC-V counter CSRs, machine/csr.py)."""
+        self._s.enter, self._s.enter_data = enter
+
+    def run(self, until: int, instructions: int, exact: bool = False) -> None:
+        """One `emu_start` from the pc to `until`, armed as `arm` arms it: what `Uc.emu_start` does, in
+        one native call with the setup and the pc read. Raises its UcError, or an exception
+        a Python hook raised."""
+        self._hook_code(exact)
+        uc = self._uc
+        uc._hook_exception = None      # the binding's own record (unicorn is pinned exactly)
+        status = self._run(self._ref, uc._uch, until, max(instructions, 0), 1 if exact else 0)
+        if status:
+            raise UcError(status)
+        if uc._hook_exception is not None:
+            raise uc._hook_exception
+
+    @property
+    def mid_block(self) -> bool:
+        """Whether the last run may have left its block in the middle (then `settle`)."""
+        return self._s.block_count != 0
 
     def read_code_through(self, tlb_fields: tuple[int, int, int], sentinel_page: int, memory: dict) -> None:
         """Decode blocks through the active space's mappings (the addresses of the TLB
@@ -308,9 +402,13 @@ class InstructionCounter:
         self._s.stopped = 0
         self._s.exact = 1 if exact else 0
         self._s.block_count = 0
+        self._hook_code(exact)
+
+    def _hook_code(self, exact: bool) -> None:
+        """The per-instruction code hook on for runs that need it (exact ones, a limit,
+        watchpoints) and off for others; translations carry it or not, so they are flushed."""
         hooked = exact or self._s.limit != NO_LIMIT or self.watching
         if hooked != (self._code_hook is not None):
-            # the code hook exists only for exact runs and limits; translations carry it or not
             if hooked:
                 self._code_hook = add_native_hook(self._uc, UC_HOOK_CODE, self._lib.atoll_count_instruction, self._s)
             else:
@@ -326,6 +424,14 @@ class InstructionCounter:
         starts next, in the same `emu_start` (after an exception the guest took), does not
         count the rest of it."""
         return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0, 1 if finish else 0)
+
+    def settle_access(self) -> int:
+        """`settle(pc, started=True, finish=False)` at the pc Unicorn has now, in one native
+        call: from an MMIO callback (the patched build syncs the pc before it; a stock one
+        after a TLB miss, which machine/timed_mmio.py makes every access take).
+        That sync also restores the accessing instruction's Thumb IT state, which the block
+        relies on being zero: on ARMv7-M the bits are cleared first (native/itstate.c)."""
+        return self._settle_here(self._ref, self._uc._uch, 1, 0)
 
     def index_of(self, pc: int) -> int | None:
         """From a hook inside a run, at the instruction at `pc` in the running block: how many

@@ -68,6 +68,11 @@ class VirtualCounters:
         self._ref = ctypes.byref(self._s)
         self._enter = _library().atoll_csr_enter
 
+    @property
+    def native_enter(self) -> tuple[int, int]:
+        """What `enter` calls, for native code: the function's and the argument's addresses."""
+        return function_address(self._enter), ctypes.addressof(self._s)
+
     def enter(self) -> None:
         """Counter reads on this thread are this machine's from now on (before `emu_start`)."""
         self._enter(self._ref)

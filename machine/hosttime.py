@@ -117,6 +117,16 @@ class HostCounter:
         self._paused_at: int | None = None
         self._handle = add_native_hook(uc, UC_HOOK_BLOCK, native_library(_SOURCE).atoll_host_block, self._s)
 
+    def attach_gate(self, function, data) -> None:
+        """The interrupt gate `function` (native) as a block hook of its own: it looks at every
+        block start (`armed` is not kept)."""
+        self._gate = add_native_hook(self._uc, UC_HOOK_BLOCK, function, data)
+
+    #: the gate looks at every block (see `attach_gate`)
+    armed = True
+    #: a slice's end is never settled (`settle` does nothing)
+    mid_block = False
+
     # -- time --------------------------------------------------------------------------------
 
     @property

@@ -117,7 +117,7 @@ class Machine:
         self.cpu: Cpu = CPU_TYPES[spec.cpu.isa].create(spec.cpu.model)
         self.uc = self.cpu.uc
         self.host_time = HostCounter(self.uc, spec.cpu.frequency_hz) if timing == "host" else None
-        self.counter = self.host_time or InstructionCounter(self.uc)
+        self.counter = self.host_time or InstructionCounter(self.uc, getattr(self.cpu, "it_guard", None))
         self.clock = Clock(spec.cpu.frequency_hz, self.counter)
         self.max_slice = self.clock.cycles(DEFAULT_MAX_SLICE_SECONDS)
         #: called with each Trap; return True to go on running, False to end the run
@@ -149,6 +149,8 @@ class Machine:
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
         self._loop = RunLoop(self, None)
         self._loop.counters = _virtual_counters(self, self._loop.carry)
+        if self._loop.counters is not None and self.host_time is None:
+            self.counter.run_around(self._loop.counters.native_enter)
         self.clock.on_schedule = self._loop.event_scheduled
         self.interrupts: InterruptController | None = None
         self._gates: list[_OrGate] = []

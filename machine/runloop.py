@@ -164,6 +164,16 @@ class RunLoop:
             if self.counter.limited:   # a replay's instruction limit (InstructionCounter.set_limit)
                 return Stop(StopReason.STOPPED, clock.now)
 
+    def _host_slice(self, host) -> None:
+        counters = self.counters
+        if counters is not None:
+            counters.enter()
+        try:
+            host.emulate(self.cpu.start_address(), NO_EXIT)
+        finally:
+            if counters is not None:
+                counters.leave()
+
     def step_quietly(self, instructions: int) -> Stop:
         """Exactly `instructions` instructions with no clock event or interrupt taken."""
         m = self.machine
@@ -192,22 +202,17 @@ class RunLoop:
         if instructions <= 0:
             return None
         m = self.machine
-        self.counter.arm(instructions, exact)
         before = self.counter.executed
         m.executing = True
-        counters = self.counters
-        if counters is not None:
-            counters.enter()
         try:
             try:
                 host = m.host_time
-                if host is None:
-                    self.uc.emu_start(self.cpu.start_address(), NO_EXIT)
+                if host is None:   # armed, and the counter CSRs entered, natively
+                    self.counter.run(NO_EXIT, instructions, exact)
                 else:   # host timing: a timed slice, no counter (machine/hosttime.py)
-                    host.emulate(self.cpu.start_address(), NO_EXIT)
+                    host.arm(instructions, exact)
+                    self._host_slice(host)
             finally:   # however it ended (a hook's exception too), Python has the machine back
-                if counters is not None:
-                    counters.leave()
                 m.executing = False
                 spaces.regain()
         except UcError as e:
@@ -228,7 +233,8 @@ class RunLoop:
         # count becomes exact there (a faulting instruction counts as started).
         if self._trap is not None:
             return Stop(StopReason.TRAP, self.clock.now, trap=self._trap)
-        self.counter.settle(self.cpu.pc, started=self._fault is not None)
+        if self.counter.mid_block:
+            self.counter.settle(self.cpu.pc, started=self._fault is not None)
         if self._fault is not None:
             return Stop(StopReason.FAULT, self.clock.now, fault=self._fault)
         if not self.counter.reached_deadline and not self.stop_requested:

@@ -48,9 +48,8 @@ from typing import TYPE_CHECKING, Any
 
 from unicorn import UcError
 from unicorn import arm_const as A
-from unicorn.unicorn_const import UC_HOOK_BLOCK
 
-from ..counter import NATIVE_DIR, add_native_hook, function_address, mirrors, native_library, uclib
+from ..counter import NATIVE_DIR, function_address, mirrors, native_library, uclib
 from ..cpu import Trap, TrapKind
 from ..memory import AccessKind, Fault, FaultKind
 from ..peripherals.systick import SysTick
@@ -181,8 +180,8 @@ class Armv7mExceptions:
                                  counter.field_address("stopped"), counter.field_address("exact"),
                                  GATE_NONE, NO_PRIORITY, 0xFF, A.UC_ARM_REG_PRIMASK, A.UC_ARM_REG_FAULTMASK,
                                  A.UC_ARM_REG_BASEPRI, 0)
-        self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK,
-                                     native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
+        self._counter = counter
+        counter.attach_gate(native_library(NATIVE_DIR / "armexc.c").atoll_armv7m_gate, self._gate)
         self.nvic.system = self
         # the NVIC tells the model of a newly pending line; the model tells the run loop
         self._notify, self.nvic.listener = self.nvic.listener, self.update
@@ -229,12 +228,19 @@ class Armv7mExceptions:
         return min(candidates, key=lambda e: (self.group(self.priority(e)), self.priority(e), e))
 
     def _refresh_gate(self) -> int | None:
-        """Tell the native gate what is pending and running; the most urgent pending exception."""
-        best = self.best_pending()
+        """Tell the native gate what is pending and running, and arm it while a pending
+        exception outranks the running ones (only a mask can hold it off then); the most
+        urgent pending exception."""
         gate = self._gate
+        if not self.sys_pending and not self.nvic.deliverable:
+            gate.pending = GATE_NONE
+            self._counter.armed = False
+            return None
+        best = self.best_pending()
         gate.pending = GATE_NONE if best is None else self.group(self.priority(best))
         gate.running = self.running_priority()
         gate.group_mask = self.scb.group_mask
+        self._counter.armed = gate.pending < gate.running
         return best
 
     def update(self) -> None:

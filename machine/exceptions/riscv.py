@@ -55,9 +55,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from unicorn import riscv_const as R
-from unicorn.unicorn_const import UC_HOOK_BLOCK
 
-from ..counter import add_native_hook, function_address, mirrors, native_library, uclib
+from ..counter import function_address, mirrors, native_library, uclib
 from ..cpu import Trap, TrapKind
 from ..memory import AccessKind, Fault, FaultKind, Perm
 from ..peripherals.clint import Clint
@@ -163,7 +162,8 @@ class RiscvMachineMode:
             if not self._lib.atoll_rv_register(ctypes.byref(self._gate)):
                 raise RuntimeError("too many RISC-V machines with a trap model in this process (256)")
         self.uc.reg_read(R.UC_RISCV_REG_MIP)          # tells the gate its CPU (rvtraps.c)
-        self._hook = add_native_hook(self.uc, UC_HOOK_BLOCK, self._lib.atoll_rv_block, self._gate)
+        self._counter = machine.counter
+        machine.counter.attach_gate(self._lib.atoll_rv_block, self._gate)
         if self.clint is not None:
             self.clint.irq["software"].connect(self, MSI)
             self.clint.irq["timer"].connect(self, MTI)
@@ -185,9 +185,14 @@ class RiscvMachineMode:
         """A CLINT output changed (an `IrqSink`): MSIP (3) or MTIP (7)."""
         bit = 1 << number
         self._held = self._held | bit if level else self._held & ~bit
-        self._gate.lines = self.mip
+        self._set_lines(self.mip)
         if level and self.mip & self._csr(R.UC_RISCV_REG_MIE):
             self._poke()
+
+    def _set_lines(self, mip: int) -> None:
+        """The lines held high, for the gate; it looks at block starts while one is."""
+        self._gate.lines = mip
+        self._counter.armed = mip != 0
 
     @property
     def mip(self) -> int:
@@ -214,7 +219,7 @@ class RiscvMachineMode:
         """At a slice boundary: end a WFI if mip & mie, and take the most urgent interrupt
         if mstatus.MIE allows it (the machine's `interrupt_handler`)."""
         mip = self.mip
-        self._gate.lines = mip
+        self._set_lines(mip)
         pending = mip & self._csr(R.UC_RISCV_REG_MIE)
         if not pending:
             return
@@ -348,4 +353,4 @@ class RiscvMachineMode:
         if self.clint is not None:   # the lines as the restored CLINT holds them
             irq = self.clint.irq
             self._held = irq["software"].level << MSI | irq["timer"].level << MTI
-        self._gate.lines = self.mip
+        self._set_lines(self.mip)

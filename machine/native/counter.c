@@ -1,14 +1,16 @@
 /*
  * Instruction counter for the virtual clock, counted per translated block.
  *
- * Registered as Unicorn hooks through the C API, so it costs no Python call. The
- * block hook adds a block's instruction count when the block starts: a code hook
- * on every instruction (a helper call each, with Unicorn's exit check after it)
- * made counting most of the cost of running guest code. The count of a block is
- * its instructions' lengths decoded from guest memory (Thumb-2: a first halfword
- * of 0b11101/0b11110/0b11111 starts a 32-bit instruction; RISC-V: low bits 0b11
- * do), read through the active address space's mappings (the TLB fill's table,
- * tlb.c) from host memory where the machine mapped RAM itself, else copied.
+ * The patched Unicorn build counts in translated code (`uc_set_insn_count`, patch
+ * 0002): where a block starts, its code adds the block's instruction count (known
+ * when it was translated) to `executed` and records the block, and calls
+ * `atoll_block_due` first when the count has reached the deadline or a gate is
+ * `armed`. That costs a few host instructions per block, not a call. Where Unicorn
+ * cannot do that, a block hook (`atoll_block_start`) does the same, with the count
+ * of a block decoded from guest memory (Thumb-2: a first halfword of
+ * 0b11101/0b11110/0b11111 starts a 32-bit instruction; RISC-V: low bits 0b11 do),
+ * read through the active address space's mappings (the TLB fill's table, tlb.c)
+ * from host memory where the machine mapped RAM itself, else copied, and memoised.
  *
  * So while a block runs, `executed` already counts all of it. Where a run leaves
  * a block in the middle, the count is settled to the instruction it left at:
@@ -18,8 +20,8 @@
  * instruction), and the exact-mode code hook below. Every instruction of a block counts, including the
  * Thumb instructions an IT block skips (the hardware spends a cycle on them too).
  *
- * A slice ends at the first block boundary at or after its deadline (the block
- * hook stops before adding the block): it overruns the deadline by at most the
+ * A slice ends at the first block boundary at or after its deadline (it stops
+ * before adding the block): it overruns the deadline by at most the
  * rest of one block, the same on every run, and a resumed run starts blocks where
  * an unsliced run starts them, so clock events fire at the same instruction
  * however the run was cut into slices (tests/machine/test_slicing.py). Single
@@ -67,15 +69,31 @@ struct atoll_block_memo {
 };
 
 struct atoll_counter {
+    /* Unicorn's struct uc_insn_count (the patched build's uc_set_insn_count), which the
+     * translated code keeps where each block starts; the block hook keeps it the same way */
     uint64_t executed;                 /* instructions; while a block runs, all of it */
     uint64_t deadline;                 /* end the slice once executed reaches this */
-    int (*stop)(void *uc);             /* uc_emu_stop */
-    uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
-    uint32_t exact;                    /* 1: stop before the instruction at the deadline */
     uint64_t block_start;              /* executed when the running block began */
     uint64_t block_address;            /* its first instruction */
     uint32_t block_bytes;              /* its size */
     uint32_t block_count;              /* its instructions, 0 when the block hook stopped it */
+    uint32_t armed;                    /* not 0: `block_due` runs at every block start */
+    uint32_t reserved;
+    void (*due)(void *uc, uint64_t address, uint32_t size, void *user_data);   /* atoll_block_due */
+    void *due_data;                    /* this counter */
+    /* Atoll's */
+    void (*gate)(void *uc, uint64_t address, uint32_t size, void *user_data);  /* or NULL */
+    void *gate_data;                   /* the interrupt gate's, run while `armed` */
+    int (*stop)(void *uc);             /* uc_emu_stop */
+    int (*reg_read)(void *uc, int regid, void *value);                          /* uc_reg_read */
+    int (*emu_start)(void *uc, uint64_t begin, uint64_t until, uint64_t timeout, uint64_t count);
+    int32_t pc_reg;                    /* the pc's UC_*_REG_PC */
+    void (*enter)(void *data);         /* called with enter_data before a run, NULL after (csr.c) */
+    void *enter_data;
+    const void *it_guard;              /* ARMv7-M: itstate.c's guard, or NULL */
+    void (*it_clear)(const void *guard, void *uc);                              /* atoll_it_clear */
+    uint32_t stopped;                  /* 1 once this slice was stopped for its deadline */
+    uint32_t exact;                    /* 1: stop before the instruction at the deadline */
     uint32_t thumb;                    /* 1: Thumb-2 lengths; 0: RISC-V (with C) lengths */
     uint32_t region_count;
     struct atoll_host_region *regions;
@@ -200,23 +218,42 @@ static uint32_t count_block(struct atoll_counter *c, void *uc, uint32_t address,
     return (uint32_t)instructions_between(c, uc, address, address + size);
 }
 
+/* Where a block starts with the count at or past the deadline, or while the gate is
+ * `armed` (before the block is counted): end the slice at the deadline, unless this is
+ * an exact run (its code hook stops); else let the interrupt gate look (armexc.c,
+ * rvtraps.c). A block the slice ends before is not counted. */
+void atoll_block_due(void *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    struct atoll_counter *c = (struct atoll_counter *)user_data;
+    uint32_t stopped = c->stopped;
+    if (!c->exact && c->executed >= c->deadline) {
+        c->stopped = 1;
+        c->stop(uc);
+    } else if (c->armed && c->gate != NULL) {
+        c->gate(uc, address, size, c->gate_data);
+    }
+    if (c->stopped != stopped)
+        c->block_count = 0;            /* the last block ran whole: nothing to settle */
+}
+
+/* The block hook, where Unicorn cannot count in translated code: what that code does. */
 void atoll_block_start(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
     /* Within one emu_start a block starts only after the last one ran to its end: count
-     * it whole again, whatever an exact stop Unicorn dropped (inside an IT block) or an
-     * MMIO callback settled in its middle. */
+     * it whole again, whatever an MMIO callback settled in its middle. */
     if (c->block_count)
         c->executed = c->block_start + c->block_count;
+    c->block_count = 0;
+    if (c->executed >= c->deadline || c->armed) {
+        uint32_t stopped = c->stopped;
+        c->due(uc, address, size, c->due_data);
+        if (c->stopped != stopped)
+            return;
+    }
     c->block_start = c->executed;
     c->block_address = address;
     c->block_bytes = size;
-    c->block_count = 0;
-    if (!c->exact && c->executed >= c->deadline) {
-        c->stopped = 1;
-        c->stop(uc);
-        return;
-    }
     c->block_count = count_block(c, uc, (uint32_t)address, size);
     c->executed += c->block_count;
 }
@@ -237,6 +274,21 @@ uint64_t atoll_settle(struct atoll_counter *c, void *uc, uint64_t pc, uint32_t s
     return c->executed;
 }
 
+/* `atoll_settle` at the pc Unicorn has now: from an MMIO callback, the accessing
+ * instruction's, which the patched build syncs before the callback (with the rest of
+ * the state the instruction's translation recorded). */
+uint64_t atoll_settle_here(struct atoll_counter *c, void *uc, uint32_t started, uint32_t finish)
+{
+    uint64_t pc = 0;
+    /* that sync also wrote the instruction's IT state, which the running block relies on
+     * being zero (itstate.c) */
+    if (c->it_guard != NULL)
+        c->it_clear(c->it_guard, uc);
+    if (c->block_count == 0 || c->reg_read(uc, c->pc_reg, &pc) != 0)
+        return c->executed;
+    return atoll_settle(c, uc, pc & 0xFFFFFFFFu, started, finish);
+}
+
 /* The exact-mode code hook: stop before the instruction at the deadline. */
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
@@ -248,8 +300,8 @@ void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *us
     if (address != c->block_address)
         at += instructions_between(c, uc, (uint32_t)c->block_address, (uint32_t)address);
     if ((c->exact && at >= c->deadline) || at >= c->limit) {
-        /* asked again at each instruction Unicorn runs after all (inside an IT block) */
-        c->executed = at;
+        /* asked again at each instruction Unicorn runs after all (inside an IT block); the
+         * count is left whole, for the block to go on with: the run's end settles it here */
         if (at >= c->limit)
             c->limited = 1;
         c->stopped = 1;
@@ -266,4 +318,27 @@ void atoll_tally_instruction(void *uc, uint64_t address, uint32_t size, void *us
     (void)address;
     (void)size;
     ++*(uint64_t *)user_data;
+}
+
+/* One slice, as `arm` in counter.py sets it up (`instructions` more, `exact` or not):
+ * `emu_start` from the pc (Thumb state on ARM), with the machine's counter CSRs entered
+ * around it (csr.c); returns its error. In one call, because the pc read, the setup and
+ * the binding's wrapper cost more than a short slice's guest code. */
+int atoll_run(struct atoll_counter *c, void *uc, uint64_t until, uint64_t instructions, uint32_t exact)
+{
+    uint64_t pc = 0;
+    int err;
+    c->deadline = c->executed + instructions;
+    c->stopped = 0;
+    c->exact = exact;
+    c->block_count = 0;
+    err = c->reg_read(uc, c->pc_reg, &pc);
+    if (err != 0)
+        return err;
+    if (c->enter != NULL)
+        c->enter(c->enter_data);
+    err = c->emu_start(uc, (pc & 0xFFFFFFFFu) | (c->thumb ? 1u : 0u), until, 0, 0);
+    if (c->enter != NULL)
+        c->enter(NULL);
+    return err;
 }

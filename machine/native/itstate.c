@@ -18,6 +18,10 @@
  * again now and then (the stack page about once a slice on mps2-an385), so the
  * damage followed slice lengths and context switches.
  *
+ * The project's Unicorn build restores the state the same way before an MMIO
+ * callback (patches/unicorn/0003), so the counter clears the bits there too
+ * (`atoll_it_clear`, from counter.c's `atoll_settle_here`).
+ *
  * `atoll_it_after_fill` runs as the first TLB-fill hook, after that restore and
  * before the real fill (machine/native/tlb.c): on a data access it sets the IT
  * bits back to zero, the value the running block relies on, and answers "not
@@ -40,17 +44,23 @@ struct atoll_it_guard {
 
 #define EPSR_IT_BITS 0x0600FC00u   /* IT[1:0] at 26:25, IT[7:2] at 15:10 */
 
+/* The IT bits back to zero, if the restore of a data access (a TLB miss, or an MMIO
+ * callback on the patched build: counter.c) set them. */
+void atoll_it_clear(const struct atoll_it_guard *g, void *uc)
+{
+    uint32_t epsr = 0;
+    if (g->reg_read(uc, g->epsr, &epsr) == 0 && (epsr & EPSR_IT_BITS)) {
+        epsr &= ~EPSR_IT_BITS;
+        g->reg_write(uc, g->epsr, &epsr);
+    }
+}
+
 bool atoll_it_after_fill(void *uc, uint64_t address, int access, void *entry, void *user_data)
 {
     const struct atoll_it_guard *g = (const struct atoll_it_guard *)user_data;
     (void)address;
     (void)entry;
-    if (access != g->fetch) {
-        uint32_t epsr = 0;
-        if (g->reg_read(uc, g->epsr, &epsr) == 0 && (epsr & EPSR_IT_BITS)) {
-            epsr &= ~EPSR_IT_BITS;
-            g->reg_write(uc, g->epsr, &epsr);
-        }
-    }
+    if (access != g->fetch)
+        atoll_it_clear(g, uc);
     return false;   /* not a translation: the next fill hook gives it */
 }

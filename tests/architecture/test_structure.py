@@ -48,6 +48,8 @@ PUBLIC_MODULES = {
 #: private names of other projects that Atoll uses, and why
 THIRD_PARTY = {
     "_uch": "the Unicorn binding's engine handle, passed to Unicorn's C API (unicorn is pinned exactly)",
+    "_hook_exception": "the Unicorn binding's record of an exception a Python hook raised, which "
+                       "`Uc.emu_start` re-raises; the machine's native slice runner does the same",
     "_arg2fixturedefs": "pytest's fixture closure of a test item: the bench plugin finds which tests use `dut`",
     "_tmp_path_factory": "pytest's per-session temporary-path factory, read by the bench plugin's `dut` fixture",
 }

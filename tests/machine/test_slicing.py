@@ -12,10 +12,14 @@ tests/machine/slicing.py's, which the guest exception tests of both ISAs use too
 
 from __future__ import annotations
 
+import functools
 import pathlib
 
 import pytest
 
+import machine.machine as machine_module
+from machine import Machine
+from machine.counter import InstructionCounter
 from tests.boards import BARE_BOARDS, build_bare
 from tests.machine.slicing import Outcome, assert_same_outcome, run_past_breakpoints, sliced_run, whole_run
 
@@ -67,3 +71,19 @@ def test_breakpoints_passed_through_at_every_instruction_leave_a_run_in_short_sl
     want = whole_run(board, itdense[board], 30_000)
     got = run_past_breakpoints(board, itdense[board], 30_000, everywhere=True, max_slice=5)
     assert_same_outcome(got, want, board)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("board", BOARDS)
+def test_a_run_counted_by_the_block_hook_instead_of_translated_code_is_the_same_run(board, seed, itdense, unsliced,
+                                                                                     monkeypatch):
+    # The project's Unicorn build counts in translated code and syncs the pc before MMIO
+    # callbacks; the block hook (with a TLB flush after each MMIO access) is what a stock
+    # build gets. Both must give the same run, whole and cut into pieces.
+    assert Machine(board).counter.translated, "the installed Unicorn is not the project's build (make)"
+    monkeypatch.setattr(machine_module, "InstructionCounter", functools.partial(InstructionCounter, translated=False))
+    assert not Machine(board).counter.translated
+    assert_same_outcome(whole_run(board, itdense[board], TOTAL), unsliced[board], f"{board}, in one piece")
+    got, plan = sliced_run(board, itdense[board], seed, TOTAL)
+    assert_same_outcome(got, unsliced[board], f"seed {seed} on {board}: {plan.log[-12:]}")
+
