@@ -45,9 +45,10 @@ from machine import StopReason
 from .control import READY_LIMIT_SECONDS, Control
 from .recording_world import Input, OutsideWorld
 
-#: default: a snapshot every this many instructions (1-2.5 s of virtual time on the boards: a
-#: snapshot copies and compares all RAM, and more often cost a debugged run over a third of its speed)
-DEFAULT_INTERVAL = 25_000_000
+#: default: a snapshot every this many instructions (4-6 s of virtual time on the boards, about
+#: 0.1 s of host time at the machine's speed: a snapshot copies and compares all RAM, and every
+#: 25M cost a debugged run a third of its speed once counting moved into translated code)
+DEFAULT_INTERVAL = 100_000_000
 #: default: at most this many snapshots kept
 DEFAULT_KEEP = 64
 PAGE = 4096

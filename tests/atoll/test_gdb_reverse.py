@@ -65,7 +65,7 @@ def test_gdb_reverse_continue_stepi_finish_next_and_step_go_back_in_the_uart_ser
     assert v[10] != v[9] and v[11] != v[10], out   # line steps back moved
     assert v[12] == "1", out                       # reverse-finish stopped at the call
     assert "No more reverse-execution history." in out, out
-    assert "recording on: a snapshot every 25000000 instructions" in out, out
+    assert "recording on: a snapshot every 100000000 instructions" in out, out
 
 
 @needs_gdb

@@ -188,7 +188,7 @@ def test_reverse_next_and_reverse_step_stop_at_the_start_of_an_earlier_line(boar
 @pytest.mark.parametrize("board", BOARDS)
 def test_record_and_snapshot_commands_and_their_mistakes(board, built):
     d = demo(board)
-    assert d.execute("record").startswith("recording on: a snapshot every 25000000 instructions, at most 64 kept\n")
+    assert d.execute("record").startswith("recording on: a snapshot every 100000000 instructions, at most 64 kept\n")
     assert d.execute("record interval 0") == \
         "record interval: the snapshot interval must be at least 1 instruction, not 0\n"
     assert d.execute("record keep x") == "record keep: not a number: 'x'\n"
