@@ -18,8 +18,9 @@ they print their checksum and park -- runs
   guest executes the same instructions, give or take its polls of the UART's TX-full flag while
   it prints the done line);
 - on a bare ``unicorn.Uc`` of the same CPU model, with the same segments at the same physical
-  addresses, the peripheral windows mapped to a trivial callback (reads 0, so the UART is never
-  full), started at the same entry with the same SP: (i) in ``emu_start(count=1_000_000)``
+  addresses (loads and stores translated without execute permission, by a TLB fill hook, so
+  that stores take Unicorn's fast path), the peripheral windows mapped to a trivial callback
+  (reads 0, so the UART is never full), started at the same entry with the same SP: (i) in ``emu_start(count=1_000_000)``
   slices, (ii) in one ``emu_start`` with no hook at all, until the park address;
 - on QEMU (where installed), free-running and with ``-icount shift=0`` (QEMU's deterministic
   mode, one virtual nanosecond per instruction): the ELF patched to N and to 2N iterations, each
@@ -77,7 +78,13 @@ from unicorn.unicorn_const import (  # noqa: E402
     UC_MODE_RISCV32,
     UC_MODE_THUMB,
     UC_HOOK_CODE,
+    UC_HOOK_TLB_FILL,
+    UC_MEM_FETCH,
     UC_PROT_ALL,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    UC_TLB_VIRTUAL,
 )
 
 from machine.board import load_board  # noqa: E402
@@ -229,6 +236,12 @@ class Bare:
             self.pc_reg, self.thumb = riscv_const.UC_RISCV_REG_PC, 0
         for r in spec.regions:
             self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
+        # Loads and stores get translations without execute permission, so that stores take
+        # Unicorn's fast path (a store through an executable entry takes the slow one): the
+        # setup Atoll's own TLB fill uses for pages no code was fetched from. Called on TLB
+        # misses only, so Python costs nothing measurable here (docs/performance.md).
+        self.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self.uc.hook_add(UC_HOOK_TLB_FILL, _identity_fill)
         self.uart = bytearray()
         for p in spec.peripherals:
             self.uc.mmio_map(p.base, p.size, _read_zero, None,
@@ -254,6 +267,12 @@ class Bare:
 
     def emu(self, begin: int, count: int = 0) -> None:
         self.uc.emu_start(begin | self.thumb, self.park, 0, count)
+
+
+def _identity_fill(uc, vaddr, access, entry, _) -> bool:
+    entry.paddr = vaddr
+    entry.perms = UC_PROT_READ | UC_PROT_EXEC if access == UC_MEM_FETCH else UC_PROT_READ | UC_PROT_WRITE
+    return True
 
 
 def _read_zero(uc, offset, size, _) -> int:
