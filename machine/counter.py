@@ -7,7 +7,7 @@ shared memory and stops the emulator at a deadline; the machine settles the coun
 where a run leaves a block in the middle, so Python reads it exact.
 
 The same shared object holds the TLB fill (machine/tlb.py), the interrupt hook
-(machine/trapfront.py) and the Thumb IT-state guard (`ItStateGuard`, native/itstate.c). It is compiled on first use with `zig cc` (the `ziglang`
+(machine/trapfront.py) and the Thumb IT-state guard (machine/itstate.py, native/itstate.c). It is compiled on first use with `zig cc` (the `ziglang`
 package the project depends on; `ATOLL_HOST_CC` may name another host compiler) into
 a cache directory keyed by the sources' hash, then loaded with ctypes;
 `native_library` does the same for native code of the machine's users (the
@@ -25,16 +25,20 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 from unicorn import Uc, UcError
-from unicorn.arm_const import UC_ARM_REG_EPSR, UC_ARM_REG_PC
+from unicorn.arm_const import UC_ARM_REG_PC
 from unicorn.riscv_const import UC_RISCV_REG_PC
-from unicorn.unicorn_const import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_MEM_FETCH
+from unicorn.unicorn_const import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_HOOK_CODE
 
 from .guest_memory import address_of
 
+if TYPE_CHECKING:
+    from .itstate import ItStateGuard
+
 _NATIVE = NATIVE_DIR = pathlib.Path(__file__).with_name("native")
-_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c")
+_SOURCES = (_NATIVE / "counter.c", _NATIVE / "tlb.c", _NATIVE / "trap.c", _NATIVE / "itstate.c", _NATIVE / "mmio.c")
 
 
 class NativeBuildError(RuntimeError):
@@ -237,38 +241,6 @@ def add_native_hook(uc: Uc, kind: int, function, data) -> ctypes.c_size_t:
     return handle
 
 
-@mirrors(_NATIVE / "itstate.c", "atoll_it_guard")
-class _ItGuardStruct(ctypes.Structure):
-    _fields_ = [
-        ("reg_read", ctypes.c_void_p),
-        ("reg_write", ctypes.c_void_p),
-        ("epsr", ctypes.c_int32),
-        ("fetch", ctypes.c_int32),
-    ]
-
-
-class ItStateGuard:
-    """Keeps an ARMv7-M engine's Thumb IT state whole across TLB misses (native/itstate.c
-    says how Unicorn loses it). Must be registered before the machine's TLB fill hook,
-    since Unicorn stops asking fill hooks at the first that gives a translation."""
-
-    def __init__(self, uc: Uc) -> None:
-        lib = uclib()
-        self._s = _ItGuardStruct(function_address(lib.uc_reg_read), function_address(lib.uc_reg_write),
-                                 UC_ARM_REG_EPSR, UC_MEM_FETCH)
-        self._handle = add_native_hook(uc, UC_HOOK_TLB_FILL, load().atoll_it_after_fill, self._s)
-        self._clear = load().atoll_it_clear
-        self._clear.restype, self._clear.argtypes = None, [ctypes.c_void_p, ctypes.c_void_p]
-        #: where native code finds the guard (the counter's settle clears the bits too)
-        self.address = ctypes.addressof(self._s)
-        self._args = (self.address, uc._uch)
-
-    def clear(self) -> None:
-        """The IT bits back to zero where a block runs on from a state restore (an MMIO
-        callback on the patched build: machine/timed_mmio.py)."""
-        self._clear(*self._args)
-
-
 def _pc_of(uc: Uc) -> int:
     """The pc Unicorn has now (inside a hook: the running instruction's, with a code hook)."""
     return uc.reg_read(UC_ARM_REG_PC) if uc.ctl_get_arch() == UC_ARCH_ARM else uc.reg_read(UC_RISCV_REG_PC)
@@ -424,6 +396,11 @@ class InstructionCounter:
         starts next, in the same `emu_start` (after an exception the guest took), does not
         count the rest of it."""
         return self._settle(ctypes.addressof(self._s), self._uc._uch, pc, 1 if started else 0, 1 if finish else 0)
+
+    @property
+    def address(self) -> int:
+        """Where native code finds the counter (`struct atoll_counter`)."""
+        return self._ref
 
     def settle_access(self) -> int:
         """`settle(pc, started=True, finish=False)` at the pc Unicorn has now, in one native

@@ -67,7 +67,7 @@ from .roles import GpioBlock, Role, Uart
 from .snapshot import MachineSnapshot, restore, take
 from .runloop import NO_EXIT, SENTINEL_PAGE, RunLoop, Stop, StopReason
 from .tlb import NativeTlb
-from .timed_mmio import mmio_callbacks
+from .timed_mmio import map_peripheral
 from .trapfront import ActiveSpace, TrapFront
 
 __all__ = ["DEFAULT_MAX_SLICE_SECONDS", "SENTINEL_PAGE", "FaultError", "Machine", "MachineState", "Stop",
@@ -137,14 +137,9 @@ class Machine:
         self.reset_request: str | None = None   # a peripheral that asked for a board reset (_reset_requester)
         self._memory = map_memory(self.uc, spec.regions)
         _map_sentinel(self.cpu)
-        cpu = self.cpu
         self.peripherals: dict[str, Peripheral] = {}
-        for p in spec.peripherals:
-            dev = p.cls(p.name, self.clock, **p.params)
-            self.peripherals[p.name] = dev
-            dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (machine/timed_mmio.py)
-            dev.board_reset = _reset_requester(self)
-            self.uc.mmio_map(p.base, p.size, *mmio_callbacks(dev, self.counter, cpu, lambda: self._spaces.tlb.flush()))
+        flush, carry = (lambda: self._spaces.tlb.flush()), (lambda e: self._loop.carry(e))
+        self._mmio = [_map_peripheral(self, p, flush, carry) for p in spec.peripherals]   # kept alive
         self.bare_space = AddressSpace.identity("bare-metal", list(spec.regions) + [
             Region(p.name, p.base, p.size, Perm.R | Perm.W, "mmio") for p in spec.peripherals])
         self._loop = RunLoop(self, None)
@@ -418,6 +413,17 @@ class FaultError(Exception):
     def __init__(self, fault: Fault) -> None:
         super().__init__(str(fault))
         self.fault = fault
+
+
+def _map_peripheral(machine: Machine, p, flush_tlb: Callable[[], None],
+                    carry: Callable[[BaseException], None]):
+    """Create board peripheral `p` and map its window (machine/timed_mmio.py)."""
+    cpu = machine.cpu
+    dev = p.cls(p.name, machine.clock, **p.params)
+    machine.peripherals[p.name] = dev
+    dev.pc_source = lambda: cpu.pc   # exact in an MMIO callback (machine/timed_mmio.py)
+    dev.board_reset = _reset_requester(machine)
+    return map_peripheral(machine.uc, p.base, p.size, dev, machine.counter, cpu, flush_tlb, carry)
 
 
 def _reset_requester(machine: Machine) -> Callable[[str], None]:

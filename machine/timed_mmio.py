@@ -12,10 +12,57 @@ count to settle: an access takes no guest time instead.
 
 from __future__ import annotations
 
+import ctypes
 from typing import Callable
 
-from .counter import patched_build
+from unicorn import UcError
+
+from .counter import NATIVE_DIR, function_address, load, mirrors, patched_build, uclib
 from .hosttime import HostCounter
+
+_READ = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32)
+_WRITE = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint64)
+_MMIO_MAP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_size_t,
+                             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+@mirrors(NATIVE_DIR / "mmio.c", "atoll_mmio")
+class _Mmio(ctypes.Structure):
+    _fields_ = [("counter", ctypes.c_void_p), ("settle_here", ctypes.c_void_p), ("resume", ctypes.c_void_p),
+                ("read", ctypes.c_void_p), ("write", ctypes.c_void_p)]
+
+
+class NativeMmio:
+    """A peripheral's window mapped with the C callbacks of native/mmio.c (the project's
+    Unicorn build): the count settled and resumed in C, one Python call per access. An
+    exception the peripheral raises ends the run and is raised out of it (`carry`)."""
+
+    def __init__(self, uc, base: int, size: int, dev, counter, carry: Callable[[BaseException], None]) -> None:
+        dev_read, dev_write = dev.read, dev.write
+
+        def read(offset: int, width: int) -> int:
+            try:
+                return dev_read(offset, width)
+            except BaseException as e:   # ctypes would print it and go on
+                carry(e)
+                return 0
+
+        def write(offset: int, width: int, value: int) -> None:
+            try:
+                dev_write(offset, width, value)
+            except BaseException as e:
+                carry(e)
+
+        lib = load()
+        self._read, self._write = _READ(read), _WRITE(write)   # kept alive with the mapping
+        self._s = _Mmio(counter.address, function_address(lib.atoll_settle_here),
+                        function_address(lib.atoll_resume_block), function_address(self._read),
+                        function_address(self._write))
+        data = ctypes.addressof(self._s)
+        status = _MMIO_MAP(function_address(uclib().uc_mmio_map))(
+            uc._uch, base, size, function_address(lib.atoll_mmio_read), data, function_address(lib.atoll_mmio_write), data)
+        if status != 0:
+            raise UcError(status)
 
 
 def timed_mmio(dev, counter, flush_tlb: Callable[[], None]) -> tuple:
@@ -56,6 +103,15 @@ def host_mmio(dev, host, cpu) -> tuple:
             host.outside(lambda uc, offset, size, value, _: write(offset, size, value)), None)
 
 
-def mmio_callbacks(dev, counter, cpu, flush_tlb: Callable[[], None]) -> tuple:
-    """`timed_mmio`, or `host_mmio` when `counter` is a machine's host timing."""
-    return host_mmio(dev, counter, cpu) if isinstance(counter, HostCounter) else timed_mmio(dev, counter, flush_tlb)
+def map_peripheral(uc, base: int, size: int, dev, counter, cpu, flush_tlb: Callable[[], None],
+                   carry: Callable[[BaseException], None]) -> NativeMmio | None:
+    """Map peripheral `dev`'s window: `host_mmio` when `counter` is a machine's host timing,
+    `NativeMmio` on the project's Unicorn build, else `timed_mmio`. The caller keeps what it
+    returns (the native mapping's callbacks) as long as the engine."""
+    if isinstance(counter, HostCounter):
+        uc.mmio_map(base, size, *host_mmio(dev, counter, cpu))
+    elif counter.translated:
+        return NativeMmio(uc, base, size, dev, counter, carry)
+    else:
+        uc.mmio_map(base, size, *timed_mmio(dev, counter, flush_tlb))
+    return None

@@ -21,7 +21,7 @@ from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn import arm_const as A
 from unicorn.unicorn_const import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB
 
-from ..counter import ItStateGuard
+from ..itstate import ItStateGuard
 from ..memory import Fault, FaultKind
 from .base import Cpu, Trap, TrapKind
 

@@ -289,6 +289,14 @@ uint64_t atoll_settle_here(struct atoll_counter *c, void *uc, uint32_t started, 
     return atoll_settle(c, uc, pc & 0xFFFFFFFFu, started, finish);
 }
 
+/* Back to counting the running block whole, after a settle in its middle that the block
+ * goes on from (an MMIO callback). */
+void atoll_resume_block(struct atoll_counter *c)
+{
+    if (c->block_count)
+        c->executed = c->block_start + c->block_count;
+}
+
 /* The exact-mode code hook: stop before the instruction at the deadline. */
 void atoll_count_instruction(void *uc, uint64_t address, uint32_t size, void *user_data)
 {

@@ -125,3 +125,22 @@ def test_a_forked_process_changes_only_its_own_copy_of_guest_memory(board):
     os.waitpid(pid, 0)
 
     assert machine.read_physical(ram.base, 4) == b"mine"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_an_exception_a_peripheral_raises_in_an_access_ends_the_run_and_is_raised_by_it(board, bare_firmware,
+                                                                                       monkeypatch):
+    uart_type = type(Machine(board).peripheral("uart0"))
+    seen = []
+
+    def failing_read(dev, offset, size):
+        seen.append(dev.clock.now)
+        raise RuntimeError("the peripheral failed")
+
+    monkeypatch.setattr(uart_type, "read", failing_read)
+    machine = Machine(board)
+    machine.attach_uart("uart0", BufferBackend())
+    machine.load_elf(bare_firmware[board, "hello"])
+    with pytest.raises(RuntimeError, match="the peripheral failed"):
+        machine.run(1_000_000)
+    assert len(seen) == 1 and machine.clock.now < 1_000_000
