@@ -66,9 +66,10 @@ class NativeMmio:
 
 
 def timed_mmio(dev, counter, flush_tlb: Callable[[], None]) -> tuple:
-    """The (read, None, write, None) callbacks of `Uc.mmio_map` for peripheral `dev`."""
+    """The (read, None, write, None) callbacks of `Uc.mmio_map` for peripheral `dev`, where
+    the counter does not count in translated code (a stock build): the TLB is flushed after
+    each access (see above)."""
     settle, resume = counter.settle_access, counter.resume_block
-    after = (lambda: None) if counter.translated else flush_tlb   # a stock build: see above
 
     def timed(access):
         def call(*args):
@@ -77,7 +78,7 @@ def timed_mmio(dev, counter, flush_tlb: Callable[[], None]) -> tuple:
                 return access(*args)
             finally:
                 resume()
-                after()
+                flush_tlb()
         return call
 
     read, write = timed(dev.read), timed(dev.write)

@@ -236,14 +236,21 @@ void atoll_block_due(void *uc, uint64_t address, uint32_t size, void *user_data)
         c->block_count = 0;            /* the last block ran whole: nothing to settle */
 }
 
+/* Back to counting the running block whole, after a settle in its middle that the block
+ * goes on from (an MMIO callback). */
+void atoll_resume_block(struct atoll_counter *c)
+{
+    if (c->block_count)
+        c->executed = c->block_start + c->block_count;
+}
+
 /* The block hook, where Unicorn cannot count in translated code: what that code does. */
 void atoll_block_start(void *uc, uint64_t address, uint32_t size, void *user_data)
 {
     struct atoll_counter *c = (struct atoll_counter *)user_data;
     /* Within one emu_start a block starts only after the last one ran to its end: count
      * it whole again, whatever an MMIO callback settled in its middle. */
-    if (c->block_count)
-        c->executed = c->block_start + c->block_count;
+    atoll_resume_block(c);
     c->block_count = 0;
     if (c->executed >= c->deadline || c->armed) {
         uint32_t stopped = c->stopped;
@@ -287,14 +294,6 @@ uint64_t atoll_settle_here(struct atoll_counter *c, void *uc, uint32_t started, 
     if (c->block_count == 0 || c->reg_read(uc, c->pc_reg, &pc) != 0)
         return c->executed;
     return atoll_settle(c, uc, pc & 0xFFFFFFFFu, started, finish);
-}
-
-/* Back to counting the running block whole, after a settle in its middle that the block
- * goes on from (an MMIO callback). */
-void atoll_resume_block(struct atoll_counter *c)
-{
-    if (c->block_count)
-        c->executed = c->block_start + c->block_count;
 }
 
 /* The exact-mode code hook: stop before the instruction at the deadline. */

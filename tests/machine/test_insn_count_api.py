@@ -13,16 +13,13 @@ import ctypes
 import pathlib
 
 import pytest
-from elftools.elf.elffile import ELFFile
-from unicorn import Uc
-from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC
-from unicorn.unicorn_const import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_MODE_RISCV32, UC_PROT_ALL
+from unicorn.unicorn_const import UC_HOOK_BLOCK
 
-from machine.board import load_board
-from machine.counter import add_native_hook, load, patched_build, uclib
+from bench.run import Bare, Program, count_bare
+from machine.counter import patched_build, uclib
 
 BOARD = "hifive1"
-ITERATIONS = 20
+ITERATIONS = 40
 
 
 class InsnCount(ctypes.Structure):
@@ -37,43 +34,25 @@ CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uin
 
 
 class Engine:
-    """A bare engine of hifive1's CPU with `compute` loaded, at its entry."""
+    """The benchmark's bare engine of hifive1's CPU (bench/run.py) with `compute` loaded, at
+    its entry, counting into `count`."""
 
-    def __init__(self, elf: pathlib.Path) -> None:
-        self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
-        self.uc.ctl_set_cpu_model(UC_CPU_RISCV32_SIFIVE_E31)
-        spec = load_board(BOARD)
-        for r in spec.regions:
-            self.uc.mem_map(r.base, r.size, UC_PROT_ALL)
-        for p in spec.peripherals:   # reads 0: the UART is never full
-            self.uc.mmio_map(p.base, p.size, lambda uc, offset, size, _: 0, None,
-                             lambda uc, offset, size, value, _: None, None)
-        with elf.open("rb") as f:
-            image = ELFFile(f)
-            for s in image.iter_segments():
-                if s["p_type"] == "PT_LOAD" and s["p_memsz"]:
-                    self.uc.mem_write(s["p_paddr"], s.data() + bytes(s["p_memsz"] - s["p_filesz"]))
-            table = image.get_section_by_name(".symtab")
-            self.park = table.get_symbol_by_name("compute_park")[0]["st_value"]
-            iterations = table.get_symbol_by_name("iterations")[0]["st_value"]
-            self.entry = image.header["e_entry"]
-        self.uc.mem_write(iterations, ITERATIONS.to_bytes(4, "little"))   # .data runs from its load address here
+    def __init__(self, elf: pathlib.Path, callback=None) -> None:
+        self.bare = Bare(BOARD, Program.read(elf), ITERATIONS)
+        self.uc, self.park = self.bare.uc, self.bare.park
         self.count = InsnCount(deadline=2**64 - 1)
-        self._set = uclib().uc_set_insn_count
-        self._set.argtypes, self._set.restype = [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int
-
-    def counting(self, callback=None) -> "Engine":
         self._callback = None if callback is None else CALLBACK(callback)
         self.count.callback = None if self._callback is None else ctypes.cast(self._callback, ctypes.c_void_p).value
-        assert self._set(self.uc._uch, ctypes.addressof(self.count)) == 0
-        return self
+        set_count = uclib().uc_set_insn_count
+        set_count.argtypes, set_count.restype = [ctypes.c_void_p, ctypes.c_void_p], ctypes.c_int
+        assert set_count(self.uc._uch, ctypes.addressof(self.count)) == 0
 
     def run(self, begin: int | None = None) -> None:
-        self.uc.emu_start(self.entry if begin is None else begin, self.park)
+        self.bare.emu(self.bare.start if begin is None else begin)
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(UC_RISCV_REG_PC)
+        return self.bare.pc
 
 
 pytestmark = pytest.mark.skipif(not patched_build(), reason="needs the project's Unicorn build (make)")
@@ -87,17 +66,11 @@ def compute(bare_firmware) -> pathlib.Path:
 @pytest.fixture(scope="module")
 def instructions_run(compute) -> int:
     """Unicorn's own count of the instructions from the entry to the park address."""
-    engine = Engine(compute)
-    tally = ctypes.c_uint64(0)
-    handle = add_native_hook(engine.uc, UC_HOOK_CODE, load().atoll_tally_instruction, tally)
-    engine.run()
-    assert engine.pc == engine.park
-    del handle
-    return tally.value
+    return count_bare(BOARD, Program.read(compute), ITERATIONS)
 
 
 def test_the_count_kept_in_translated_code_is_the_number_of_instructions_run(compute, instructions_run):
-    engine = Engine(compute).counting()
+    engine = Engine(compute)
     engine.run()
     assert engine.pc == engine.park
     assert instructions_run > 10_000
@@ -111,7 +84,7 @@ def test_a_stop_the_callback_asks_for_leaves_the_block_uncounted_and_the_pc_at_i
         calls.append((address, size, engine.count.executed))
         uclib().uc_emu_stop(uc)
 
-    engine = Engine(compute).counting(at_deadline)
+    engine = Engine(compute, at_deadline)
     engine.count.deadline = 5_000
     engine.run()
     (address, size, executed), = calls
@@ -132,7 +105,7 @@ def test_while_armed_the_callback_runs_at_every_block_start_before_the_block_is_
     def armed(uc, address, size, _):
         seen.append((address, engine.count.executed))
 
-    engine = Engine(compute).counting(armed)
+    engine = Engine(compute, armed)
     engine.count.armed = 1
     engine.uc.hook_add(UC_HOOK_BLOCK, lambda uc, address, size, _: blocks.append(
         (address, engine.count.block_start, engine.count.executed - engine.count.block_start)))
